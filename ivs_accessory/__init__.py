@@ -1,0 +1,3 @@
+"""ivs-accessory: keypad and card-reader accessory software for VALT recording rooms."""
+
+__version__ = "0.1.0"
