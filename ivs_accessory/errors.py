@@ -32,7 +32,23 @@ class ValtError(AccessoryError):
 
 
 class ValtUnavailable(ValtError, ConnectionError):
-    """The VALT server could not be reached or did not answer in time."""
+    """The VALT server could not be reached or did not answer in time.
+
+    Attributes:
+        reason: ``unreachable`` (refused, DNS, connect timeout), ``no_response`` (read
+            timeout, connection dropped without an answer) or ``tls`` (certificate check).
+    """
+
+    def __init__(self, message: str, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ValtTLSError(ValtUnavailable):
+    """The VALT server's TLS certificate could not be verified."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="tls")
 
 
 class ValtAuthError(ValtError, PermissionError):

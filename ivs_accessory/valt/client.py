@@ -1,0 +1,367 @@
+"""ValtClient: the VALT REST API v3 calls an accessory needs, one request each where
+the protocol allows it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from ivs_accessory.errors import (
+    ValtAuthError,
+    ValtBadResponse,
+    ValtRefused,
+    ValtUnavailable,
+)
+from ivs_accessory.valt import models
+from ivs_accessory.valt.auth import Session, TimerFactory, _daemon_timer
+from ivs_accessory.valt.models import (
+    Camera,
+    Room,
+    RoomInfo,
+    RoomStatus,
+    Schedule,
+    ServerVersion,
+    User,
+)
+from ivs_accessory.valt.transport import Transport
+
+logger = logging.getLogger(__name__)
+
+# Control actions need a POST but no data; the vendor sends this dummy body and the
+# server ignores it (reference §1.1).
+_DUMMY_BODY = {"nothing": "nothing"}
+
+
+class ValtClient:
+    """A client for one VALT server and account.
+
+    Logs in on first use (or :meth:`login`), keeps the token, and follows the seed's
+    re-login timers. A 401 on a call causes one immediate re-login and one retry of
+    that call, never more.
+
+    Args:
+        server: host, host:port or URL (``http://`` assumed).
+        username, password: a VALT account; admin rights are needed for users,
+            cameras and the version.
+        timeout: seconds per request (default 5).
+        verify_tls: verify https certificates (default True).
+        ca_file: CA bundle for a server with a private certificate.
+        session: a ``requests.Session`` to use.
+        success_reauth_time, failure_reauth_time: the seed's timers in seconds.
+        auto_reauth: run the timers in a background thread.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 5.0,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        session: requests.Session | None = None,
+        success_reauth_time: float = 28800,
+        failure_reauth_time: float = 30,
+        auto_reauth: bool = True,
+        timer_factory: TimerFactory = _daemon_timer,
+    ) -> None:
+        self.transport = Transport(server, timeout=timeout, verify_tls=verify_tls,
+                                   ca_file=ca_file, session=session)
+        self.auth = Session(
+            self.transport, username, password,
+            success_reauth_time=success_reauth_time,
+            failure_reauth_time=failure_reauth_time,
+            auto_reauth=auto_reauth, timer_factory=timer_factory,
+        )
+
+    # -- lifecycle -------------------------------------------------------------
+    def __enter__(self) -> ValtClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel the re-login timer and close connections; leaves no thread."""
+        self.auth.close()
+        self.transport.close()
+
+    def login(self) -> ServerVersion | None:
+        """Log in now and return the server version (None if it could not be read)."""
+        self.auth.login()
+        return self.auth.version
+
+    @property
+    def base_url(self) -> str:
+        """``<server>/api/v3/``."""
+        return self.transport.base_url
+
+    @property
+    def has_token(self) -> bool:
+        """True while the client holds a token."""
+        return self.auth.token is not None
+
+    @property
+    def version(self) -> ServerVersion | None:
+        """The server version read at the last login, if any."""
+        return self.auth.version
+
+    @property
+    def last_error(self) -> str | None:
+        """The last error, in words, or None since the last success."""
+        return self.auth.last_error
+
+    @property
+    def request_count(self) -> int:
+        """How many HTTP requests this client has sent."""
+        return self.transport.request_count
+
+    def test_connection(self) -> ServerVersion:
+        """Check the server and credentials without touching the client's token.
+
+        Makes 2 requests (login, admin/general).
+
+        Raises:
+            ValtUnavailable / ValtTLSError: unreachable, or the certificate failed.
+            ValtAuthError: bad username or password.
+            ValtBadResponse: the server did not answer like VALT (no version).
+        """
+        what = f"log in to VALT as '{self.auth.username}'"
+        data = self.transport.request(
+            "POST", "login", what=what,
+            body=self.auth.login_body(),
+        )
+        token = (data or {}).get("data", {}).get("access_token") if isinstance(data, dict) else None
+        if not token:
+            raise ValtBadResponse(f"{self.transport.host} answered the login without a token")
+        general = self.transport.request("GET", "admin/general", what="read the VALT version",
+                                         token=token)
+        try:
+            return ServerVersion.parse(general["data"]["version"])
+        except (TypeError, KeyError, ValueError):
+            raise ValtBadResponse(
+                f"{self.transport.host} did not report a VALT version; is it a VALT server?"
+            ) from None
+
+    # -- the one place calls go through -----------------------------------------
+    def call(self, method: str, path: str, *, what: str,
+             params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        """Send one authenticated request; on 401 log in again and retry once."""
+        token = self.auth.ensure_token()
+        try:
+            return self._send(method, path, what, token, params, body)
+        except ValtAuthError as exc:
+            logger.warning("VALT refused the token (%s); logging in again", exc)
+            self.auth.drop_token(str(exc))
+        token = self.auth.login()
+        try:
+            return self._send(method, path, what, token, params, body)
+        except ValtAuthError as exc:
+            self.auth.schedule_retry(str(exc), drop=True)
+            raise
+
+    def _send(self, method, path, what, token, params, body) -> Any:
+        try:
+            result = self.transport.request(method, path, what=what, token=token,
+                                            params=params, body=body)
+        except ValtUnavailable as exc:
+            # Keep the token (it is still valid when the server returns) but move the
+            # next login, which doubles as a health probe, to the failure interval.
+            self.auth.schedule_retry(str(exc))
+            raise
+        self.auth.last_error = None
+        return result
+
+    def _data(self, method: str, path: str, what: str, body: Any = None,
+              params: dict[str, Any] | None = None) -> Any:
+        result = self.call(method, path, what=what, params=params, body=body)
+        if not isinstance(result, dict) or "data" not in result:
+            raise ValtBadResponse(f"cannot {what}: the answer has no 'data'")
+        return result["data"]
+
+    def _id_of(self, method: str, path: str, what: str, body: Any = None) -> int:
+        data = self._data(method, path, what, body)
+        try:
+            return int(data["id"])
+        except (TypeError, KeyError, ValueError):
+            raise ValtBadResponse(f"cannot {what}: the answer has no id") from None
+
+    # -- rooms -------------------------------------------------------------------
+    def rooms(self) -> list[Room]:
+        """Every room, for the room picker (1 request)."""
+        data = self._data("GET", "rooms/info", "list the VALT rooms")
+        items = data.get("rooms", []) if isinstance(data, dict) else data
+        return [Room(int(r["id"]), str(r.get("name", ""))) for r in items or ()]
+
+    def room_info(self, room: int) -> RoomInfo:
+        """The room's name and current recording (1 request)."""
+        data = self._data("GET", f"rooms/info/{int(room)}", f"read room {room}")
+        return models.room_info_from(data, int(room))
+
+    def room_name(self, room: int) -> str:
+        """The room's name (1 request)."""
+        return self.room_info(room).name
+
+    def room_status(self, room: int) -> RoomStatus:
+        """The room's status (1 request).
+
+        Raises:
+            ValtBadResponse: the server sent a status we do not know.
+        """
+        data = self._data("GET", f"rooms/{int(room)}/status", f"read the status of room {room}")
+        value = data.get("status") if isinstance(data, dict) else None
+        try:
+            return RoomStatus(value)
+        except ValueError:
+            raise ValtBadResponse(f"room {room} has an unknown status {value!r}") from None
+
+    def is_recording(self, room: int) -> bool:
+        """True while a recording exists in the room, paused included (1 request)."""
+        return self.room_info(room).has_recording
+
+    def recording_id(self, room: int) -> int | None:
+        """The id of the room's recording, or None (1 request)."""
+        rec = self.room_info(room).recording
+        return rec.id if rec else None
+
+    def recording_time(self, room: int) -> int | None:
+        """Seconds recorded so far in the room's recording, or None (1 request)."""
+        rec = self.room_info(room).recording
+        return rec.time if rec else None
+
+    # -- recording control (1 request each; the server refuses wrong states) -------
+    def start(self, room: int, name: str, author: int | None = None) -> int:
+        """Start a recording named ``name``; ``author`` is a user id. Returns its id."""
+        body: dict[str, Any] = {"name": name}
+        if author is not None:
+            body["author"] = int(author)
+        by = f" for user {author}" if author is not None else ""
+        return self._id_of("POST", f"rooms/{int(room)}/record/start",
+                           f"start recording in room {room}{by}", body)
+
+    def stop(self, room: int) -> int:
+        """Stop the room's recording (also when paused); returns the recording id."""
+        return self._control(room, "record/stop", "stop the recording in")
+
+    def pause(self, room: int) -> int:
+        """Pause the room's recording; returns the recording id."""
+        return self._control(room, "record/pause", "pause the recording in")
+
+    def resume(self, room: int) -> int:
+        """Resume the room's paused recording; returns the recording id."""
+        return self._control(room, "record/resume", "resume the recording in")
+
+    def lock(self, room: int) -> int:
+        """Lock the room (privacy); returns the id VALT answers."""
+        return self._control(room, "lock", "lock")
+
+    def unlock(self, room: int) -> int:
+        """Unlock the room; returns the id VALT answers."""
+        return self._control(room, "unlock", "unlock")
+
+    def _control(self, room: int, action: str, verb: str) -> int:
+        return self._id_of("POST", f"rooms/{int(room)}/{action}", f"{verb} room {room}",
+                           _DUMMY_BODY)
+
+    def add_marker(
+        self,
+        room: int,
+        name: str,
+        colour: str = models.DEFAULT_MARKER_COLOUR,
+        time: int | None = None,
+        recording_id: int | None = None,
+    ) -> None:
+        """Add a live marker (5.x) or comment (6.x) to the room's recording.
+
+        Without ``time`` (and, on 6.x, ``recording_id``) the current recording is read
+        first: 2 requests; with them, 1. On 6.x the comment carries no colour.
+
+        Raises:
+            ValueError: not one of the 9 colours.
+            ValtRefused: the room has no recording.
+        """
+        colour = models.check_colour(colour)
+        style = self.auth.behaviour_version.comment_style
+        if time is None or (recording_id is None and style != "markers"):
+            rec = self.room_info(room).recording
+            if rec is None:
+                raise ValtRefused(f"cannot add marker '{name}': room {room} is not recording")
+            time = rec.time if time is None else time
+            recording_id = rec.id if recording_id is None else recording_id
+        what = f"add marker '{name}' in room {room}"
+        if style == "markers":
+            self.call("POST", f"rooms/{int(room)}/record/markers", what=what,
+                      body={"event": name, "time": int(time), "color": colour})
+            return
+        self.call("POST", "comment", what=what,
+                  body=_comment_body(style, name, int(time), int(recording_id)))
+
+    # -- users, cameras, schedules, groups --------------------------------------
+    def users(self) -> list[User]:
+        """Every user (1 request; may be a long list)."""
+        data = self._data("GET", "admin/users", "list the VALT users")
+        return [models.user_from(u) for u in data or ()]
+
+    def user(self, user_id: int) -> User:
+        """One user by id (1 request)."""
+        return models.user_from(
+            self._data("GET", f"admin/users/{int(user_id)}", f"read user {user_id}"))
+
+    def user_name(self, user_id: int) -> str:
+        """A user's name (1 request)."""
+        return self.user(user_id).name
+
+    def user_by_card(self, card_number: str) -> User | None:
+        """The user whose card number (the keypad PIN) is ``card_number``, or None.
+
+        1 request: ``?cardNumber=`` on 6.5+, else the user list matched here.
+        """
+        card = str(card_number)
+        if self.auth.behaviour_version.has_card_query:
+            data = self._data("GET", "admin/users", "look up a card number",
+                              params={"cardNumber": card})
+            return models.user_from(data[0]) if data else None
+        for user in self.users():
+            if user.card_number == card:
+                return user
+        return None
+
+    def cameras(self, room: int) -> list[Camera]:
+        """The room's cameras (1 request); camera credentials are not kept."""
+        data = self._data("GET", f"admin/rooms/{int(room)}/cameras",
+                          f"list the cameras of room {room}")
+        items = data.get("cameras", []) if isinstance(data, dict) else data
+        return [Camera(int(c["id"]), str(c.get("name", "")), str(c.get("ip", "")))
+                for c in items or ()]
+
+    def schedules(self, room: int) -> list[Schedule]:
+        """The room's scheduled recordings, sorted by start (1 request)."""
+        data = self._data("GET", "schedule", "list the VALT schedules")
+        items = data.get("schedules", []) if isinstance(data, dict) else data
+        found = [
+            Schedule(int(s["start_at"]), int(s["stop_at"]), str(s.get("name", "")))
+            for s in items or () if int(room) in models.schedule_rooms(s)
+        ]
+        return sorted(found, key=lambda s: (s.start_at, s.stop_at))
+
+    def create_group(self, name: str, info_template_id: int, marker_template_id: int,
+                     **options: Any) -> int:
+        """Create a user group; options as :func:`models.group_body`. Returns its id."""
+        body = models.group_body(name, info_template_id, marker_template_id, **options)
+        return self._id_of("POST", "admin/user_groups", f"create user group '{name}'", body)
+
+
+def _comment_body(style: str, name: str, time: int, recording_id: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"recordTime": time, "recordId": recording_id}
+    if style == "message":
+        body.update(type="simple", message=name)
+        return body
+    # 6.0-6.5 carry the text in a template object (reference §1.4, client C3).
+    body["template"] = {"id": 1, "data": [], "name": name}
+    if style == "template_typed":
+        body["type"] = "simple"
+    return body
+

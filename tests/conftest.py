@@ -1,0 +1,94 @@
+"""Shared fixtures: a VALT simulator on loopback and clients connected to it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from ivs_accessory.valt import ValtClient
+from ivs_accessory.valtsim import ValtSimulator, default_data
+
+VERSIONS = ["5.2.0", "6.4.0", "6.5.0", "6.6.0"]
+
+# An admin account whose password appears nowhere else, so log checks can find it.
+SECRET_USER = "keypad"
+SECRET_PASSWORD = "Zq7-unique-Pw!42"
+
+
+def data_with_secret_user() -> dict:
+    """Default simulator data plus the ``keypad`` admin with a distinctive password."""
+    data = default_data()
+    data["users"].append({
+        "id": 90, "name": SECRET_USER, "password": SECRET_PASSWORD,
+        "displayName": "Door keypad", "admin": True, "card_number": "",
+    })
+    return data
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., ValtSimulator]]:
+    """Factory for started simulators; every one is stopped at the end of the test."""
+    started: list[ValtSimulator] = []
+
+    def make(**options) -> ValtSimulator:
+        options.setdefault("data", data_with_secret_user())
+        sim = ValtSimulator(**options)
+        sim.start()
+        started.append(sim)
+        return sim
+
+    try:
+        yield make
+    finally:
+        for sim in started:
+            sim.stop()
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request) -> str:
+    """Each VALT version whose behaviour differs."""
+    return request.param
+
+
+@pytest.fixture
+def sim(make_sim, version) -> ValtSimulator:
+    """A simulator of the parametrised version."""
+    return make_sim(version=version)
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., ValtClient]]:
+    """Factory for ValtClients (no background timers unless asked); all closed at the end."""
+    clients: list[ValtClient] = []
+
+    def make(sim_or_url, username=SECRET_USER, password=SECRET_PASSWORD, **options):
+        url = getattr(sim_or_url, "url", sim_or_url)
+        options.setdefault("auto_reauth", False)
+        client = ValtClient(url, username, password, **options)
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            client.close()
+
+
+@pytest.fixture
+def client(sim, make_client) -> ValtClient:
+    """A logged-in client of the parametrised simulator, with the request log cleared."""
+    c = make_client(sim)
+    c.login()
+    sim.clear_requests()
+    return c
+
+
+@pytest.fixture
+def no_thread_leak() -> Iterator[None]:
+    """Fail the test if it leaves a VALT re-login timer thread alive."""
+    yield
+    alive = [t.name for t in threading.enumerate() if t.name == "valt-relogin" and t.is_alive()]
+    assert alive == []
