@@ -47,11 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ivs-accessory``; returns the process exit code."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "valt-sim" in argv:
+        # argparse cannot hand options like --port through REMAINDER to another parser
+        # (they are taken for its own), so split the command line here.
+        at = argv.index("valt-sim")
+        if all(word.startswith("-") for word in argv[:at]):
+            args = parser.parse_args(argv[:at])
+            setup_logging(args.verbose - args.quiet)
+            from ivs_accessory import valtsim
+
+            return valtsim.main(argv[at + 1:])
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
-    if args.command == "valt-sim":
-        from ivs_accessory import valtsim
-
-        return valtsim.main(args.sim_args)
     parser.print_help()
     return 2

@@ -1,4 +1,25 @@
-"""A stateful VALT REST API v3 simulator with fault injection, for tests, the demo and integrators."""
+"""A stateful VALT REST API v3 simulator with fault injection, for tests, the demo and integrators.
+
+Where the protocol reference (``valt-api-v3.md``) says a server behaviour is unknown, the
+simulator makes these choices, so that client bugs show up rather than hide:
+
+- Forbidden transitions (start while recording or locked, stop with no recording, pause
+  when not recording, resume when not paused, lock when busy, unlock when not locked)
+  get **409** with ``{"error": "room N is ..."}``. Bad bodies get 400; unknown rooms,
+  users, recordings get 404; non-admin tokens on ``admin/*`` get 403.
+- Pause freezes ``recording.time``; resume continues it, or restarts it at 0 with
+  ``reset_time_on_resume=True``.
+- 5.x has ``rooms/{id}/record/markers``; 6.x has ``comment`` and
+  ``rooms/{id}/record/comments``; each is 404 on the other major version. ``comment``
+  checks the body form of its version (6.0-6.4 template object, 6.5 template + type,
+  6.6 type + message) and answers 400 to another form.
+- 6.5+ honours ``admin/users?cardNumber=`` (exact string match, leading zeros count)
+  and leaves ``card_number`` out of user objects; older versions ignore the query and
+  list ``card_number``.
+- Schedules carry ``room: {id}`` before 6.5 and ``rooms: [{id}]`` from 6.5.
+- A login returns the user's still-valid token; tokens live 2 days unless configured.
+- Marker colours: any non-empty string unless an allow-list is given.
+"""
 
 from ivs_accessory.valtsim.data import SimDataError, default_data, load_data
 from ivs_accessory.valtsim.faults import Fault

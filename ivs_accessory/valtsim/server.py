@@ -57,10 +57,10 @@ class _Server(ThreadingHTTPServer):
         logger.debug("connection from %s ended with an error", client_address[0],
                      exc_info=True)
 
-    def close_connections(self) -> None:
-        """Cut every open connection, as a server going away would."""
+    def close_connections(self, keep: socket.socket | None = None) -> None:
+        """Cut every open connection (but ``keep``), as a server going away would."""
         with self.connections_lock:
-            open_now = list(self.connections)
+            open_now = [s for s in self.connections if s is not keep]
         for sock in open_now:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -72,6 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "VALTSimulator"
     sys_version = ""
+    # Answer garbage request lines with a full status line, not HTTP/0.9 style.
+    default_request_version = "HTTP/1.0"
     timeout = IDLE_TIMEOUT_S
     server: _Server
 
@@ -93,8 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- logging without tokens ---------------------------------------------------------
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        path = urlsplit(self.path).path  # the query holds the token
-        logger.debug("%s %s -> %s", self.command, path, code)
+        # Only the path: the query holds the token. Garbage requests have neither.
+        path = urlsplit(getattr(self, "path", "") or "").path
+        logger.debug("%s %s -> %s", getattr(self, "command", None), path, code)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http: " + format, *args)
@@ -160,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            if self.command != "HEAD":
+            if getattr(self, "command", None) != "HEAD":
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
             # The client gave up (for example after its read timeout).
@@ -275,10 +278,14 @@ class ValtSimulator:
                 self._up_timer = None
             self._close_server()
 
-    def go_down(self) -> None:
-        """Stop listening (connections are refused) and cut open connections; same port."""
+    def go_down(self, keep: socket.socket | None = None) -> None:
+        """Stop listening (connections are refused) and cut open connections; same port.
+
+        ``keep`` is the connection that asked over the control API: it gets its answer,
+        then closes.
+        """
         with self._life_lock:
-            self._close_server()
+            self._close_server(keep)
         logger.info("VALT simulator on port %s is down", self.port)
 
     def come_up(self) -> None:
@@ -304,14 +311,14 @@ class ValtSimulator:
                 name=f"valtsim-{self.port}", daemon=True)
             self._thread.start()
 
-    def _close_server(self) -> None:
+    def _close_server(self, keep: socket.socket | None = None) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is None:
             return
         server.shutdown()
         server.server_close()
-        server.close_connections()
+        server.close_connections(keep)
         if thread is not None:
             thread.join(timeout=5)
 
@@ -328,7 +335,8 @@ class ValtSimulator:
         with self._log_lock:
             self._log.clear()
 
-    def inject(self, *, down: bool = False, **options: Any) -> int:
+    def inject(self, *, down: bool = False, _keep: socket.socket | None = None,
+               **options: Any) -> int:
         """Add a fault (see :class:`~ivs_accessory.valtsim.faults.Fault`); returns its id.
 
         ``down=True`` takes the whole server down now, and back up after
@@ -338,7 +346,7 @@ class ValtSimulator:
             duration = options.pop("duration_s", None)
             if options:
                 raise ValueError(f"'down' takes only duration_s, not {sorted(options)}")
-            self.go_down()
+            self.go_down(_keep)
             if duration is not None:
                 with self._life_lock:
                     self._up_timer = threading.Timer(float(duration), self.come_up)
@@ -443,14 +451,16 @@ class ValtSimulator:
         method = handler.command
         try:
             body = _parse_body(raw)
-            status, payload = 200, self._control(method, path.rstrip("/"), query_text, body)
+            status, payload = 200, self._control(handler, path.rstrip("/"), query_text, body)
         except SimError as exc:
             status, payload = exc.status, {"error": exc.message}
         except (ValueError, TypeError) as exc:
             status, payload = 400, {"error": str(exc)}
         handler._send_json(status, payload)
 
-    def _control(self, method: str, path: str, query_text: str, body: dict[str, Any]) -> Any:
+    def _control(self, handler: _Handler, path: str, query_text: str,
+                 body: dict[str, Any]) -> Any:
+        method = handler.command
         query = dict(parse_qsl(query_text))
         if (method, path) == ("GET", "requests"):
             return {"requests": self.requests(query.get("path"))}
@@ -471,6 +481,9 @@ class ValtSimulator:
             if body.get("down") and body.get("duration_s") is None:
                 raise SimError(400, "'down' over HTTP needs 'duration_s', or nothing "
                                     "could bring the server back")
+            if body.get("down"):
+                handler.close_connection = True
+                return {"id": self.inject(_keep=handler.request, **body)}
             return {"id": self.inject(**body)}
         room_status = re.fullmatch(r"rooms/([0-9]+)/status", path)
         if room_status and method == "POST":
