@@ -1,0 +1,1 @@
+"""Input sources: each turns a device into events on one queue."""

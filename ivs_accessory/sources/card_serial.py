@@ -1,0 +1,364 @@
+"""Serial card readers: a pure CardFramer and the SerialCardReader thread around it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import serial
+
+from ivs_accessory.errors import ConfigError
+from ivs_accessory.events import CardRead
+
+logger = logging.getLogger(__name__)
+
+FRAMINGS = ("auto", "line", "em4100")
+
+STX, ETX, LF, CR = 0x02, 0x03, 0x0A, 0x0D
+_DIGITS = frozenset(b"0123456789")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_EM4100_LEN = 12  # 10 hex data characters + 2 hex checksum characters
+_WARNING_INTERVAL_S = 1.0
+_JOIN_TIMEOUT_S = 0.9
+_READ_TIMEOUT_S = 0.2
+
+# Framer states.
+_IDLE, _LINE, _FRAME, _GARBAGE = "idle", "line", "frame", "garbage"
+
+
+class CardFramer:
+    """Split a serial byte stream into card reads; pure apart from the clock.
+
+    Two framings are understood: lines of ASCII digits ended by CR, LF or CRLF
+    (``kind="decimal"``), and EM4100 frames as RDM6300-style readers send them,
+    STX + 10 hex data + 2 hex checksum (XOR of the 5 data bytes) + ETX
+    (``kind="em4100"``). ``auto`` accepts both. Everything else is dropped and
+    counted in ``dropped``; a run of garbage counts once and ends at CR, LF, or
+    (when EM4100 frames are accepted) ETX or STX. ``feed`` never raises.
+
+    Args:
+        framing: ``auto``, ``line`` or ``em4100``.
+        max_line: longest accepted line of digits.
+        source: put in every CardRead's ``source``.
+        clock: gives each CardRead's ``timestamp``.
+
+    Raises:
+        ConfigError: ``framing`` is unknown.
+    """
+
+    def __init__(
+        self,
+        framing: str = "auto",
+        max_line: int = 64,
+        source: str = "serial",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if framing not in FRAMINGS:
+            raise ConfigError(
+                f"unknown card framing {framing!r}; choose one of {', '.join(FRAMINGS)}"
+            )
+        self.framing = framing
+        self.max_line = max_line
+        self.source = source
+        self.frames = 0
+        self.dropped = 0
+        self._clock = clock
+        self._lines = framing in ("auto", "line")
+        self._em4100 = framing in ("auto", "em4100")
+        self._ends = {CR, LF, ETX} if self._em4100 else {CR, LF}
+        self._state = _IDLE
+        self._buf = bytearray()
+        self._out: list[CardRead] = []
+        self._last_warning: float | None = None
+        self._handlers = {
+            _IDLE: self._on_idle,
+            _LINE: self._on_line,
+            _FRAME: self._on_frame,
+            _GARBAGE: self._on_garbage,
+        }
+
+    def feed(self, data: bytes) -> list[CardRead]:
+        """Consume ``data`` and return the card reads it completed, in order."""
+        for byte in data:
+            self._handlers[self._state](byte)
+        out, self._out = self._out, []
+        return out
+
+    def reset(self) -> None:
+        """Forget a partly received frame, e.g. after the port was reopened."""
+        if self._state in (_LINE, _FRAME):
+            self._drop("frame cut short by a reconnect")
+        self._state = _IDLE
+
+    def _on_idle(self, byte: int) -> None:
+        if byte in self._ends:
+            return  # empty lines and stray terminators between frames are normal
+        if byte == STX and self._em4100:
+            self._start_frame()
+        elif byte in _DIGITS and self._lines:
+            self._state = _LINE
+            self._buf[:] = bytes((byte,))
+        else:
+            self._drop("bytes outside a frame")
+
+    def _on_line(self, byte: int) -> None:
+        if byte in _DIGITS:
+            self._buf.append(byte)
+            if len(self._buf) > self.max_line:
+                self._drop(f"line longer than {self.max_line} characters")
+        elif byte in self._ends:
+            self._emit("decimal", self._buf.decode("ascii"))
+        elif byte == STX and self._em4100:
+            self._drop("line interrupted by STX")
+            self._start_frame()
+        else:
+            self._drop("line with non-digit characters")
+
+    def _on_frame(self, byte: int) -> None:
+        if byte == ETX:
+            self._end_frame()
+        elif byte == STX:
+            self._drop("EM4100 frame interrupted by a new STX")
+            self._start_frame()
+        elif byte in (CR, LF):
+            self._drop("EM4100 frame cut short by a line end")
+            self._state = _IDLE
+        else:
+            self._buf.append(byte)
+            if len(self._buf) > _EM4100_LEN:
+                self._drop("EM4100 frame too long")
+
+    def _on_garbage(self, byte: int) -> None:
+        if byte in self._ends:
+            self._state = _IDLE
+        elif byte == STX and self._em4100:
+            self._start_frame()
+
+    def _start_frame(self) -> None:
+        self._state = _FRAME
+        self._buf.clear()
+
+    def _end_frame(self) -> None:
+        if len(self._buf) != _EM4100_LEN or not _HEX.issuperset(self._buf):
+            self._drop("EM4100 frame of the wrong length or with non-hex characters")
+        elif not _checksum_ok(bytes.fromhex(self._buf.decode("ascii"))):
+            self._drop("EM4100 frame with a bad checksum")
+        else:
+            self._emit("em4100", self._buf[:10].decode("ascii").upper())
+        self._state = _IDLE  # the ETX ends the frame, good or bad
+
+    def _emit(self, kind: str, raw: str) -> None:
+        self._state = _IDLE
+        self.frames += 1
+        self._out.append(CardRead(self.source, raw, kind, self._clock()))
+
+    def _drop(self, reason: str) -> None:
+        """Count a bad frame and skip everything up to the next frame boundary."""
+        self._state = _GARBAGE
+        self._buf.clear()
+        self.dropped += 1
+        # The reason never includes the bytes: they may hold most of a card number.
+        logger.log(self._drop_level(), "card reader %s dropped %s", self.source, reason)
+
+    def _drop_level(self) -> int:
+        # A noisy line can drop hundreds of frames a second; warn at most once a
+        # second and keep the rest at DEBUG.
+        now = self._clock()
+        last = self._last_warning
+        if last is not None and now - last < _WARNING_INTERVAL_S:
+            return logging.DEBUG
+        self._last_warning = now
+        return logging.WARNING
+
+
+def _checksum_ok(values: bytes) -> bool:
+    """Check an EM4100 frame: the sixth byte is the XOR of the five data bytes."""
+    checksum = 0
+    for value in values[:5]:
+        checksum ^= value
+    return checksum == values[5]
+
+
+def open_serial(port: str, **settings: Any) -> serial.Serial:
+    """Open ``port`` with pyserial and a short read timeout, so readers can stop."""
+    return serial.Serial(port, timeout=_READ_TIMEOUT_S, **settings)
+
+
+class SerialCardReader:
+    """Read card frames from a serial port on a daemon thread, reopening it if lost.
+
+    The port may be absent at start (a USB adapter not yet plugged in): the reader
+    retries with exponential backoff from ``reconnect_min_s`` up to
+    ``reconnect_max_s``, warning once per outage.
+
+    Args:
+        name: the source name, used in logs and in every CardRead.
+        port: the device path, e.g. ``/dev/ttyUSB0``.
+        framing: see ``CardFramer``.
+        open_port: ``open_port(port, **settings)`` returns an open pyserial-like
+            object; defaults to ``open_serial``.
+        clock: passed to the framer for timestamps.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        port: str,
+        *,
+        baudrate: int = 9600,
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+        framing: str = "auto",
+        open_port: Callable[..., Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        reconnect_min_s: float = 0.1,
+        reconnect_max_s: float = 2.0,
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.reconnects = 0
+        self.last_error: str | None = None
+        self._settings = {
+            "baudrate": baudrate,
+            "bytesize": bytesize,
+            "parity": parity,
+            "stopbits": stopbits,
+        }
+        self._framer = CardFramer(framing, source=name, clock=clock)
+        self._open_port = open_port or open_serial
+        self._backoff = (reconnect_min_s, reconnect_max_s)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # guards _serial against close() racing
+        self._serial: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, emit: Callable[[CardRead], object]) -> None:
+        """Start the reader thread; ``emit`` is called with each CardRead.
+
+        Raises:
+            RuntimeError: the reader was already started.
+        """
+        if self._thread is not None:
+            raise RuntimeError(f"card reader {self.name!r} already started")
+        self._thread = threading.Thread(
+            target=self._run, args=(emit,), name=f"card-{self.name}", daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread and close the port; returns within about a second.
+
+        Raises:
+            RuntimeError: the reader thread did not stop in time.
+        """
+        self._stopping.set()
+        with self._lock:
+            port = self._serial
+            if port is not None and hasattr(port, "cancel_read"):
+                port.cancel_read()  # wakes a read blocked in select() at once
+        if self._thread is not None:
+            self._thread.join(_JOIN_TIMEOUT_S)
+            if self._thread.is_alive():
+                raise RuntimeError(f"card reader {self.name!r} did not stop in time")
+        self._disconnect()
+
+    def status(self) -> dict[str, Any]:
+        """Return a snapshot for the status page and logs."""
+        return {
+            "connected": self._serial is not None,
+            "port": self.port,
+            "frames": self._framer.frames,
+            "dropped": self._framer.dropped,
+            "reconnects": self.reconnects,
+            "last_error": self.last_error,
+        }
+
+    def _run(self, emit: Callable[[CardRead], object]) -> None:
+        try:
+            self._serve(emit)
+        except Exception as exc:
+            # Not a port error (those are retried): a bug or bad settings. Stop.
+            self.last_error = str(exc)
+            logger.exception("card reader %s stopped by an unexpected error", self.name)
+        finally:
+            self._disconnect()
+
+    def _serve(self, emit: Callable[[CardRead], object]) -> None:
+        delay, was_connected, warn = self._backoff[0], False, True
+        while not self._stopping.is_set():
+            port = self._connect(warn)
+            if port is not None:
+                self._report_connected(was_connected)
+                was_connected, delay = True, self._backoff[0]
+                if not self._pump(port, emit):
+                    return
+                self._disconnect()
+            # One WARNING per outage: the failed open or the loss already gave it.
+            warn = False
+            self._stopping.wait(delay)
+            delay = min(delay * 2, self._backoff[1])
+
+    def _report_connected(self, was_connected: bool) -> None:
+        # Bytes of a frame cut by the loss must not join the first bytes after it.
+        self._framer.reset()
+        if was_connected:
+            self.reconnects += 1
+            logger.info("card reader %s reconnected to %s", self.name, self.port)
+        else:
+            logger.info("card reader %s reading %s", self.name, self.port)
+
+    def _connect(self, warn: bool) -> Any:
+        """Open the port, or return None after logging why it failed."""
+        try:
+            port = self._open_port(self.port, **self._settings)
+        except (serial.SerialException, OSError) as exc:
+            self.last_error = str(exc)
+            level = logging.WARNING if warn else logging.DEBUG
+            logger.log(
+                level,
+                "card reader %s cannot open %s (%s); retrying",
+                self.name,
+                self.port,
+                exc,
+            )
+            return None
+        with self._lock:
+            self._serial = port
+        return port
+
+    def _pump(self, port: Any, emit: Callable[[CardRead], object]) -> bool:
+        """Read until stopping (return False) or until the port is lost (True)."""
+        while not self._stopping.is_set():
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError) as exc:
+                if self._stopping.is_set():
+                    return False
+                self.last_error = str(exc)
+                logger.warning(
+                    "card reader %s lost %s (%s); reopening", self.name, self.port, exc
+                )
+                return True
+            for event in self._framer.feed(data):
+                self._deliver(emit, event)
+        return False
+
+    def _deliver(self, emit: Callable[[CardRead], object], event: CardRead) -> None:
+        try:
+            emit(event)
+        except Exception:
+            # The event itself is not logged: its repr holds the full card number.
+            logger.exception("card reader %s: event handler failed", self.name)
+
+    def _disconnect(self) -> None:
+        with self._lock:
+            port, self._serial = self._serial, None
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError) as exc:
+                logger.debug("card reader %s: closing failed: %s", self.name, exc)
