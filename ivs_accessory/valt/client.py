@@ -119,6 +119,12 @@ class ValtClient:
         """How many HTTP requests this client has sent."""
         return self.transport.request_count
 
+    def looks_up_cards_by_query(self) -> bool:
+        """True when the server answers ``admin/users?cardNumber=`` (6.5+), else the
+        whole user list must be matched locally. Logs in first if needed."""
+        self.auth.ensure_token()
+        return self.auth.behaviour_version.has_card_query
+
     def test_connection(self) -> ServerVersion:
         """Check the server and credentials without touching the client's token.
 

@@ -1,0 +1,276 @@
+"""Turn presented credentials and key bindings into VALT actions, with as few requests as the room's state allows."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ivs_accessory import credentials
+from ivs_accessory.directory import UserDirectory
+from ivs_accessory.errors import (
+    ValtAuthError,
+    ValtError,
+    ValtNotFound,
+    ValtRefused,
+    ValtRejected,
+    ValtUnavailable,
+)
+from ivs_accessory.events import CardRead
+from ivs_accessory.lockout import Lockout
+from ivs_accessory.mapping import Presented, Trigger
+from ivs_accessory.room import RoomState
+from ivs_accessory.valt import RoomStatus, ValtClient
+from ivs_accessory.valt.models import User
+
+logger = logging.getLogger(__name__)
+
+# What each action needs the room to be, and what the room is once VALT accepted it.
+_NEEDS: dict[str, Callable[[RoomStatus], bool]] = {
+    "start": lambda s: s.can_start,
+    "stop": lambda s: s.has_recording,
+    "pause": lambda s: s is RoomStatus.RECORDING,
+    "resume": lambda s: s is RoomStatus.PAUSED,
+    "lock": lambda s: s.can_start,
+    "unlock": lambda s: s is RoomStatus.LOCKED,
+    "marker": lambda s: s.has_recording,
+}
+_AFTER = {
+    "start": RoomStatus.RECORDING, "stop": RoomStatus.AVAILABLE,
+    "pause": RoomStatus.PAUSED, "resume": RoomStatus.RECORDING,
+    "lock": RoomStatus.LOCKED, "unlock": RoomStatus.AVAILABLE,
+}
+_DONE = {
+    "start": "started", "stop": "stopped", "pause": "paused", "resume": "resumed",
+    "lock": "locked", "unlock": "unlocked", "marker": "marked",
+}
+_WORDS = {
+    "started": "Recording started", "stopped": "Recording stopped",
+    "paused": "Recording paused", "resumed": "Recording resumed",
+    "locked": "Room locked", "unlocked": "Room unlocked", "marked": "Marker added",
+}
+OK_RESULTS = frozenset(_WORDS)
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """The ``[valt]`` and ``[mapping]`` values actions need."""
+
+    room: int | None
+    recording_name: str = "Accessory Recording"
+    marker_name: str = "Accessory Comment"
+    marker_colour: str = "red"
+    busy_action: str = "busy"  # what toggle does in a paused room: busy, resume or stop
+    match_reading: str = "decimal"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input, for feedback and the audit log (no secrets in it).
+
+    ``result`` is one of the keys of ``_WORDS`` (success) or busy, denied,
+    locked_out, offline, error, unreadable, not_configured.
+    """
+
+    result: str
+    action: str
+    message: str
+    source: str
+    credential: str | None = None  # masked
+    user_id: int | None = None
+    user_name: str | None = None
+    recording_id: int | None = None
+    requests: int = 0
+    latency_s: float = 0.0
+    room_status: RoomStatus | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result in OK_RESULTS
+
+
+class Actions:
+    """Runs one intent at a time (the dispatcher thread's), talking to VALT.
+
+    A warm daemon (user cached, room status known) makes 1 request for PIN -> start
+    or stop, 2 with a cold user cache. If VALT refuses because someone else changed
+    the room meanwhile (409), the status is read again and the decision made once more.
+    """
+
+    def __init__(self, client: ValtClient | None, room: RoomState | None,
+                 directory: UserDirectory | None, settings: ActionSettings,
+                 lockout: Lockout, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.room = room
+        self.directory = directory
+        self.settings = settings
+        self.lockout = lockout
+        self._clock = clock
+
+    # -- entry points ------------------------------------------------------------------
+    def present(self, intent: Presented) -> Outcome:
+        """Someone typed a PIN or swiped a card: find the user, then toggle."""
+        base = {"action": "toggle", "source": intent.source}
+        try:
+            credential = _credential(intent)
+        except credentials.CredentialError as exc:
+            logger.warning("unreadable %s from %s: %s", intent.kind, intent.source, exc)
+            return self._finish(intent, Outcome("unreadable", message="Card not readable",
+                                                **base), None)
+        base["credential"] = credential.masked()
+        if self.client is None or self.room is None:
+            return self._finish(intent, Outcome(
+                "not_configured", message="VALT server or room not configured", **base), None)
+        waiting = self.lockout.remaining(intent.source, self._clock())
+        if waiting > 0:
+            return self._finish(intent, Outcome(
+                "locked_out", message=f"Too many attempts; try again in {waiting:.0f} s",
+                **base), None)
+        before = self.client.request_count
+        try:
+            user = self._user(credential)
+            if user is None:
+                return self._finish(intent, self._denied(intent, base), before)
+            self.lockout.success(intent.source)
+            outcome = self._act("toggle", user, base)
+        except ValtError as exc:
+            outcome = self._failed(exc, base)
+        return self._finish(intent, outcome, before)
+
+    def trigger(self, intent: Trigger) -> Outcome:
+        """A key binding fired: run its action in the room, with no user."""
+        base = {"action": intent.action, "source": intent.source}
+        if self.client is None or self.room is None:
+            return self._finish(intent, Outcome(
+                "not_configured", message="VALT server or room not configured", **base), None)
+        before = self.client.request_count
+        try:
+            outcome = self._act(intent.action, None, base)
+        except ValtError as exc:
+            outcome = self._failed(exc, base)
+        return self._finish(intent, outcome, before)
+
+    def refresh(self) -> None:
+        """The slow background refresh of the room status; failures are only recorded."""
+        if self.room is None:
+            return
+        try:
+            self.room.refresh()
+        except ValtError as exc:
+            logger.warning("cannot read the status of room %s: %s", self.room.room, exc)
+
+    # -- deciding and doing ------------------------------------------------------------------
+    def _act(self, action: str, user: User | None, base: dict) -> Outcome:
+        assert self.room is not None
+        status = self.room.known() or self.room.refresh()
+        chosen = self._choose(action, status)
+        if chosen is None:
+            # Our knowledge may be old: confirm with VALT before saying no.
+            status = self.room.refresh()
+            chosen = self._choose(action, status)
+            if chosen is None:
+                return self._busy(status, base, user)
+        try:
+            return self._do(chosen, user, base)
+        except (ValtRejected, ValtRefused) as exc:
+            if isinstance(exc, ValtRejected) and exc.status != 409:
+                raise
+            # Someone else changed the room since we last knew: look again, decide again.
+            logger.info("room %s changed meanwhile (%s); deciding again", self.room.room, exc)
+            status = self.room.refresh()
+            chosen = self._choose(action, status)
+            if chosen is None:
+                return self._busy(status, base, user)
+            return self._do(chosen, user, base)
+
+    def _choose(self, action: str, status: RoomStatus) -> str | None:
+        """The concrete action for ``action`` in a room with ``status``, or None (busy)."""
+        if action == "toggle":
+            if status.can_start:
+                return "start"
+            if status is RoomStatus.RECORDING:
+                return "stop"
+            if status is RoomStatus.PAUSED and self.settings.busy_action != "busy":
+                return self.settings.busy_action
+            return None
+        if action == "privacy_toggle":
+            return "unlock" if status is RoomStatus.LOCKED else \
+                "lock" if status.can_start else None
+        return action if _NEEDS[action](status) else None
+
+    def _do(self, action: str, user: User | None, base: dict) -> Outcome:
+        assert self.client is not None and self.room is not None
+        room, s = self.room.room, self.settings
+        recording_id = None
+        if action == "start":
+            recording_id = self.client.start(room, s.recording_name,
+                                             author=user.id if user else None)
+        elif action == "marker":
+            self.client.add_marker(room, s.marker_name, s.marker_colour)
+        else:
+            recording_id = getattr(self.client, action)(room)
+        if action in _AFTER:
+            self.room.set(_AFTER[action])
+        result = _DONE[action]
+        who = f" for {_display(user)}" if user and action == "start" else \
+            f" by {_display(user)}" if user else ""
+        return Outcome(result, message=_WORDS[result] + who, user_id=user.id if user else None,
+                       user_name=_display(user) if user else None,
+                       recording_id=recording_id if action not in ("lock", "unlock") else None,
+                       room_status=self.room.known(), **base)
+
+    def _busy(self, status: RoomStatus, base: dict, user: User | None) -> Outcome:
+        return Outcome("busy", message=f"Room is busy ({status.value})",
+                       user_id=user.id if user else None,
+                       user_name=_display(user) if user else None,
+                       room_status=status, **base)
+
+    # -- users and failures ----------------------------------------------------------------
+    def _user(self, credential: credentials.Credential) -> User | None:
+        assert self.directory is not None
+        value = credentials.matching_value(credential, self.settings.match_reading)
+        return self.directory.find(value) if value else None
+
+    def _denied(self, intent: Presented, base: dict) -> Outcome:
+        locked = self.lockout.failure(intent.source, self._clock())
+        message = "Unknown PIN or card"
+        if locked:
+            message += f"; locked for {locked:.0f} s after repeated failures"
+            logger.warning("source %s locked out for %.0f s after repeated failures",
+                           intent.source, locked)
+        return Outcome("denied", message=message, **base)
+
+    def _failed(self, exc: ValtError, base: dict) -> Outcome:
+        if self.room is not None:
+            self.room.failed(exc)
+        if isinstance(exc, ValtUnavailable):
+            result, words = "offline", "VALT is offline"
+        elif isinstance(exc, ValtAuthError):
+            result, words = "error", "VALT refused the accessory's account"
+        elif isinstance(exc, ValtNotFound):
+            result, words = "error", "VALT does not know this room"
+        else:
+            result, words = "error", "VALT error"
+        logger.error("%s failed: %s", base["action"], exc)
+        return Outcome(result, message=f"{words}: {exc}", **base)
+
+    def _finish(self, intent: Presented | Trigger, outcome: Outcome,
+                before: int | None) -> Outcome:
+        """Add the request count (``before``: the client's count at the start, None when
+        no request could have been made) and the latency since the input."""
+        used = 0 if before is None or self.client is None else \
+            self.client.request_count - before
+        latency = max(0.0, self._clock() - intent.timestamp)
+        return replace(outcome, requests=used, latency_s=latency)
+
+
+def _credential(intent: Presented) -> credentials.Credential:
+    if intent.kind == "pin":
+        return credentials.from_pin(intent.value, intent.source)
+    return credentials.from_card(CardRead(intent.source, intent.value, intent.kind,
+                                          intent.timestamp))
+
+
+def _display(user: User | None) -> str:
+    return (user.display_name or user.name) if user else ""

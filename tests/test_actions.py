@@ -1,0 +1,244 @@
+"""Actions against the simulator: outcomes, request counts (warm and cold), conflicts, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivs_accessory.actions import Actions, ActionSettings
+from ivs_accessory.directory import UserDirectory
+from ivs_accessory.lockout import Lockout
+from ivs_accessory.mapping import Presented, Trigger
+from ivs_accessory.room import RoomState
+from ivs_accessory.valt import RoomStatus
+
+ALICE, BOB = "123456", "654321"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def make_actions(make_client, clock):
+    def make(sim, room=1, **settings):
+        client = make_client(sim)
+        return Actions(client, RoomState(client, room, 60, clock),
+                       UserDirectory(client, 60, clock),
+                       ActionSettings(room=room, **settings), Lockout(3, 30, 120), clock)
+    return make
+
+
+def pin(value, source="keypad", clock=None):
+    return Presented(source, "pin", value, clock() if clock else 0.0)
+
+
+def paths(sim):
+    return [r["path"] for r in sim.requests()]
+
+
+def warm_up(actions, sim, *cards):
+    """Log in, learn the room status and the users: what a running daemon knows."""
+    actions.refresh()
+    for card in cards:
+        actions.directory.find(card)
+    sim.clear_requests()
+
+
+def test_warm_pin_start_then_stop_is_one_request_each(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    started = actions.present(pin(ALICE, clock=clock))
+    assert (started.result, started.requests) == ("started", 1)
+    assert started.user_id == 2 and "Alice Smith" in started.message
+    assert sim.requests()[-1]["body"] == {"name": "Accessory Recording", "author": 2}
+    stopped = actions.present(pin(ALICE, clock=clock))
+    assert (stopped.result, stopped.requests) == ("stopped", 1)
+    assert stopped.recording_id == started.recording_id
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/record/stop"]
+
+
+def test_cold_user_costs_one_more_request(sim, make_actions, clock, version):
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    outcome = actions.present(pin(BOB, clock=clock))
+    assert (outcome.result, outcome.requests) == ("started", 2)
+    lookup = sim.requests()[0]
+    assert lookup["path"] == "admin/users"
+    assert (lookup["query"] == {"cardNumber": BOB}) == (version in ("6.5.0", "6.6.0"))
+
+
+def test_old_servers_fill_the_cache_for_every_card_at_once(make_sim, make_actions, clock):
+    sim = make_sim(version="6.4.0")
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    assert actions.present(pin(BOB, clock=clock)).requests == 1
+
+
+def test_first_input_of_a_fresh_daemon_logs_in_reads_status_and_acts(sim, make_actions, clock):
+    actions = make_actions(sim)
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "started"
+    assert paths(sim) == ["login", "admin/general", "admin/users", "rooms/1/status",
+                          "rooms/1/record/start"]
+    assert outcome.requests == 5
+
+
+def test_user_cache_expires(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    clock.now += 61
+    assert actions.present(pin(ALICE, clock=clock)).requests == 2
+
+
+def test_someone_else_started_meanwhile_refresh_and_decide_again(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    sim.set_room_status(1, "recording")  # another VALT user, unknown to us
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "stopped"
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status", "rooms/1/record/stop"]
+
+
+def test_someone_else_stopped_meanwhile(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    sim.set_room_status(1, "available")
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    assert paths(sim)[-3:] == ["rooms/1/record/stop", "rooms/1/status", "rooms/1/record/start"]
+
+
+def test_conflict_is_retried_only_once(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    sim.inject(path="rooms/1/record/*", status=409, count=None)
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "error" and "409" in outcome.message
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status", "rooms/1/record/start"]
+
+
+@pytest.mark.parametrize("status, busy_action, result", [
+    ("paused", "busy", "busy"), ("paused", "resume", "resumed"), ("paused", "stop", "stopped"),
+    ("locked", "busy", "busy"), ("locked", "stop", "busy"), ("prepared", "busy", "started"),
+])
+def test_toggle_in_each_room_state(sim, make_actions, clock, status, busy_action, result):
+    actions = make_actions(sim, busy_action=busy_action)
+    sim.set_room_status(1, status)
+    warm_up(actions, sim, ALICE)
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == result
+    if result == "busy":
+        assert status in outcome.message
+        assert paths(sim) == ["rooms/1/status"]  # confirmed with VALT before saying no
+
+
+def test_unknown_pin_is_denied_then_locked_out_without_requests(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    results = [actions.present(pin(f"99990{i}", clock=clock)).result for i in range(3)]
+    assert results == ["denied", "denied", "denied"]
+    sim.clear_requests()
+    locked = actions.present(pin(ALICE, clock=clock))
+    assert locked.result == "locked_out" and locked.requests == 0 and sim.requests() == []
+    assert actions.present(pin(ALICE, "other-keypad", clock)).result == "started"
+    clock.now += 31
+    assert actions.present(pin(ALICE, clock=clock)).result == "stopped"
+
+
+def test_denied_outcomes_hide_pins_wholly_and_cards_but_four_digits(sim, make_actions, clock):
+    actions = make_actions(sim)
+    outcome = actions.present(pin("98765432", clock=clock))
+    assert outcome.result == "denied"
+    assert "98765432" not in repr(outcome) and outcome.credential == "****"
+    card = actions.present(Presented("reader", "decimal", "11223344", clock()))
+    assert card.result == "denied" and card.credential == "****3344"
+
+
+@pytest.mark.parametrize("fault, result", [
+    ({"status": 500}, "error"), ({"status": 502}, "error"), ({"drop": True}, "offline"),
+    ({"malformed": True}, "error"),
+])
+def test_valt_failures_become_outcomes_and_the_next_input_works(sim, make_actions, clock,
+                                                                  fault, result):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    sim.inject(path="rooms/1/record/start", count=1, **fault)
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == result and not outcome.ok
+    assert actions.room.known() is None
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+
+
+def test_server_down_is_offline_then_recovers(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    sim.go_down()
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "offline" and actions.room.online is False
+    sim.come_up()
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    assert actions.room.online is True
+
+
+def test_marker_binding_needs_a_recording(sim, make_actions, clock):
+    actions = make_actions(sim, marker_name="Door", marker_colour="blue")
+    warm_up(actions, sim, ALICE)
+    refused = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
+    assert refused.result == "busy"
+    rid = actions.present(pin(ALICE, clock=clock)).recording_id
+    sim.clear_requests()
+    marked = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
+    assert (marked.result, marked.requests) == ("marked", 2)
+    assert [m["text"] for m in sim.state.markers(rid)] == ["Door"]
+
+
+def test_privacy_toggle_locks_and_unlocks(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    first = actions.trigger(Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock()))
+    second = actions.trigger(Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock()))
+    assert (first.result, second.result) == ("locked", "unlocked")
+    assert (first.requests, second.requests) == (1, 1)
+    assert actions.room.known() is RoomStatus.AVAILABLE
+
+
+@pytest.mark.parametrize("action, result", [
+    ("start", "started"), ("stop", "busy"), ("pause", "busy"), ("lock", "locked"),
+])
+def test_bindings_without_a_user(sim, make_actions, clock, action, result):
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    outcome = actions.trigger(Trigger("keypad", action, "KEY_KPSLASH", clock()))
+    assert outcome.result == result and outcome.user_id is None
+    if action == "start":
+        assert sim.requests()[-1]["body"] == {"name": "Accessory Recording"}
+
+
+def test_card_readings_are_matched_as_configured(sim, make_actions, clock):
+    # The user cnguyen has card 0004921746: the 10-digit reading of EM4100 tag 00004B1992.
+    actions = make_actions(sim, match_reading="em4100_10")
+    warm_up(actions, sim)
+    outcome = actions.present(Presented("reader", "em4100", "00004B1992", clock()))
+    assert outcome.result == "started" and outcome.user_id == 4
+
+
+def test_unreadable_card_makes_no_request(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    outcome = actions.present(Presented("reader", "wiegand", "1" * 26, clock()))
+    assert outcome.result == "unreadable" and sim.requests() == []
+
+
+def test_not_configured_without_client(clock):
+    actions = Actions(None, None, None, ActionSettings(room=None), Lockout(), clock)
+    assert actions.present(pin(ALICE, clock=clock)).result == "not_configured"
+    assert actions.trigger(Trigger("k", "marker", "KEY_KPPLUS", 0)).result == "not_configured"
