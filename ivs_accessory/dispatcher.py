@@ -1,0 +1,178 @@
+"""The dispatcher: one thread that takes every source's events from one queue and runs mapping, actions, feedback and audit in order."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from ivs_accessory.actions import Actions, Outcome
+from ivs_accessory.audit import AuditLog
+from ivs_accessory.events import InputEvent
+from ivs_accessory.feedback import FeedbackSink
+from ivs_accessory.mapping import EntryChanged, Mapper, Presented, Trigger
+
+logger = logging.getLogger(__name__)
+
+_JOIN_TIMEOUT_S = 1.5
+
+
+class Dispatcher:
+    """Consume input events on one thread, so a slow VALT call never blocks a reader.
+
+    Sources call :meth:`emit` from their own threads; it never blocks: when the queue
+    is full (a storm of key events) the event is dropped and counted. Between events
+    the thread expires half-typed PINs, refreshes the room status when due and lets
+    feedback time out; :attr:`heartbeat` moves on every turn of the loop, which is
+    what the systemd watchdog checks.
+
+    Args:
+        mapper, actions: the pure mapping and the VALT side.
+        feedback: sinks told of every outcome, PIN progress and room change.
+        audit: where outcomes are recorded.
+        on_outcome: called with each outcome (tests, the page).
+        tick_s: longest wait for an event before housekeeping.
+    """
+
+    def __init__(self, mapper: Mapper, actions: Actions, *, feedback: Sequence[FeedbackSink] = (),
+                 audit: AuditLog | None = None,
+                 on_outcome: Callable[[Outcome], object] | None = None,
+                 queue_size: int = 1000, tick_s: float = 0.2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.mapper = mapper
+        self.actions = actions
+        self.feedback = list(feedback)
+        self.audit = audit
+        self.on_outcome = on_outcome
+        self.tick_s = tick_s
+        self._clock = clock
+        self._queue: queue.Queue[InputEvent] = queue.Queue(maxsize=queue_size)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.heartbeat = clock()
+        self.dropped = 0
+        self.events = 0
+        self.outcomes: dict[str, int] = {}
+        self._last_room: tuple | None = None
+        # Held while an event or housekeeping runs, so replace() swaps parts between them.
+        self._work = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the dispatcher thread."""
+        if self._thread is not None:
+            raise RuntimeError("dispatcher already started")
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the event in hand; raises RuntimeError if the thread hangs."""
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(_JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                raise RuntimeError("the dispatcher did not stop in time (a VALT call hangs?)")
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def emit(self, event: InputEvent) -> None:
+        """Queue an event from any thread; never blocks."""
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning("input queue full: %d events dropped so far", self.dropped)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def replace(self, *, mapper: Mapper, actions: Actions,
+                feedback: Sequence[FeedbackSink]) -> None:
+        """Swap in new parts (a reload) between two events, never during one."""
+        if not self._work.acquire(timeout=10):
+            logger.error("the dispatcher is busy for over 10 s; reloading anyway")
+            self._apply(mapper, actions, feedback)
+            return
+        try:
+            self._apply(mapper, actions, feedback)
+        finally:
+            self._work.release()
+
+    def _apply(self, mapper: Mapper, actions: Actions,
+               feedback: Sequence[FeedbackSink]) -> None:
+        self.mapper, self.actions, self.feedback = mapper, actions, list(feedback)
+        self._last_room = None  # tell the new feedback where the room stands
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.heartbeat = self._clock()
+            try:
+                event = self._queue.get(timeout=self.tick_s)
+            except queue.Empty:
+                event = None
+            try:
+                with self._work:
+                    if event is not None:
+                        self.events += 1
+                        self.handle(event)
+                    self._housekeeping()
+            except Exception:
+                # A bug must not stop the door from working: log it and go on.
+                logger.exception("dispatcher error while handling %s", type(event).__name__)
+
+    def handle(self, event: InputEvent) -> list[Outcome]:
+        """Map one event and run what it asks for (on the dispatcher thread)."""
+        logger.debug("event %s from %s", type(event).__name__, event.source)
+        outcomes = []
+        for intent in self.mapper.handle(event):
+            if isinstance(intent, EntryChanged):
+                self._tell("entry", intent.source, intent.length)
+            elif isinstance(intent, Presented):
+                outcomes.append(self._finish(self.actions.present(intent)))
+            elif isinstance(intent, Trigger):
+                outcomes.append(self._finish(self.actions.trigger(intent)))
+        return outcomes
+
+    def _finish(self, outcome: Outcome) -> Outcome:
+        self.outcomes[outcome.result] = self.outcomes.get(outcome.result, 0) + 1
+        logger.info("%s: %s (%s, %s, %d requests, %.0f ms)", outcome.source, outcome.message,
+                    outcome.credential or "no credential", outcome.result, outcome.requests,
+                    outcome.latency_s * 1000)
+        if self.audit is not None:
+            self.audit.record(outcome, self.actions.room.room if self.actions.room else None)
+        self._tell("show", outcome)
+        self._room_changed()
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return outcome
+
+    def _housekeeping(self) -> None:
+        for intent in self.mapper.expire(self._clock()):
+            self._tell("entry", intent.source, intent.length)
+        room = self.actions.room
+        if room is not None and room.due():
+            self.actions.refresh()
+        self._room_changed()
+        self._tell("tick", self._clock())
+
+    def _room_changed(self) -> None:
+        room = self.actions.room
+        state = (room.status, room.online) if room is not None else (None, None)
+        if state != self._last_room:
+            self._last_room = state
+            self._tell("room", *state)
+
+    def _tell(self, method: str, *args) -> None:
+        for sink in self.feedback:
+            try:
+                getattr(sink, method)(*args)
+            except Exception:
+                logger.exception("feedback %s failed", type(sink).__name__)

@@ -1,0 +1,160 @@
+"""Tell the person at the door what happened: keypad LEDs, the systemd STATUS line, the demo's console."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TextIO
+
+from ivs_accessory.actions import Outcome
+from ivs_accessory.valt import RoomStatus
+
+logger = logging.getLogger(__name__)
+
+# LED meanings on a USB keypad: NumLock = the room is recording, CapsLock = the last
+# input was refused or failed (for result_s), ScrollLock = VALT is offline.
+LED_RECORDING, LED_REFUSED, LED_OFFLINE = "LED_NUML", "LED_CAPSL", "LED_SCROLLL"
+
+
+class FeedbackSink(Protocol):
+    """Anything that shows outcomes; every method must return quickly and never raise."""
+
+    def show(self, outcome: Outcome) -> None: ...
+
+    def entry(self, source: str, length: int) -> None: ...
+
+    def room(self, status: RoomStatus | None, online: bool | None) -> None: ...
+
+    def tick(self, now: float) -> None: ...
+
+
+class ConsoleFeedback:
+    """One line per outcome on a terminal (the demo)."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        self.stream = stream
+
+    def show(self, outcome: Outcome) -> None:
+        mark = "OK " if outcome.ok else "-- "
+        who = f" [{outcome.credential}]" if outcome.credential else ""
+        self.stream.write(f"{mark}{outcome.message}{who} ({outcome.requests} VALT requests, "
+                          f"{outcome.latency_s * 1000:.0f} ms)\n")
+        self.stream.flush()
+
+    def entry(self, source: str, length: int) -> None:
+        pass
+
+    def room(self, status: RoomStatus | None, online: bool | None) -> None:
+        pass
+
+    def tick(self, now: float) -> None:
+        pass
+
+
+class LedFeedback:
+    """Keypad LEDs: steady states for recording/offline, a timed one for refusals.
+
+    Args:
+        devices: a callable returning the sources that have ``set_leds(set[str])``
+            (called each time, so re-opened devices are found).
+        result_s: how long the refusal LED stays on.
+    """
+
+    def __init__(self, devices: Callable[[], Iterable[Any]], result_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._devices = devices
+        self.result_s = result_s
+        self._clock = clock
+        self._recording = False
+        self._offline = False
+        self._refused_until = 0.0
+        self._shown: frozenset[str] | None = None
+
+    def show(self, outcome: Outcome) -> None:
+        if not outcome.ok and outcome.result not in ("offline",):
+            self._refused_until = self._clock() + self.result_s
+        self._offline = outcome.result == "offline"
+        if outcome.room_status is not None:
+            self._recording = outcome.room_status.has_recording
+        self._apply()
+
+    def entry(self, source: str, length: int) -> None:
+        pass
+
+    def room(self, status: RoomStatus | None, online: bool | None) -> None:
+        self._recording = bool(status and status.has_recording)
+        self._offline = online is False
+        self._apply()
+
+    def tick(self, now: float) -> None:
+        self._apply()
+
+    def wanted(self) -> frozenset[str]:
+        """The LEDs that should be on now."""
+        on = set()
+        if self._recording:
+            on.add(LED_RECORDING)
+        if self._clock() < self._refused_until:
+            on.add(LED_REFUSED)
+        if self._offline:
+            on.add(LED_OFFLINE)
+        return frozenset(on)
+
+    def _apply(self, force: bool = False) -> None:
+        wanted = self.wanted()
+        if wanted == self._shown and not force:
+            return
+        self._shown = wanted
+        for device in self._devices():
+            try:
+                device.set_leds(set(wanted))
+            except Exception:  # a vanished device must not stop the dispatcher
+                logger.debug("cannot set LEDs on %s", getattr(device, "name", device),
+                             exc_info=True)
+
+
+class StatusFeedback:
+    """The systemd ``STATUS=`` line: the room's state and the last outcome, in words."""
+
+    def __init__(self, notify: Callable[[str], object], room: int | None) -> None:
+        self._notify = notify
+        self._room = room
+        self._lock = threading.Lock()
+        self._state = "starting"
+        self._last = ""
+
+    def show(self, outcome: Outcome) -> None:
+        self._last = f"last: {outcome.message}"
+        if outcome.room_status is not None:
+            self._state = _room_words(self._room, outcome.room_status, True)
+        elif outcome.result == "offline":
+            self._state = "VALT offline"
+        self._send()
+
+    def entry(self, source: str, length: int) -> None:
+        pass
+
+    def room(self, status: RoomStatus | None, online: bool | None) -> None:
+        self._state = _room_words(self._room, status, online)
+        self._send()
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def _send(self) -> None:
+        with self._lock:
+            line = "; ".join(p for p in (self._state, self._last) if p)
+        self._notify(f"STATUS={line}")
+
+
+def _room_words(room: int | None, status: RoomStatus | None, online: bool | None) -> str:
+    if room is None:
+        return "no room configured"
+    if online is False:
+        return f"room {room}: VALT offline"
+    if status is None:
+        return f"room {room}: status unknown"
+    return f"room {room} {status.value}"
