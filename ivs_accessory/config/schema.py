@@ -1,0 +1,381 @@
+"""The config schema (fields, defaults), validation of a section, the typed Config."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from ivs_accessory.config.types import (
+    Boolean,
+    Choice,
+    ConfigValue,
+    DeviceSelector,
+    Float,
+    Integer,
+    KeyName,
+    Path,
+    Secret,
+    String,
+)
+from ivs_accessory.credentials import READINGS
+from ivs_accessory.mapping import ACTIONS, MODES
+from ivs_accessory.valt.models import MARKER_COLOURS
+
+Values = dict[str, Any]
+Errors = dict[str, str]
+Check = Callable[[Values, str], Errors]
+
+SOURCE_PREFIX = "source:"
+SOURCE_KINDS = ("keypad", "card_hid", "card_serial", "console")
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+HOLD = ".hold"
+
+
+def field_error(
+    label: str, key: str, text: str, field: ConfigValue, exc: Exception
+) -> str:
+    """``[label] key = 'text': reason``; the text is left out for secrets and blanks."""
+    shown = text.strip()
+    if field.secret or not shown:
+        return f"[{label}] {key}: {exc}"
+    return f"[{label}] {key} = {shown!r}: {exc}"
+
+
+def unknown_key(label: str, key: str, known: Iterable[str]) -> str:
+    """``unknown key 'x' in [label]; did you mean 'y'?`` (the hint if one is close)."""
+    message = f"unknown key {key!r} in [{label}]"
+    guess = difflib.get_close_matches(key, list(known), 1)
+    return message + (f"; did you mean {guess[0]!r}?" if guess else "")
+
+
+def missing_key(label: str, key: str, field: ConfigValue) -> str:
+    """The message for a required key that no file sets."""
+    sample = getattr(field, "example", None) or "..."
+    if isinstance(field, Choice):
+        sample = f"<one of {', '.join(field.values)}>"
+    return f"[{label}] {key} is missing; add a line `{key} = {sample}`"
+
+
+class Section(dict[str, ConfigValue]):
+    """A section with fixed keys: key -> field type, plus checks across fields."""
+
+    def __init__(
+        self, fields: Mapping[str, ConfigValue], checks: Iterable[Check] = ()
+    ) -> None:
+        super().__init__(fields)
+        self.checks = tuple(checks)
+
+    def defaults(self) -> dict[str, str]:
+        """Raw default text for every key that has one."""
+        return {k: f.default for k, f in self.items() if f.default is not None}
+
+    def validate(
+        self, label: str, raw: Mapping[str, str], also_known: Iterable[str] = ()
+    ) -> tuple[Values, Errors]:
+        """Typed values for every key (defaults filling gaps) and errors by key."""
+        values: Values = {}
+        errors: Errors = {
+            key: unknown_key(label, key, [*self, *also_known])
+            for key in raw
+            if key not in self
+        }
+        for key, field in self.items():
+            text = raw.get(key, field.default)
+            if text is None:
+                errors[key] = missing_key(label, key, field)
+                continue
+            try:
+                values[key] = field.deserialize(text)
+            except ValueError as exc:
+                errors[key] = field_error(label, key, text, field, exc)
+        for check in self.checks:
+            errors.update(check(values, label))
+        return {k: v for k, v in values.items() if k not in errors}, errors
+
+
+class BindingsSection(dict[str, ConfigValue]):
+    """``[bindings]``: free keys ``KEY_NAME`` (tap) or ``KEY_NAME.hold`` -> an action.
+
+    It holds no fixed keys, so iterating it yields nothing; ``key`` and ``action``
+    are the types of a binding's two halves. An empty action means "no binding",
+    which lets a drop-in remove a binding the main file makes.
+    """
+
+    key = KeyName()
+    action = Choice(ACTIONS)
+
+    def __init__(self, defaults: Mapping[str, str]) -> None:
+        super().__init__()
+        self._defaults = dict(defaults)
+
+    def defaults(self) -> dict[str, str]:
+        """The bindings used when the main file has no ``[bindings]`` section."""
+        return dict(self._defaults)
+
+    def validate(
+        self, label: str, raw: Mapping[str, str], also_known: Iterable[str] = ()
+    ) -> tuple[Values, Errors]:
+        """Option name -> action (None when empty), and errors by option name."""
+        values: Values = {}
+        errors: Errors = {}
+        for option, text in raw.items():
+            problem = self._key_problem(label, option)
+            if problem:
+                errors[option] = problem
+                continue
+            try:
+                values[option] = self.action.deserialize(text) if text.strip() else None
+            except ValueError as exc:
+                errors[option] = field_error(label, option, text, self.action, exc)
+        return values, errors
+
+    def _key_problem(self, label: str, option: str) -> str | None:
+        name, dot, gesture = option.partition(".")
+        if dot and dot + gesture != HOLD:
+            return (
+                f"unknown key {option!r} in [{label}]; write KEY_NAME for a tap "
+                f"or KEY_NAME{HOLD} for a hold"
+            )
+        try:
+            self.key.deserialize(name)
+        except ValueError as exc:
+            return f"unknown key name {name!r} in [{label}]: {exc}"
+        return None
+
+
+def binding_key(option: str) -> tuple[str, str]:
+    """``KEY_A`` -> ``("KEY_A", "tap")``; ``KEY_A.hold`` -> ``("KEY_A", "hold")``."""
+    if option.endswith(HOLD):
+        return option[: -len(HOLD)], "hold"
+    return option, "tap"
+
+
+def _max_at_least_base(values: Values, label: str) -> Errors:
+    base, most = values.get("base_s"), values.get("max_s")
+    if base is None or most is None or most >= base:
+        return {}
+    return {"max_s": f"[{label}] max_s = '{most}': must be at least base_s ({base})"}
+
+
+SCHEMA: dict[str, Section | BindingsSection] = {
+    "valt": Section(
+        {
+            "server": String(optional=True, default=""),
+            "username": String(optional=True, default=""),
+            "password": Secret(default=""),
+            "timeout_s": Float(0.5, 60, unit="seconds", default="5"),
+            "verify_tls": Boolean(default="true"),
+            "ca_file": Path(optional=True, default=""),
+            "room": Integer(1, 1_000_000, optional=True, default=""),
+            "recording_name": String(default="Accessory Recording"),
+            "marker_name": String(default="Accessory Comment"),
+            "marker_colour": Choice(MARKER_COLOURS, default="red"),
+            "success_reauth_s": Integer(60, 604_800, unit="seconds", default="28800"),
+            "failure_reauth_s": Integer(5, 3600, unit="seconds", default="30"),
+        }
+    ),
+    "mapping": Section(
+        {
+            "mode": Choice(MODES, default="both"),
+            "pin_length": Integer(0, 32, unit="digits", default="6"),
+            "entry_timeout_ms": Integer(
+                1000, 600_000, unit="milliseconds", default="10000"
+            ),
+            "match_reading": Choice(READINGS, default="decimal"),
+            "repeat_window_ms": Integer(0, 60_000, unit="milliseconds", default="2000"),
+            "busy_action": Choice(("busy", "resume", "stop"), default="busy"),
+            "hold_ms": Integer(100, 60_000, unit="milliseconds", default="1500"),
+            "user_cache_s": Integer(0, 86_400, unit="seconds", default="60"),
+            "status_refresh_s": Integer(10, 3600, unit="seconds", default="60"),
+        }
+    ),
+    "bindings": BindingsSection(
+        {"KEY_KPPLUS": "marker", "KEY_KPASTERISK.hold": "privacy_toggle"}
+    ),
+    "feedback": Section(
+        {
+            "leds": Boolean(default="true"),
+            "result_ms": Integer(200, 30_000, unit="milliseconds", default="2000"),
+        }
+    ),
+    "lockout": Section(
+        {
+            "max_failures": Integer(1, 100, default="5"),
+            "base_s": Integer(1, 86_400, unit="seconds", default="30"),
+            "max_s": Integer(1, 86_400, unit="seconds", default="900"),
+        },
+        checks=[_max_at_least_base],
+    ),
+    "logging": Section(
+        {
+            "level": Choice(("debug", "info", "warning", "error"), default="info"),
+            "audit_file": Path(default="/var/lib/ivs-accessory/audit.log"),
+            "audit_max_bytes": Integer(
+                10_000, 100_000_000, unit="bytes", default="1000000"
+            ),
+            "audit_keep": Integer(0, 100, unit="files", default="3"),
+        }
+    ),
+    "web": Section(
+        {
+            "enabled": Boolean(default="true"),
+            "address": String(example="0.0.0.0", default="0.0.0.0"),
+            "port": Integer(0, 65535, default="80"),
+        }
+    ),
+}
+"""Fixed sections: name -> Section (key -> field type). ``bindings`` has free keys."""
+
+KIND = Choice(SOURCE_KINDS)
+_HID_EMPTY = "say which reader, e.g. usb:ffff:0035; run `ivs-accessory list-devices`"
+
+SOURCE_SCHEMAS: dict[str, Section] = {
+    "keypad": Section(
+        {
+            "device": DeviceSelector(optional=True, default=""),
+            "grab": Boolean(default="true"),
+            "leds": Boolean(default="true"),
+        }
+    ),
+    "card_hid": Section(
+        {
+            "device": DeviceSelector(
+                optional=False, empty_message=_HID_EMPTY, default=""
+            ),
+            "grab": Boolean(default="true"),
+        }
+    ),
+    "card_serial": Section(
+        {
+            "port": String(example="/dev/ttyUSB0"),
+            "baud": Integer(300, 115_200, unit="bits per second", default="9600"),
+            "framing": Choice(("auto", "line", "em4100"), default="auto"),
+        }
+    ),
+    "console": Section({}),
+}
+"""``[source:NAME]`` keys by kind (``kind`` itself is checked by ``KIND``)."""
+
+
+def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Errors]:
+    """Check one section's raw text values; never raises, whatever the data.
+
+    Args:
+        section: a fixed section name, ``bindings`` or ``source:NAME``.
+        raw: key -> text as in the file (or a web form); missing keys take defaults.
+
+    Returns:
+        (typed values, error message by key). Errors about the section itself
+        (an unknown section, a bad source name) are under the key ``""``.
+    """
+    if section in SCHEMA:
+        return SCHEMA[section].validate(section, raw)
+    if section.startswith(SOURCE_PREFIX):
+        return _validate_source(section, raw)
+    return {}, {"": unknown_section(section)}
+
+
+def unknown_section(name: str) -> str:
+    """``unknown section [x]; did you mean [y]?`` (the hint only when one is close)."""
+    prefix, colon, rest = name.partition(":")
+    if colon and difflib.get_close_matches(prefix.lower(), [SOURCE_PREFIX[:-1]], 1):
+        guess = SOURCE_PREFIX + rest
+    else:
+        guess = next(
+            iter(difflib.get_close_matches(name.lower(), list(SCHEMA), 1)), None
+        )
+    return f"unknown section [{name}]" + (f"; did you mean [{guess}]?" if guess else "")
+
+
+def _validate_source(label: str, raw: Mapping[str, str]) -> tuple[Values, Errors]:
+    if not _SOURCE_NAME.fullmatch(label[len(SOURCE_PREFIX) :]):
+        return {}, {
+            "": f"section [{label}]: a source name may only use letters, digits, "
+            f"- and _, e.g. [source:door]"
+        }
+    kind, errors = _source_kind(label, raw)
+    rest = {k: v for k, v in raw.items() if k != "kind"}
+    if kind is None:
+        every = {key for schema in SOURCE_SCHEMAS.values() for key in schema} | {"kind"}
+        errors.update({k: unknown_key(label, k, every) for k in rest if k not in every})
+        return {}, errors
+    schema = SOURCE_SCHEMAS[kind]
+    for key in [k for k in rest if k not in schema and _used_by_other_kind(k)]:
+        errors[key] = f"key {key!r} is not used by kind {kind!r} in [{label}]"
+        del rest[key]
+    values, field_errors = schema.validate(label, rest, also_known=["kind"])
+    errors.update(field_errors)
+    return {"kind": kind, **values}, errors
+
+
+def _source_kind(label: str, raw: Mapping[str, str]) -> tuple[str | None, Errors]:
+    if "kind" not in raw:
+        return None, {"kind": missing_key(label, "kind", KIND)}
+    try:
+        return KIND.deserialize(raw["kind"]), {}
+    except ValueError as exc:
+        return None, {"kind": field_error(label, "kind", raw["kind"], KIND, exc)}
+
+
+def _used_by_other_kind(key: str) -> bool:
+    return any(key in schema for schema in SOURCE_SCHEMAS.values())
+
+
+class Config(Mapping[str, dict[str, Any]]):
+    """A validated configuration: ``cfg["valt"]["timeout_s"]``, sources, bindings.
+
+    Attributes:
+        sources: source name -> typed options, each with ``kind``.
+        bindings: ``(KEY_NAME, "tap" | "hold")`` -> action name.
+        path: the main file, or None when only the defaults were loaded.
+    """
+
+    def __init__(
+        self,
+        sections: dict[str, dict[str, Any]],
+        sources: dict[str, dict[str, Any]],
+        bindings: dict[tuple[str, str], str],
+        path: str | None,
+    ) -> None:
+        self._sections = sections
+        self.sources = sources
+        self.bindings = bindings
+        self.path = path
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        if name == "bindings":
+            raise KeyError(
+                "bindings: use Config.bindings, keyed by (KEY_NAME, 'tap'|'hold')"
+            )
+        return self._sections[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sections)
+
+    def __len__(self) -> int:
+        return len(self._sections)
+
+    def __repr__(self) -> str:
+        return f"Config(path={self.path!r}, sources={list(self.sources)!r})"
+
+    def redacted(self) -> dict[str, dict[str, str]]:
+        """Section -> key -> text, with every secret shown as ``********``."""
+        shown = {
+            name: {
+                key: SCHEMA[name][key].display(value) for key, value in values.items()
+            }
+            for name, values in self._sections.items()
+        }
+        shown["bindings"] = {
+            key + (HOLD if gesture == "hold" else ""): action
+            for (key, gesture), action in self.bindings.items()
+        }
+        for name, values in self.sources.items():
+            schema = SOURCE_SCHEMAS[values["kind"]]
+            shown[SOURCE_PREFIX + name] = {
+                key: value if key == "kind" else schema[key].display(value)
+                for key, value in values.items()
+            }
+        return shown

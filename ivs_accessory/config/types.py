@@ -1,0 +1,267 @@
+"""Config field types: each turns one INI text value into a typed value and back."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from evdev import ecodes
+
+from ivs_accessory.sources.selector import parse_selector
+
+SECRET_MASK = "********"
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+# Line and paragraph separators and control characters would break the INI file
+# (a newline in a web form could inject a whole section); surrogates cannot be
+# written as UTF-8 at all.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def _one_line(text: str) -> str:
+    """The stripped text; ValueError if it holds anything an INI line cannot."""
+    if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in text):
+        raise ValueError("must be a single line of text without control characters")
+    return text.strip()
+
+
+def is_one_line(text: str) -> bool:
+    """True when ``text`` can be written as the value of one INI line."""
+    try:
+        _one_line(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: float) -> str:
+    """``5.0`` -> ``5``, ``0.5`` -> ``0.5``: the form a person would type."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class ConfigValue:
+    """Base class: ``deserialize(text) -> value`` and ``serialize(value) -> text``.
+
+    Attributes:
+        default: the raw text used when no file sets the key; None means required.
+        secret: True when the value must never be shown (see :meth:`display`).
+    """
+
+    secret = False
+
+    def __init__(self, *, default: str | None = None) -> None:
+        self.default = default
+
+    def deserialize(self, text: str) -> Any:
+        """Parse ``text``; raise ValueError saying what a valid value looks like."""
+        raise NotImplementedError
+
+    def serialize(self, value: Any) -> str:
+        """The text that :meth:`deserialize` turns back into ``value``."""
+        return "" if value is None else str(value)
+
+    def display(self, value: Any) -> str:
+        """The text safe to show on the page and in logs."""
+        return self.serialize(value)
+
+
+class String(ConfigValue):
+    """One line of text; empty only when ``optional``, one of ``choices`` if given."""
+
+    def __init__(
+        self,
+        optional: bool = False,
+        choices: Iterable[str] | None = None,
+        *,
+        example: str | None = None,
+        default: str | None = None,
+    ) -> None:
+        super().__init__(default=default)
+        self.optional = optional
+        self.choices = tuple(choices) if choices is not None else None
+        self.example = example
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text)
+        if not value:
+            if self.optional:
+                return ""
+            raise ValueError(self._empty_message())
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"must be one of {', '.join(self.choices)}")
+        return value
+
+    def _empty_message(self) -> str:
+        return "must not be empty" + (f", e.g. {self.example}" if self.example else "")
+
+
+class Secret(String):
+    """A String (a password) that is never shown: ``display`` gives ``********``."""
+
+    secret = True
+
+    def __init__(self, optional: bool = True, *, default: str | None = None) -> None:
+        super().__init__(optional, default=default)
+
+    def display(self, value: Any) -> str:
+        # An empty secret shows as empty so the page can tell "not set" from "set".
+        return SECRET_MASK if value else ""
+
+
+class Integer(ConfigValue):
+    """A whole number in ``[min, max]``; empty gives None when ``optional``."""
+
+    def __init__(
+        self,
+        min: int,
+        max: int,
+        *,
+        optional: bool = False,
+        unit: str | None = None,
+        default: str | None = None,
+    ) -> None:
+        super().__init__(default=default)
+        self.min, self.max, self.optional, self.unit = min, max, optional, unit
+
+    def deserialize(self, text: str) -> int | None:
+        value = _one_line(text)
+        if not value and self.optional:
+            return None
+        if not _INTEGER.fullmatch(value) or not self.min <= int(value) <= self.max:
+            raise ValueError(self._range_message())
+        return int(value)
+
+    def _range_message(self) -> str:
+        of = f" of {self.unit}" if self.unit else ""
+        empty = ", or empty for none" if self.optional else ""
+        return f"must be a whole number{of} between {self.min} and {self.max}{empty}"
+
+
+class Float(ConfigValue):
+    """A decimal number in ``[min, max]`` (no nan or inf)."""
+
+    def __init__(
+        self,
+        min: float,
+        max: float,
+        *,
+        unit: str | None = None,
+        default: str | None = None,
+    ) -> None:
+        super().__init__(default=default)
+        self.min, self.max, self.unit = min, max, unit
+
+    def deserialize(self, text: str) -> float:
+        value = _one_line(text)
+        if not _NUMBER.fullmatch(value) or not self.min <= float(value) <= self.max:
+            of = f" of {self.unit}" if self.unit else ""
+            low, high = _number(self.min), _number(self.max)
+            raise ValueError(f"must be a number{of} between {low} and {high}")
+        return float(value)
+
+    def serialize(self, value: Any) -> str:
+        return "" if value is None else _number(value)
+
+
+class Boolean(ConfigValue):
+    """true/false (also yes/no, on/off, 1/0), any case."""
+
+    def deserialize(self, text: str) -> bool:
+        value = _one_line(text).lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ValueError("must be true or false")
+
+    def serialize(self, value: Any) -> str:
+        return "true" if value else "false"
+
+
+class Choice(ConfigValue):
+    """One of ``values``, matched without regard to case, returned as listed."""
+
+    def __init__(self, values: Iterable[str], *, default: str | None = None) -> None:
+        super().__init__(default=default)
+        self.values = tuple(values)
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text).lower()
+        for choice in self.values:
+            if choice.lower() == value:
+                return choice
+        raise ValueError(f"must be one of {', '.join(self.values)}")
+
+
+class Path(ConfigValue):
+    """An absolute file path (the daemon's working directory is ``/``), as a str."""
+
+    def __init__(self, optional: bool = False, *, default: str | None = None) -> None:
+        super().__init__(default=default)
+        self.optional = optional
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text)
+        if not value and self.optional:
+            return ""
+        if not value.startswith("/"):
+            raise ValueError("must be an absolute path, starting with /")
+        return value
+
+
+def _key_names() -> frozenset[str]:
+    # KEY_MAX/KEY_CNT are array bounds and KEY_RESERVED is never sent by a device.
+    skip = {"KEY_MAX", "KEY_CNT", "KEY_RESERVED"}
+    return frozenset(
+        n for n in ecodes.ecodes if n.startswith(("KEY_", "BTN_")) and n not in skip
+    )
+
+
+KEY_NAMES = _key_names()
+
+
+class KeyName(ConfigValue):
+    """An evdev key name such as ``KEY_KPPLUS`` (exact case, as evdev spells it)."""
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text)
+        if value in KEY_NAMES:
+            return value
+        message = "must be an evdev key name such as KEY_KPPLUS"
+        guess = value.upper() if value.upper() in KEY_NAMES else None
+        guess = guess or next(
+            iter(difflib.get_close_matches(value.upper(), KEY_NAMES, 1)), None
+        )
+        raise ValueError(message + (f"; did you mean '{guess}'?" if guess else ""))
+
+
+class DeviceSelector(String):
+    """Which input device: a path, ``name:…``, ``usb:VVVV:PPPP`` or ``phys:…``."""
+
+    def __init__(
+        self,
+        optional: bool = True,
+        *,
+        empty_message: str | None = None,
+        default: str | None = None,
+    ) -> None:
+        super().__init__(optional, default=default)
+        self.empty_message = empty_message
+
+    def deserialize(self, text: str) -> str:
+        value = super().deserialize(text)
+        if value:
+            # The sources parse selectors this same way when they open the device;
+            # ConfigError is a ValueError, with a message that says what would work.
+            parse_selector(value)
+        return value
+
+    def _empty_message(self) -> str:
+        return self.empty_message or super()._empty_message()
