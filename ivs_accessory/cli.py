@@ -3,23 +3,50 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from ivs_accessory import __version__
 
 logger = logging.getLogger(__name__)
 
+EX_CONFIG = 78  # sysexits.h; the unit sets RestartPreventExitStatus=78
+DEFAULT_CONFIG = "/etc/ivs-accessory/accessory.conf"
+
 # Our own package moves with -v/-q; third-party loggers (urllib3) stay one step quieter.
 _LEVELS = [logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG]
 
 
+def _journal_handler() -> logging.Handler | None:
+    """journald's handler when stderr is connected to the journal (run by systemd)."""
+    stream = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        device, inode = (int(part) for part in stream.split(":"))
+        info = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError):
+        return None
+    if (info.st_dev, info.st_ino) != (device, inode):
+        return None
+    try:
+        from systemd.journal import JournalHandler
+    except ImportError:
+        return None
+    return JournalHandler(SYSLOG_IDENTIFIER="ivs-accessory")
+
+
 def setup_logging(verbosity: int) -> None:
-    """Log to stderr without timestamps (journald adds them)."""
+    """Log to journald with structured fields under systemd, else to stderr without
+    timestamps (journald or the terminal adds them)."""
     index = max(0, min(len(_LEVELS) - 1, 2 + verbosity))
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler = _journal_handler()
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[max(0, index - 1)])
@@ -36,11 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="count", default=0)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sim = commands.add_parser(
+    run = commands.add_parser("run", help="run the accessory daemon")
+    run.add_argument("--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}")
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
+    check = config_commands.add_parser("check", help="validate a config file (exit 78 if bad)")
+    check.add_argument("file")
+    devices = commands.add_parser("list-devices",
+                                  help="input devices and serial ports to choose from")
+    devices.add_argument("--json", action="store_true", help="machine-readable output")
+    demo = commands.add_parser("demo", help="simulator + daemon + console keypad")
+    demo.add_argument("--valt-version", default="6.6.0", help="VALT version to simulate")
+    demo.add_argument("--room", type=int, default=1)
+    commands.add_parser(
         "valt-sim", add_help=False,
         help="run the VALT simulator (same options as python -m ivs_accessory.valtsim)",
     )
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -60,5 +98,121 @@ def main(argv: Sequence[str] | None = None) -> int:
             return valtsim.main(argv[at + 1:])
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
+    if args.command == "run":
+        return run(args.config)
+    if args.command == "config" and args.config_command == "check":
+        return config_check(args.file)
+    if args.command == "list-devices":
+        return list_devices(args.json)
+    if args.command == "demo":
+        from ivs_accessory.demo import run_demo
+
+        return run_demo(valt_version=args.valt_version, room=args.room)
     parser.print_help()
     return 2
+
+
+def config_check(path: str) -> int:
+    """Print every error of a config file; 0 when valid, 78 when not."""
+    from ivs_accessory.config import check_file
+
+    errors = check_file(path)
+    for error in errors:
+        print(f"{path}: {error}", file=sys.stderr)
+    if errors:
+        return EX_CONFIG
+    print(f"{path}: ok")
+    return 0
+
+
+def list_devices(as_json: bool) -> int:
+    """Show the input devices and serial ports an installer can choose from."""
+    from ivs_accessory.sources.selector import describe_devices
+
+    found = describe_devices()
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return 0
+    if not found:
+        print("no input devices or serial ports found (is the user in 'input'/'dialout'?)")
+    for item in found:
+        details = ", ".join(f"{k}={v}" for k, v in item.items()
+                            if k not in ("path", "name") and v not in (None, "", [], False))
+        print(f"{item.get('path')}  {item.get('name') or ''}  {details}")
+    return 0
+
+
+def run(config_path: str, *, ready: threading.Event | None = None,
+        stop: threading.Event | None = None, service_options: dict | None = None) -> int:
+    """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
+
+    Returns 78 when the configuration is invalid (every error is logged first).
+    """
+    from ivs_accessory.config import load
+    from ivs_accessory.errors import ConfigError
+    from ivs_accessory.service import Service
+
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        for error in exc.errors:
+            logger.error("config: %s", error)
+        return EX_CONFIG
+    stop = stop or threading.Event()
+    reload_wanted = threading.Event()
+    wake = threading.Event()
+    restore = _signals(stop, reload_wanted, wake)
+    service = Service(config, **(service_options or {}))
+    try:
+        service.start()
+        if ready is not None:
+            ready.set()
+        _serve(service, config_path, stop, reload_wanted, wake)
+    finally:
+        service.stop()
+        restore()
+    return 0
+
+
+def _serve(service, config_path: str, stop: threading.Event, reload_wanted: threading.Event,
+           wake: threading.Event) -> None:
+    from ivs_accessory.config import load
+    from ivs_accessory.errors import ConfigError
+
+    while not stop.is_set():
+        # Signal handlers only set events; the work happens here, on the main thread.
+        wake.wait(1.0)
+        wake.clear()
+        if reload_wanted.is_set():
+            reload_wanted.clear()
+            try:
+                service.reload(load(config_path))
+            except ConfigError as exc:
+                for error in exc.errors:
+                    logger.error("config not reloaded: %s", error)
+
+
+def _signals(stop: threading.Event, reload_wanted: threading.Event, wake: threading.Event):
+    """Install SIGTERM/SIGINT/SIGHUP handlers (main thread only); returns an undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_stop(signum, frame) -> None:
+        stop.set()
+        wake.set()
+
+    def on_hup(signum, frame) -> None:
+        reload_wanted.set()
+        wake.set()
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_stop),
+        signal.SIGINT: signal.signal(signal.SIGINT, on_stop),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
+    }
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

@@ -1,0 +1,75 @@
+"""The demo: a VALT simulator, the daemon configured against it, and a console keypad on this terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+from ivs_accessory.feedback import ConsoleFeedback
+from ivs_accessory.valtsim import ValtSimulator, default_data
+
+logger = logging.getLogger(__name__)
+
+_HELP = """\
+Type a PIN (a user's card number) and Enter to start a recording; the same again stops it.
+  card NUMBER        a card swipe          key plus           a key binding (marker)
+  hold star 2        a 2-second hold (privacy lock / unlock)
+Ctrl-D or Ctrl-C stops everything."""
+
+
+def demo_config(folder: Path, server: str, room: int) -> Path:
+    """Write the demo's configuration file (0600, as every config) and return its path."""
+    path = folder / "accessory.conf"
+    path.write_text(
+        "[valt]\n"
+        f"server = {server}\n"
+        "username = admin\n"
+        "password = admin\n"
+        f"room = {room}\n"
+        "timeout_s = 3\n"
+        "\n[source:console]\nkind = console\n"
+        "\n[logging]\n"
+        f"audit_file = {folder / 'audit.log'}\n"
+        "\n[web]\nenabled = false\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+def run_demo(valt_version: str = "6.6.0", room: int = 1, *, stdin: TextIO = sys.stdin,
+             stdout: TextIO = sys.stdout, ready: threading.Event | None = None) -> int:
+    """Run simulator + daemon until Ctrl-D / Ctrl-C; returns the exit code."""
+    from ivs_accessory.cli import run
+    from ivs_accessory.sources.base import create_source
+    from ivs_accessory.sources.console import ConsoleSource
+
+    stop = threading.Event()
+
+    def sources(name: str, options: dict[str, Any]) -> Any:
+        if options["kind"] == "console":
+            return ConsoleSource(name, stream=stdin, on_eof=stop.set)
+        return create_source(name, options)
+
+    with ValtSimulator(port=0, version=valt_version) as sim, \
+            tempfile.TemporaryDirectory(prefix="ivs-demo-") as folder:
+        config = demo_config(Path(folder), sim.url, room)
+        _introduce(stdout, sim, room, Path(folder))
+        return run(str(config), stop=stop, ready=ready, service_options={
+            "source_factory": sources, "feedback": [ConsoleFeedback(stdout)]})
+
+
+def _introduce(out: TextIO, sim: ValtSimulator, room: int, folder: Path) -> None:
+    name = next((r["name"] for r in default_data()["rooms"] if r["id"] == room), "?")
+    out.write(f"VALT simulator {sim.version} at {sim.url} (control API: {sim.url}/_sim/state)\n")
+    out.write(f"The accessory watches room {room} ({name}); audit log: {folder}/audit.log\n")
+    out.write("PINs / cards the simulator knows:\n")
+    for user in default_data()["users"]:
+        if user.get("card_number"):
+            out.write(f"  {user['card_number']:>12}  {user['displayName']}\n")
+    out.write(_HELP + "\n")
+    out.flush()

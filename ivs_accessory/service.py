@@ -1,0 +1,267 @@
+"""The daemon: build every part from the configuration, start in order, stop in reverse, reload on SIGHUP."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ivs_accessory.actions import Actions, ActionSettings, Outcome
+from ivs_accessory.audit import AuditLog
+from ivs_accessory.directory import UserDirectory
+from ivs_accessory.dispatcher import Dispatcher
+from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
+from ivs_accessory.lockout import Lockout
+from ivs_accessory.mapping import Mapper, MappingSettings
+from ivs_accessory.notify import Notifier, Watchdog
+from ivs_accessory.room import RoomState
+from ivs_accessory.valt import ValtClient
+
+logger = logging.getLogger(__name__)
+
+# A dispatcher that has not turned its loop for this long counts as hung. VALT calls
+# are bounded by their timeout (at most 60 s by the schema) plus one re-login.
+_HUNG_AFTER_S = 150
+
+
+def mapping_settings(config: Any) -> MappingSettings:
+    """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
+    m = config["mapping"]
+    return MappingSettings(
+        mode=m["mode"], pin_length=m["pin_length"],
+        entry_timeout_s=m["entry_timeout_ms"] / 1000,
+        repeat_window_s=m["repeat_window_ms"] / 1000, hold_s=m["hold_ms"] / 1000,
+        bindings=dict(config.bindings),
+    )
+
+
+def action_settings(config: Any) -> ActionSettings:
+    """The actions' settings from ``[valt]`` and ``[mapping]``."""
+    v, m = config["valt"], config["mapping"]
+    return ActionSettings(
+        room=v["room"], recording_name=v["recording_name"], marker_name=v["marker_name"],
+        marker_colour=v["marker_colour"], busy_action=m["busy_action"],
+        match_reading=m["match_reading"],
+    )
+
+
+def valt_client(config: Any, factory: Callable[..., ValtClient] = ValtClient) -> ValtClient | None:
+    """A client for ``[valt]``, or None while no server is configured."""
+    v = config["valt"]
+    if not v["server"]:
+        return None
+    return factory(
+        v["server"], v["username"], v["password"], timeout=v["timeout_s"],
+        verify_tls=v["verify_tls"], ca_file=v["ca_file"] or None,
+        success_reauth_time=v["success_reauth_s"], failure_reauth_time=v["failure_reauth_s"],
+    )
+
+
+class Service:
+    """Every part of the running accessory.
+
+    Args:
+        config: a loaded :class:`ivs_accessory.config.Config`.
+        source_factory: ``(name, options) -> InputSource`` (default: the registry).
+        client_factory: builds the ValtClient (tests pass options such as short timers).
+        notifier: sd_notify sender (default: systemd's, silent outside systemd).
+        feedback: extra sinks (the demo's console).
+        on_outcome: called with every outcome.
+        hung_after_s: a dispatcher loop older than this withholds the watchdog ping.
+    """
+
+    def __init__(self, config: Any, *,
+                 source_factory: Callable[[str, dict[str, Any]], Any] | None = None,
+                 client_factory: Callable[..., ValtClient] = ValtClient,
+                 notifier: Notifier | None = None,
+                 feedback: Sequence[FeedbackSink] = (),
+                 on_outcome: Callable[[Outcome], object] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 hung_after_s: float = _HUNG_AFTER_S) -> None:
+        self.config = config
+        self.hung_after_s = hung_after_s
+        self._source_factory = source_factory or _default_source_factory
+        self._client_factory = client_factory
+        self.notify = notifier or Notifier()
+        self._extra_feedback = list(feedback)
+        self._clock = clock
+        self.sources: dict[str, Any] = {}
+        self._source_options: dict[str, dict[str, Any]] = {}
+        self.client: ValtClient | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.watchdog: Watchdog | None = None
+        self.started_at: float | None = None
+        self._on_outcome = on_outcome
+        self._lock = threading.RLock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Build and start everything, then tell systemd we are ready."""
+        with self._lock:
+            self.started_at = self._clock()
+            self.client = valt_client(self.config, self._client_factory)
+            actions = self._actions(self.client)
+            logs = self.config["logging"]
+            self.audit = AuditLog(logs["audit_file"] or None, logs["audit_max_bytes"],
+                                  logs["audit_keep"])
+            self.dispatcher = Dispatcher(
+                Mapper(mapping_settings(self.config)), actions,
+                feedback=self._feedback(), audit=self.audit, on_outcome=self._on_outcome,
+                clock=self._clock)
+            self.dispatcher.start()
+            self._sync_sources(self.config.sources)
+            self._start_watchdog()
+        logger.info("accessory started: room %s, %d input source(s)",
+                    self.config["valt"]["room"], len(self.sources))
+        self.notify("READY=1")
+
+    def stop(self) -> None:
+        """Stop inputs first, then the dispatcher, then the VALT client (within ~2 s)."""
+        self.notify("STOPPING=1")
+        with self._lock:
+            for name in list(self.sources):
+                self._close_source(name)
+            if self.watchdog is not None:
+                self.watchdog.stop()
+                self.watchdog = None
+            if self.dispatcher is not None:
+                try:
+                    self.dispatcher.stop()
+                except RuntimeError as exc:
+                    logger.error("%s", exc)
+            if self.client is not None:
+                self.client.close()
+                self.client = None
+        logger.info("accessory stopped")
+
+    def reload(self, config: Any) -> None:
+        """Apply a new configuration without a restart (SIGHUP, the page).
+
+        Sources are re-opened only where their settings changed; the VALT client is
+        rebuilt only when ``[valt]`` connection settings changed.
+        """
+        self.notify("RELOADING=1")
+        with self._lock:
+            old, self.config = self.config, config
+            client = self.client
+            if _connection(old) != _connection(config):
+                client = valt_client(config, self._client_factory)
+            actions = self._actions(client)
+            mapper = Mapper(mapping_settings(config))
+            assert self.dispatcher is not None
+            self.dispatcher.replace(mapper=mapper, actions=actions,
+                                    feedback=self._feedback())
+            if client is not self.client and self.client is not None:
+                self.client.close()
+            self.client = client
+            self._sync_sources(config.sources)
+        logger.info("configuration reloaded")
+        self.notify("READY=1")
+
+    # -- parts -----------------------------------------------------------------------------
+    def _actions(self, client: ValtClient | None) -> Actions:
+        v, m, lock = self.config["valt"], self.config["mapping"], self.config["lockout"]
+        room = RoomState(client, v["room"], m["status_refresh_s"], self._clock) \
+            if client is not None and v["room"] is not None else None
+        directory = UserDirectory(client, m["user_cache_s"], self._clock) \
+            if client is not None else None
+        return Actions(client, room, directory, action_settings(self.config),
+                       Lockout(lock["max_failures"], lock["base_s"], lock["max_s"]),
+                       self._clock)
+
+    def _feedback(self) -> list[FeedbackSink]:
+        sinks: list[FeedbackSink] = [StatusFeedback(self.notify, self.config["valt"]["room"])]
+        if self.config["feedback"]["leds"]:
+            sinks.append(LedFeedback(self._led_devices,
+                                     self.config["feedback"]["result_ms"] / 1000, self._clock))
+        return sinks + self._extra_feedback
+
+    def _led_devices(self) -> list[Any]:
+        return [s for name, s in list(self.sources.items())
+                if hasattr(s, "set_leds") and self._source_options[name].get("leds", True)]
+
+    def _sync_sources(self, wanted: dict[str, dict[str, Any]]) -> None:
+        for name in list(self.sources):
+            if wanted.get(name) != self._source_options.get(name):
+                self._close_source(name)
+        for name, options in wanted.items():
+            if name not in self.sources:
+                self._open_source(name, options)
+
+    def _open_source(self, name: str, options: dict[str, Any]) -> None:
+        assert self.dispatcher is not None
+        try:
+            source = self._source_factory(name, dict(options))
+            source.start(self.dispatcher.emit)
+        except Exception as exc:
+            # One bad source must not keep the others (or the page) from running.
+            logger.error("input source %s (%s) cannot start: %s", name, options.get("kind"), exc)
+            return
+        self.sources[name] = source
+        self._source_options[name] = dict(options)
+
+    def _close_source(self, name: str) -> None:
+        source = self.sources.pop(name, None)
+        self._source_options.pop(name, None)
+        if source is None:
+            return
+        try:
+            source.close()
+        except Exception as exc:
+            logger.error("input source %s did not close cleanly: %s", name, exc)
+
+    def _start_watchdog(self) -> None:
+        interval = self.notify.watchdog_interval_s()
+        if interval:
+            self.watchdog = Watchdog(self.notify, interval, self.is_healthy)
+            self.watchdog.start()
+
+    # -- health and status ----------------------------------------------------------------------
+    def is_healthy(self) -> bool:
+        """True while the dispatcher thread runs and has turned its loop recently."""
+        d = self.dispatcher
+        return d is not None and d.is_alive and self._clock() - d.heartbeat < self.hung_after_s
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot for the page, /healthz and tests (no secrets)."""
+        d, client = self.dispatcher, self.client
+        room = d.actions.room if d is not None else None
+        return {
+            "valt": {
+                "server": self.config["valt"]["server"],
+                "configured": client is not None,
+                "online": room.online if room is not None else None,
+                "version": str(client.version) if client and client.version else None,
+                "last_error": (room.last_error if room is not None else None)
+                or (client.last_error if client else None),
+                "requests": client.request_count if client else 0,
+            },
+            "room": {"id": self.config["valt"]["room"],
+                     "status": room.status.value if room and room.status else None},
+            "sources": {name: _source_status(s) for name, s in list(self.sources.items())},
+            "dispatcher": {"alive": self.is_healthy(), "events": d.events if d else 0,
+                           "dropped": d.dropped if d else 0,
+                           "outcomes": dict(d.outcomes) if d else {}},
+            "uptime_s": self._clock() - self.started_at if self.started_at else 0,
+        }
+
+
+def _source_status(source: Any) -> dict[str, Any]:
+    try:
+        return dict(source.status())
+    except Exception as exc:
+        return {"connected": False, "last_error": f"status unavailable: {exc}"}
+
+
+def _connection(config: Any) -> tuple:
+    v = config["valt"]
+    return tuple(v[k] for k in ("server", "username", "password", "timeout_s", "verify_tls",
+                                "ca_file", "success_reauth_s", "failure_reauth_s"))
+
+
+def _default_source_factory(name: str, options: dict[str, Any]) -> Any:
+    from ivs_accessory.sources.base import create_source
+
+    return create_source(name, options)
