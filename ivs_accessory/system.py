@@ -8,8 +8,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ivs_accessory.errors import SystemActionError
 
@@ -136,3 +137,46 @@ def chown_to(path: str, owner: str) -> None:
     user, _, group = owner.partition(":")
     shutil.chown(path, user or None, group or None)
 
+
+
+class SystemControl:
+    """The box-level operations the page and the daemon may ask for.
+
+    Each runs the command configured in ``[system]`` (an argument list) through the
+    runner; on the box these start the privileged helper unit, which does the root
+    work. The daemon itself never needs root for any of them.
+
+    Args:
+        settings: the ``[system]`` section of a loaded config.
+        runner: runs the commands (tests point the commands at scripts in tmp_path).
+
+    Raises (every method):
+        SystemActionError: the command is missing, failed or timed out.
+    """
+
+    def __init__(self, settings: Mapping[str, Any], runner: CommandRunner | None = None) -> None:
+        self.settings = settings
+        self.runner = runner or CommandRunner(settings.get("command_timeout_s", 60))
+
+    def reboot(self) -> None:
+        self._run("reboot")
+
+    def factory_default(self) -> None:
+        self._run("factory_default")
+
+    def apply_network(self) -> None:
+        """Install ``network_file`` as the live network configuration."""
+        self._run("apply_network")
+
+    def rollback_network(self) -> None:
+        """Bring back the network configuration from before the last apply."""
+        self._run("rollback_network")
+
+    def apply_time(self) -> None:
+        """Apply ``time_file`` (timezone, NTP servers)."""
+        self._run("apply_time")
+
+    def _run(self, operation: str) -> None:
+        argv = self.settings[f"{operation}_command"]
+        logger.warning("system: %s (%s)", operation.replace("_", " "), argv[0])
+        self.runner.run(argv)

@@ -115,3 +115,32 @@ def test_atomic_copy_sets_mode(tmp_path):
     (tmp_path / "src").write_text("x")
     atomic_copy(str(tmp_path / "src"), str(tmp_path / "sub" / "dst"), 0o640)
     assert stat.S_IMODE(os.stat(tmp_path / "sub" / "dst").st_mode) == 0o640
+
+
+def test_system_control_runs_the_configured_command_as_an_argument_list(tmp_path):
+    from ivs_accessory.config import load
+
+    trace = tmp_path / "trace"
+    script = tmp_path / "op"
+    script.write_text(f"#!/bin/sh\nprintf '%s|' \"$@\" >> {trace}\n")
+    script.chmod(0o755)
+    conf = tmp_path / "a.conf"
+    conf.write_text(f"[system]\nreboot_command = {script} 'two words' ;x\n"
+                    f"factory_default_command = {tmp_path}/missing\n")
+    from ivs_accessory.system import SystemControl
+
+    control = SystemControl(load(str(conf))["system"])
+    control.reboot()
+    assert trace.read_text() == "two words|;x|"
+    with pytest.raises(SystemActionError, match="not found"):
+        control.factory_default()
+
+
+def test_command_config_type_rejects_unclosed_quotes_and_empty(tmp_path):
+    from ivs_accessory.config import check_file
+
+    conf = tmp_path / "a.conf"
+    conf.write_text("[system]\nreboot_command = 'oops\napply_time_command =\n")
+    errors = check_file(str(conf))
+    assert any("reboot_command" in e and "cannot split" in e for e in errors), errors
+    assert any("apply_time_command" in e and "must be a command" in e for e in errors)

@@ -12,6 +12,7 @@ from ivs_accessory.config.store import DEFAULTS_PATH, check_file, load, save
 from ivs_accessory.config.types import (
     Boolean,
     Choice,
+    Command,
     ConfigValue,
     DeviceSelector,
     Float,
@@ -29,6 +30,7 @@ __all__ = [
     "SOURCE_SCHEMAS",
     "Boolean",
     "Choice",
+    "Command",
     "Config",
     "ConfigValue",
     "DeviceSelector",

@@ -10,6 +10,7 @@ from typing import Any
 from ivs_accessory.config.types import (
     Boolean,
     Choice,
+    Command,
     ConfigValue,
     DeviceSelector,
     Float,
@@ -152,6 +153,10 @@ def binding_key(option: str) -> tuple[str, str]:
     return option, "tap"
 
 
+def _helper(operation: str) -> str:
+    return f"systemctl start --no-block ivs-accessory-helper@{operation}.service"
+
+
 def _max_at_least_base(values: Values, label: str) -> Errors:
     base, most = values.get("base_s"), values.get("max_s")
     if base is None or most is None or most >= base:
@@ -223,6 +228,21 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "enabled": Boolean(default="true"),
             "address": String(example="0.0.0.0", default="0.0.0.0"),
             "port": Integer(0, 65535, default="80"),
+        }
+    ),
+    "system": Section(
+        {
+            # Root operations run in the privileged helper unit; the daemon only asks
+            # systemd to start it (polkit allows exactly these instances).
+            "reboot_command": Command(default=_helper("reboot")),
+            "factory_default_command": Command(default=_helper("factory-default")),
+            "apply_network_command": Command(default=_helper("apply-network")),
+            "rollback_network_command": Command(default=_helper("rollback-network")),
+            "apply_time_command": Command(default=_helper("set-time")),
+            "command_timeout_s": Integer(1, 600, unit="seconds", default="60"),
+            # Written by the daemon (the page), installed by the helper as root.
+            "network_file": Path(default="/etc/ivs-accessory/network.yaml"),
+            "time_file": Path(default="/etc/ivs-accessory/time.conf"),
         }
     ),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -214,6 +215,30 @@ class Path(ConfigValue):
         if not value.startswith("/"):
             raise ValueError("must be an absolute path, starting with /")
         return value
+
+
+class Command(ConfigValue):
+    """A command line, split like a shell would split it but never run by one.
+
+    The value is the argument list (``systemctl start x.service`` ->
+    ``["systemctl", "start", "x.service"]``); empty only when ``optional``.
+    """
+
+    def __init__(self, optional: bool = False, *, default: str | None = None) -> None:
+        super().__init__(default=default)
+        self.optional = optional
+
+    def deserialize(self, text: str) -> list[str]:
+        try:
+            argv = shlex.split(_one_line(text))
+        except ValueError as exc:  # an unclosed quote
+            raise ValueError(f"cannot split into arguments: {exc}") from None
+        if not argv and not self.optional:
+            raise ValueError("must be a command, e.g. /usr/bin/systemctl reboot")
+        return argv
+
+    def serialize(self, value: Any) -> str:
+        return shlex.join(value or [])
 
 
 def _key_names() -> frozenset[str]:
