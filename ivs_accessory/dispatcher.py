@@ -33,13 +33,14 @@ class Dispatcher:
         feedback: sinks told of every outcome, PIN progress and room change.
         audit: where outcomes are recorded.
         on_outcome: called with each outcome (tests, the page).
-        tick_s: longest wait for an event before housekeeping.
+        tick_s: longest wait for an event before housekeeping (LED patterns
+            step at this rate).
     """
 
     def __init__(self, mapper: Mapper, actions: Actions, *, feedback: Sequence[FeedbackSink] = (),
                  audit: AuditLog | None = None,
                  on_outcome: Callable[[Outcome], object] | None = None,
-                 queue_size: int = 1000, tick_s: float = 0.2,
+                 queue_size: int = 1000, tick_s: float = 0.1,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.mapper = mapper
         self.actions = actions

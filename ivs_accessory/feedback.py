@@ -14,9 +14,40 @@ from ivs_accessory.valt import RoomStatus
 
 logger = logging.getLogger(__name__)
 
-# LED meanings on a USB keypad: NumLock = the room is recording, CapsLock = the last
-# input was refused or failed (for result_s), ScrollLock = VALT is offline.
+# Steady LED states on a USB keypad: Num Lock = the room is recording, Scroll Lock =
+# VALT is offline. Outcomes play a short pattern on all LEDs instead (see PATTERNS).
 LED_RECORDING, LED_REFUSED, LED_OFFLINE = "LED_NUML", "LED_CAPSL", "LED_SCROLLL"
+ALL_LEDS = frozenset({LED_RECORDING, LED_REFUSED, LED_OFFLINE})
+
+Frame = tuple[bool, float]  # (all LEDs on?, seconds)
+
+
+def _flashes(count: int, on_s: float, off_s: float) -> tuple[Frame, ...]:
+    return ((True, on_s), (False, off_s)) * count
+
+
+# One rhythm per outcome, on every LED at once: many USB keypads have only a Num Lock
+# LED, so the patterns differ in timing, not in which LED lights. Frames are
+# multiples of 0.1 s, the dispatcher's tick.
+PATTERNS: dict[str, tuple[Frame, ...]] = {
+    "good": ((True, 1.0), (False, 0.3)),         # one long flash
+    "denied": _flashes(3, 0.2, 0.2),             # three quick flashes
+    "busy": _flashes(2, 0.5, 0.5),               # two slow flashes
+    "offline": _flashes(6, 0.1, 0.1),            # a fast flicker
+    "locked_out": ((True, 0.8), (False, 0.2), (True, 0.2), (False, 0.2),
+                   (True, 0.8), (False, 0.3)),   # long-short-long
+}
+
+
+def pattern_for(outcome: Outcome) -> str:
+    """The pattern name of an outcome: good, denied, busy, offline or locked_out."""
+    if outcome.ok:
+        return "good"
+    if outcome.result in ("offline", "error", "not_configured"):
+        return "offline"
+    if outcome.result in ("busy", "locked_out"):
+        return outcome.result
+    return "denied"  # denied, unreadable
 
 
 class FeedbackSink(Protocol):
@@ -55,12 +86,12 @@ class ConsoleFeedback:
 
 
 class LedFeedback:
-    """Keypad LEDs: steady states for recording/offline, a timed one for refusals.
+    """Keypad LEDs: a pattern per outcome, then the steady recording/offline state.
 
     Args:
         devices: a callable returning the sources that have ``set_leds(set[str])``
             (called each time, so re-opened devices are found).
-        result_s: how long the refusal LED stays on.
+        result_s: the longest a pattern plays before the steady state returns.
     """
 
     def __init__(self, devices: Callable[[], Iterable[Any]], result_s: float = 2.0,
@@ -70,15 +101,19 @@ class LedFeedback:
         self._clock = clock
         self._recording = False
         self._offline = False
-        self._refused_until = 0.0
+        self._pattern: tuple[Frame, ...] = ()
+        self._pattern_at = 0.0
         self._shown: frozenset[str] | None = None
 
     def show(self, outcome: Outcome) -> None:
-        if not outcome.ok and outcome.result not in ("offline",):
-            self._refused_until = self._clock() + self.result_s
+        self.play(pattern_for(outcome))
         self._offline = outcome.result == "offline"
         if outcome.room_status is not None:
             self._recording = outcome.room_status.has_recording
+
+    def play(self, name: str) -> None:
+        """Start pattern ``name`` (a key of PATTERNS) now, replacing any playing one."""
+        self._pattern, self._pattern_at = PATTERNS[name], self._clock()
         self._apply()
 
     def entry(self, source: str, length: int) -> None:
@@ -94,18 +129,24 @@ class LedFeedback:
 
     def wanted(self) -> frozenset[str]:
         """The LEDs that should be on now."""
+        elapsed = self._clock() - self._pattern_at
+        if self._pattern and elapsed < self.result_s:
+            end = 0.0
+            for lit, seconds in self._pattern:
+                end += seconds
+                if elapsed < end - 1e-6:  # a tick landing on a boundary starts the next frame
+                    return ALL_LEDS if lit else frozenset()
+        self._pattern = ()
         on = set()
         if self._recording:
             on.add(LED_RECORDING)
-        if self._clock() < self._refused_until:
-            on.add(LED_REFUSED)
         if self._offline:
             on.add(LED_OFFLINE)
         return frozenset(on)
 
-    def _apply(self, force: bool = False) -> None:
+    def _apply(self) -> None:
         wanted = self.wanted()
-        if wanted == self._shown and not force:
+        if wanted == self._shown:
             return
         self._shown = wanted
         for device in self._devices():
