@@ -53,6 +53,13 @@ def setup_logging(verbosity: int) -> None:
     logging.getLogger("ivs_accessory").setLevel(_LEVELS[index])
 
 
+def apply_log_level(config, verbosity: int) -> None:
+    """Use ``[logging] level`` for our package unless -v/-q chose a level."""
+    if verbosity == 0:
+        level = config["logging"]["level"].upper()
+        logging.getLogger("ivs_accessory").setLevel(getattr(logging, level))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -99,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
     if args.command == "run":
-        return run(args.config)
+        return run(args.config, verbosity=args.verbose - args.quiet)
     if args.command == "config" and args.config_command == "check":
         return config_check(args.file)
     if args.command == "list-devices":
@@ -143,10 +150,13 @@ def list_devices(as_json: bool) -> int:
 
 
 def run(config_path: str, *, ready: threading.Event | None = None,
-        stop: threading.Event | None = None, service_options: dict | None = None) -> int:
+        stop: threading.Event | None = None, service_options: dict | None = None,
+        verbosity: int | None = None, drain_s: float = 0.0) -> int:
     """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
 
     Returns 78 when the configuration is invalid (every error is logged first).
+    ``verbosity`` (-v minus -q) 0 lets ``[logging] level`` set our log level; None
+    leaves logging as it is (the demo, tests). ``drain_s``: see ``Service.stop``.
     """
     from ivs_accessory.config import load
     from ivs_accessory.errors import ConfigError
@@ -158,6 +168,8 @@ def run(config_path: str, *, ready: threading.Event | None = None,
         for error in exc.errors:
             logger.error("config: %s", error)
         return EX_CONFIG
+    if verbosity is not None:
+        apply_log_level(config, verbosity)
     stop = stop or threading.Event()
     reload_wanted = threading.Event()
     wake = threading.Event()
@@ -167,15 +179,15 @@ def run(config_path: str, *, ready: threading.Event | None = None,
         service.start()
         if ready is not None:
             ready.set()
-        _serve(service, config_path, stop, reload_wanted, wake)
+        _serve(service, config_path, stop, reload_wanted, wake, verbosity)
     finally:
-        service.stop()
+        service.stop(drain_s)
         restore()
     return 0
 
 
 def _serve(service, config_path: str, stop: threading.Event, reload_wanted: threading.Event,
-           wake: threading.Event) -> None:
+           wake: threading.Event, verbosity: int | None) -> None:
     from ivs_accessory.config import load
     from ivs_accessory.errors import ConfigError
 
@@ -186,7 +198,10 @@ def _serve(service, config_path: str, stop: threading.Event, reload_wanted: thre
         if reload_wanted.is_set():
             reload_wanted.clear()
             try:
-                service.reload(load(config_path))
+                config = load(config_path)
+                if verbosity is not None:
+                    apply_log_level(config, verbosity)
+                service.reload(config)
             except ConfigError as exc:
                 for error in exc.errors:
                     logger.error("config not reloaded: %s", error)

@@ -59,7 +59,8 @@ def run_demo(valt_version: str = "6.6.0", room: int = 1, *, stdin: TextIO = sys.
             tempfile.TemporaryDirectory(prefix="ivs-demo-") as folder:
         config = demo_config(Path(folder), sim.url, room)
         _introduce(stdout, sim, room, Path(folder))
-        return run(str(config), stop=stop, ready=ready, service_options={
+        # At the end of piped input, finish what was typed before stopping.
+        return run(str(config), stop=stop, ready=ready, drain_s=5, service_options={
             "source_factory": sources, "feedback": [ConsoleFeedback(stdout)]})
 
 

@@ -59,6 +59,8 @@ class Dispatcher:
         self._last_room: tuple | None = None
         # Held while an event or housekeeping runs, so replace() swaps parts between them.
         self._work = threading.Lock()
+        self._unfinished = 0  # events queued or being handled
+        self._finished = threading.Condition()
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -82,11 +84,19 @@ class Dispatcher:
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until every queued event has been handled; False after ``timeout_s``."""
+        with self._finished:
+            return self._finished.wait_for(lambda: self._unfinished == 0, timeout_s)
+
     def emit(self, event: InputEvent) -> None:
         """Queue an event from any thread; never blocks."""
+        with self._finished:
+            self._unfinished += 1
         try:
             self._queue.put_nowait(event)
         except queue.Full:
+            self._done()
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 logger.warning("input queue full: %d events dropped so far", self.dropped)
@@ -128,6 +138,13 @@ class Dispatcher:
             except Exception:
                 # A bug must not stop the door from working: log it and go on.
                 logger.exception("dispatcher error while handling %s", type(event).__name__)
+            if event is not None:
+                self._done()
+
+    def _done(self) -> None:
+        with self._finished:
+            self._unfinished -= 1
+            self._finished.notify_all()
 
     def handle(self, event: InputEvent) -> list[Outcome]:
         """Map one event and run what it asks for (on the dispatcher thread)."""

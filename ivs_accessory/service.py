@@ -117,12 +117,18 @@ class Service:
                     self.config["valt"]["room"], len(self.sources))
         self.notify("READY=1")
 
-    def stop(self) -> None:
-        """Stop inputs first, then the dispatcher, then the VALT client (within ~2 s)."""
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop inputs first, then the dispatcher, then the VALT client (within ~2 s).
+
+        ``drain_s`` > 0 first lets the dispatcher finish the events already queued
+        (the demo at end of input); a stop by signal drops them, to stay within 2 s.
+        """
         self.notify("STOPPING=1")
         with self._lock:
             for name in list(self.sources):
                 self._close_source(name)
+            if drain_s > 0 and self.dispatcher is not None:
+                self.dispatcher.drain(drain_s)
             if self.watchdog is not None:
                 self.watchdog.stop()
                 self.watchdog = None

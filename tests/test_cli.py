@@ -112,3 +112,26 @@ def test_demo_runs_simulator_daemon_and_console_until_eof():
     assert lines[0].startswith("OK Recording started for Alice Smith")
     assert lines[1].startswith("OK Recording stopped by Bob Jones")
     assert "cannot read 'nonsense'" in result.stderr
+
+
+@pytest.mark.parametrize(("level", "flags", "shown"), [
+    ("warning", [], False), ("warning", ["-v"], True), ("info", [], True),
+    ("info", ["-q"], False)])
+def test_logging_level_from_config_unless_flags_choose(tmp_path, make_sim, notify_socket,
+                                                       level, flags, shown):
+    sock, notify_path = notify_socket
+    config = tmp_path / "accessory.conf"
+    text = config_text(tmp_path, make_sim(version="6.6.0").url)
+    config.write_text(text.replace("[logging]\n", f"[logging]\nlevel = {level}\n"))
+    daemon = subprocess.Popen(COMMAND + flags + ["run", "--config", str(config)],
+                              stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=os.environ | {"NOTIFY_SOCKET": notify_path})
+    try:
+        wait_for(sock, b"READY=1")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert ("INFO ivs_accessory.service: accessory started" in daemon.stderr.read()) is shown

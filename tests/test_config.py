@@ -766,3 +766,23 @@ def test_config_is_a_mapping_of_sections():
     assert isinstance(cfg, Config)
     assert len(cfg) == len(SCHEMA) - 1
     assert dict(cfg)["web"]["port"] == 80
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root to run the check as an unprivileged user")
+def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    (folder / "accessory.conf").write_text("[valt]\n")
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    result = subprocess.run(
+        [*as_nobody, sys.executable, "-m", "ivs_accessory", "config", "check",
+         str(folder / "accessory.conf")],
+        capture_output=True, text=True, timeout=60, cwd="/")
+    assert result.returncode == 78, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"cannot read {folder / 'accessory.conf'}: Permission denied" in result.stderr
+    assert "does not exist" not in result.stderr

@@ -68,6 +68,26 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
     assert results == ["started", "stopped", "started", "stopped"]
 
 
+def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
+    sim = make_sim(version="6.6.0", latency_ms=50)
+    client = make_client(sim)
+    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
+                      ActionSettings(room=1), Lockout())
+    outcomes: queue.Queue = queue.Queue()
+    dispatcher = Dispatcher(Mapper(MappingSettings(mode="both", repeat_window_s=0)), actions,
+                            on_outcome=outcomes.put, tick_s=0.05)
+    for card in ("123456", "654321", "13579"):
+        dispatcher.emit(CardRead("reader", card, "decimal", time.monotonic()))
+    assert not dispatcher.drain(0.01)  # nothing runs them yet
+    dispatcher.start()
+    try:
+        assert dispatcher.drain(20)
+        assert outcomes.qsize() == 3 and dispatcher.pending() == 0
+        assert dispatcher.drain(0)  # nothing left: returns at once
+    finally:
+        dispatcher.stop()
+
+
 def test_a_storm_is_dropped_and_counted_never_blocking(make_sim, make_client):
     sim = make_sim()
     client = make_client(sim)
@@ -78,6 +98,7 @@ def test_a_storm_is_dropped_and_counted_never_blocking(make_sim, make_client):
     for i in range(150):
         dispatcher.emit(KeyPressed("keypad", "KEY_KPDOT", float(i)))
     assert dispatcher.pending() == 100 and dispatcher.dropped == 50
+    assert not dispatcher.drain(0)  # dropped events are not waited for; queued ones are
 
 
 def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(make_sim, make_client, caplog):

@@ -121,14 +121,14 @@ def _layers(path: str | None, main_text: str | None) -> tuple[list[_Layer], list
     files = [(DEFAULTS_PATH, "defaults", None)]
     errors: list[str] = []
     if path is not None:
-        if main_text is None and not os.path.exists(path):
+        if main_text is None and _missing(path):
             errors.append(
                 f"config file {path} does not exist; copy config/accessory.conf there"
             )
             main_text = ""
         files.append((path, "file", main_text))
-        folder = Path(path + ".d")
-        dropins = sorted(p for p in folder.glob("*.conf") if p.is_file())
+        dropins, dropin_errors = _dropins(Path(path + ".d"))
+        errors += dropin_errors
         files += [(str(p), "drop-in", None) for p in dropins]
     layers = []
     for origin, role, text in files:
@@ -139,6 +139,25 @@ def _layers(path: str | None, main_text: str | None) -> tuple[list[_Layer], list
         errors += parse_errors
         layers.append(_Layer(origin, role, sections))
     return layers, errors
+
+
+def _missing(path: str) -> bool:
+    """True only when ``path`` surely does not exist (not when we may not look)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # reading it will report the real reason
+    return False
+
+
+def _dropins(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*.conf`` files in ``folder`` by name; an unreadable folder is an error."""
+    try:
+        return sorted(p for p in folder.glob("*.conf") if p.is_file()), []
+    except OSError as exc:  # e.g. the service user may not enter a parent folder
+        return [], [f"cannot read {folder}: {exc.strerror or exc}; check its permissions"]
 
 
 def _read(path: str) -> tuple[str | None, list[str]]:

@@ -33,6 +33,9 @@ _EXAMPLES = (
 )
 
 
+SYS_INPUT = "/sys/class/input"
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """What a selector can match and ``list-devices`` shows about one evdev device.
@@ -42,8 +45,8 @@ class DeviceInfo:
         by_id: the ``/dev/input/by-id`` links that point at ``path``.
         is_keypad: has the digits (keypad KEY_KP0..9, or top-row KEY_0..9 plus Enter).
         is_keyboard: has the letters A..Z too (full keyboards, most HID card readers).
-        is_accessible: False when the node exists but we may not open it; only
-            ``path`` and ``by_id`` are known then.
+        is_accessible: False when the node exists but we may not open it; the
+            name, IDs and phys then come from sysfs (no capabilities).
     """
 
     path: str
@@ -229,15 +232,47 @@ def event_paths(folder: str = "/dev/input") -> list[str]:
     return found
 
 
+def describe_from_sysfs(
+    path: str, by_id: list[str], sys_root: str = SYS_INPUT
+) -> DeviceInfo:
+    """What sysfs tells of a node we may not open: name, IDs, phys, uniq.
+
+    udev matches on these same attributes; reading them needs no access to the
+    node, so a ``usb:``/``name:``/``phys:`` selector finds a device in the moment
+    before udev has given the node its group.
+    """
+    folder = os.path.join(sys_root, os.path.basename(path), "device")
+
+    def read(name: str) -> str:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as file:
+                return file.read().strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def hex_id(name: str) -> int:
+        try:
+            return int(read(name) or "0", 16)
+        except ValueError:
+            return 0
+
+    return DeviceInfo(
+        path, name=read("name"), vendor=hex_id("id/vendor"),
+        product=hex_id("id/product"), phys=read("phys"), uniq=read("uniq"),
+        by_id=list(by_id), is_accessible=False,
+    )  # fmt: skip
+
+
 def list_devices(
     list_paths: Callable[[], Iterable[str]] = event_paths,
     open_device: Callable[[str], Any] = evdev.InputDevice,
     by_id_dir: str = "/dev/input/by-id",
+    sys_root: str = SYS_INPUT,
 ) -> list[DeviceInfo]:
     """Describe every evdev device, in event-number order.
 
-    A node we may not open is listed with ``is_accessible=False``; one that
-    vanished or fails otherwise is skipped.
+    A node we may not open is listed with ``is_accessible=False`` and what sysfs
+    says of it; one that vanished or fails otherwise is skipped.
     """
     links = links_by_target(by_id_dir)
     found = []
@@ -246,9 +281,7 @@ def list_devices(
             device = open_device(path)
         except PermissionError as exc:
             logger.debug("no access to %s: %s", path, exc)
-            found.append(
-                DeviceInfo(path, by_id=links.get(path, []), is_accessible=False)
-            )
+            found.append(describe_from_sysfs(path, links.get(path, []), sys_root))
             continue
         except OSError as exc:
             logger.debug("cannot open %s to describe it: %s", path, exc)
