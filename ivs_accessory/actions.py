@@ -63,6 +63,9 @@ class ActionSettings:
     marker_colour: str = "red"
     busy_action: str = "busy"  # what toggle does in a paused room: busy, resume or stop
     match_reading: str = "decimal"
+    # An input that waited longer than this behind a slow VALT call is reported, not
+    # run: the person has likely tried again, and a late toggle would undo the retry.
+    max_wait_s: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Outcome:
     """What happened to one input, for feedback and the audit log (no secrets in it).
 
     ``result`` is one of the keys of ``_WORDS`` (success) or busy, denied,
-    locked_out, offline, error, unreadable, not_configured.
+    locked_out, offline, error, unreadable, not_configured, expired.
     """
 
     result: str
@@ -122,6 +125,8 @@ class Actions:
         if self.client is None or self.room is None:
             return self._finish(intent, Outcome(
                 "not_configured", message="VALT server or room not configured", **base), None)
+        if self._expired(intent):
+            return self._finish(intent, self._too_late(base), None)
         waiting = self.lockout.remaining(intent.source, self._clock())
         if waiting > 0:
             return self._finish(intent, Outcome(
@@ -144,6 +149,8 @@ class Actions:
         if self.client is None or self.room is None:
             return self._finish(intent, Outcome(
                 "not_configured", message="VALT server or room not configured", **base), None)
+        if self._expired(intent):
+            return self._finish(intent, self._too_late(base), None)
         before = self.client.request_count
         try:
             outcome = self._act(intent.action, None, base)
@@ -225,6 +232,15 @@ class Actions:
                        user_id=user.id if user else None,
                        user_name=_display(user) if user else None,
                        room_status=status, **base)
+
+    def _expired(self, intent: Presented | Trigger) -> bool:
+        return self._clock() - intent.timestamp > self.settings.max_wait_s
+
+    def _too_late(self, base: dict) -> Outcome:
+        logger.warning("%s from %s waited over %.0f s behind a slow VALT; not run",
+                       base["action"], base["source"], self.settings.max_wait_s)
+        return Outcome("expired", message="VALT was too slow; not done, please try again",
+                       **base)
 
     # -- users and failures ----------------------------------------------------------------
     def _user(self, credential: credentials.Credential) -> User | None:

@@ -47,6 +47,8 @@ def pattern_for(outcome: Outcome) -> str:
         return "offline"
     if outcome.result in ("busy", "locked_out"):
         return outcome.result
+    if outcome.result == "expired":
+        return "busy"
     return "denied"  # denied, unreadable
 
 

@@ -43,7 +43,7 @@ def action_settings(config: Any) -> ActionSettings:
     return ActionSettings(
         room=v["room"], recording_name=v["recording_name"], marker_name=v["marker_name"],
         marker_colour=v["marker_colour"], busy_action=m["busy_action"],
-        match_reading=m["match_reading"],
+        match_reading=m["match_reading"], max_wait_s=m["max_wait_ms"] / 1000,
     )
 
 

@@ -242,3 +242,18 @@ def test_not_configured_without_client(clock):
     actions = Actions(None, None, None, ActionSettings(room=None), Lockout(), clock)
     assert actions.present(pin(ALICE, clock=clock)).result == "not_configured"
     assert actions.trigger(Trigger("k", "marker", "KEY_KPPLUS", 0)).result == "not_configured"
+
+
+@pytest.mark.parametrize("waited, result", [(7.9, "started"), (8.1, "expired")])
+def test_input_that_waited_too_long_behind_a_slow_call_is_reported_not_run(
+        sim, make_actions, clock, waited, result):
+    actions = make_actions(sim, max_wait_s=8.0)
+    warm_up(actions, sim, ALICE)
+    typed = pin(ALICE, clock=clock)
+    clock.now += waited  # the dispatcher was stuck in an earlier call this long
+    outcome = actions.present(typed)
+    assert outcome.result == result
+    assert len(sim.requests()) == (1 if result == "started" else 0)
+    bound = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", typed.timestamp))
+    assert (bound.result == "expired") is (result == "expired")
+    assert actions.lockout.remaining("keypad", clock()) == 0  # not a failed attempt
