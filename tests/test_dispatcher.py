@@ -55,7 +55,7 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
 
     def swipe(card):
         barrier.wait(timeout=5)
-        dispatcher.emit(CardRead(f"reader-{card}", card, "decimal", 0.0))
+        dispatcher.emit(CardRead(f"reader-{card}", card, "decimal", time.monotonic()))
 
     threads = [threading.Thread(target=swipe, args=(c,))
                for c in ("123456", "654321", "13579", "0004921746")]
@@ -125,8 +125,8 @@ def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(make_sim, make_cli
                             on_outcome=outcomes.put, tick_s=0.05)
     dispatcher.start()
     try:
-        dispatcher.emit(CodeEntered("console", "123456", 0.0))
-        dispatcher.emit(CodeEntered("console", "123456", 0.0))
+        dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
+        dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
         assert [next_outcome(outcomes).result for _ in range(2)] == ["started", "stopped"]
         assert dispatcher.is_alive
     finally:

@@ -56,7 +56,8 @@ class Daemon:
         self.process = subprocess.Popen(prefix + DAEMON + [str(config)],
                                         stderr=subprocess.PIPE, text=True, bufsize=1)
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
-        self.log: list[str] = []
+        self.seen: list[tuple[float, str]] = []
+        self.claimed: set[int] = set()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -65,18 +66,25 @@ class Daemon:
             self.lines.put((time.monotonic(), line.rstrip("\n")))
 
     def wait_line(self, text: str, timeout_s: float = WAIT_S) -> float:
-        """Wait for a log line containing ``text``; returns when it was read."""
+        """Wait for a log line containing ``text`` that no earlier wait claimed (lines
+        may arrive in any order); returns when it was read."""
         deadline = time.monotonic() + timeout_s
         while True:
+            for index, (at, line) in enumerate(self.seen):
+                if index not in self.claimed and text in line:
+                    self.claimed.add(index)
+                    return at
             try:
                 at, line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(f"no log line with {text!r}; log so far:\n"
                                      + "\n".join(self.log)) from None  # fmt: skip
-            self.log.append(line)
+            self.seen.append((at, line))
             print("daemon:", line)
-            if text in line:
-                return at
+
+    @property
+    def log(self) -> list[str]:
+        return [line for _, line in self.seen]
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
