@@ -312,6 +312,7 @@ def test_reader_reads_cards_from_a_pty(ptys, caplog):
         second = events.get(timeout=WAIT_S)
         assert rd.status() == {
             "connected": True,
+            "device": path,
             "port": path,
             "frames": 2,
             "dropped": 1,

@@ -17,13 +17,8 @@ from evdev import InputEvent, ecodes
 
 from ivs_accessory.events import CardRead, KeyHeld, KeyPressed
 from ivs_accessory.mapping import Mapper, MappingSettings, Presented, Trigger
-from ivs_accessory.sources.keypad import (
-    EvdevCardReader,
-    EvdevKeypad,
-    HidCardDecoder,
-    KeypadDecoder,
-    key_name,
-)
+from ivs_accessory.sources.card_hid import EvdevCardReader, HidCardDecoder
+from ivs_accessory.sources.keypad import EvdevKeypad, KeypadDecoder, key_name
 from ivs_accessory.sources.selector import DeviceInfo
 
 WAIT_S = 5

@@ -27,8 +27,8 @@ _DIGIT_KEYS = frozenset(
 # keeps evdev and pyserial out of processes that never use them.
 _BUILTIN_MODULES = {
     "keypad": "ivs_accessory.sources.keypad",
-    "card_hid": "ivs_accessory.sources.keypad",
-    "card_serial": "ivs_accessory.sources.base",
+    "card_hid": "ivs_accessory.sources.card_hid",
+    "card_serial": "ivs_accessory.sources.card_serial",
     "console": "ivs_accessory.sources.console",
 }
 _REGISTRY: dict[str, Factory] = {}
@@ -338,34 +338,3 @@ def check_options(
             )
     if errors:
         raise ConfigError("; ".join(errors), errors)
-
-
-@register("card_serial")
-def _serial_card_reader(
-    name: str, options: Mapping[str, Any], **seams: Any
-) -> InputSource:
-    """``port``, ``baud`` (9600) and ``framing`` (auto) -> a SerialCardReader."""
-    check_options("card_serial", name, options, ("port", "baud", "framing"))
-    if not options.get("port"):
-        raise ConfigError(
-            f"[source:{name}] kind = card_serial needs a port, e.g. port = /dev/ttyUSB0"
-        )
-    return _serial_source_class()(
-        name,
-        str(options["port"]),
-        baudrate=int(options.get("baud", 9600)),
-        framing=str(options.get("framing", "auto")),
-        **seams,
-    )
-
-
-def _serial_source_class() -> type:
-    """SerialCardReader whose status() also has the protocol's ``device`` key."""
-    from ivs_accessory.sources.card_serial import SerialCardReader
-
-    class SerialCardSource(SerialCardReader):
-        def status(self) -> dict[str, Any]:
-            status = super().status()
-            return status | {"device": self.port if status["connected"] else None}
-
-    return SerialCardSource

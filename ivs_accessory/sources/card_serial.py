@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import serial
 
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.events import CardRead
+from ivs_accessory.sources.base import (
+    InputSource,
+    ReconnectingReader,
+    check_options,
+    register,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +192,12 @@ def open_serial(port: str, **settings: Any) -> serial.Serial:
     return serial.Serial(port, timeout=_READ_TIMEOUT_S, **settings)
 
 
-class SerialCardReader:
+class SerialCardReader(ReconnectingReader):
     """Read card frames from a serial port on a daemon thread, reopening it if lost.
 
     The port may be absent at start (a USB adapter not yet plugged in): the reader
     retries with exponential backoff from ``reconnect_min_s`` up to
-    ``reconnect_max_s``, warning once per outage.
+    ``reconnect_max_s``, warning once per outage (see ``ReconnectingReader``).
 
     Args:
         name: the source name, used in logs and in every CardRead.
@@ -202,6 +207,9 @@ class SerialCardReader:
             object; defaults to ``open_serial``.
         clock: passed to the framer for timestamps.
     """
+
+    role = "card reader"
+    log = logger
 
     def __init__(
         self,
@@ -218,10 +226,9 @@ class SerialCardReader:
         reconnect_min_s: float = 0.1,
         reconnect_max_s: float = 2.0,
     ) -> None:
-        self.name = name
+        super().__init__(name, clock=clock, reconnect_min_s=reconnect_min_s,
+                         reconnect_max_s=reconnect_max_s)  # fmt: skip
         self.port = port
-        self.reconnects = 0
-        self.last_error: str | None = None
         self._settings = {
             "baudrate": baudrate,
             "bytesize": bytesize,
@@ -230,24 +237,6 @@ class SerialCardReader:
         }
         self._framer = CardFramer(framing, source=name, clock=clock)
         self._open_port = open_port or open_serial
-        self._backoff = (reconnect_min_s, reconnect_max_s)
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()  # guards _serial against close() racing
-        self._serial: Any = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, emit: Callable[[CardRead], object]) -> None:
-        """Start the reader thread; ``emit`` is called with each CardRead.
-
-        Raises:
-            RuntimeError: the reader was already started.
-        """
-        if self._thread is not None:
-            raise RuntimeError(f"card reader {self.name!r} already started")
-        self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=f"card-{self.name}", daemon=True
-        )
-        self._thread.start()
 
     def close(self) -> None:
         """Stop the thread and close the port; returns within about a second.
@@ -257,19 +246,17 @@ class SerialCardReader:
         """
         self._stopping.set()
         with self._lock:
-            port = self._serial
+            port = self._handle
             if port is not None and hasattr(port, "cancel_read"):
                 port.cancel_read()  # wakes a read blocked in select() at once
-        if self._thread is not None:
-            self._thread.join(_JOIN_TIMEOUT_S)
-            if self._thread.is_alive():
-                raise RuntimeError(f"card reader {self.name!r} did not stop in time")
-        self._disconnect()
+        super().close()
 
     def status(self) -> dict[str, Any]:
         """Return a snapshot for the status page and logs."""
+        connected = self._handle is not None
         return {
-            "connected": self._serial is not None,
+            "connected": connected,
+            "device": self.port if connected else None,
             "port": self.port,
             "frames": self._framer.frames,
             "dropped": self._framer.dropped,
@@ -277,58 +264,19 @@ class SerialCardReader:
             "last_error": self.last_error,
         }
 
-    def _run(self, emit: Callable[[CardRead], object]) -> None:
-        try:
-            self._serve(emit)
-        except Exception as exc:
-            # Not a port error (those are retried): a bug or bad settings. Stop.
-            self.last_error = str(exc)
-            logger.exception("card reader %s stopped by an unexpected error", self.name)
-        finally:
-            self._disconnect()
-
-    def _serve(self, emit: Callable[[CardRead], object]) -> None:
-        delay, was_connected, warn = self._backoff[0], False, True
-        while not self._stopping.is_set():
-            port = self._connect(warn)
-            if port is not None:
-                self._report_connected(was_connected)
-                was_connected, delay = True, self._backoff[0]
-                if not self._pump(port, emit):
-                    return
-                self._disconnect()
-            # One WARNING per outage: the failed open or the loss already gave it.
-            warn = False
-            self._stopping.wait(delay)
-            delay = min(delay * 2, self._backoff[1])
-
-    def _report_connected(self, was_connected: bool) -> None:
+    def _connected(self, ever_connected: bool) -> None:
+        super()._connected(ever_connected)
         # Bytes of a frame cut by the loss must not join the first bytes after it.
         self._framer.reset()
-        if was_connected:
-            self.reconnects += 1
-            logger.info("card reader %s reconnected to %s", self.name, self.port)
-        else:
-            logger.info("card reader %s reading %s", self.name, self.port)
+        verb = "reconnected to" if ever_connected else "reading"
+        logger.info("%s %s %s", self.label, verb, self.port)
 
-    def _connect(self, warn: bool) -> Any:
+    def _connect(self) -> Any:
         """Open the port, or return None after logging why it failed."""
         try:
-            port = self._open_port(self.port, **self._settings)
+            return self._open_port(self.port, **self._settings)
         except (serial.SerialException, OSError) as exc:
-            self.last_error = str(exc)
-            level = logging.WARNING if warn else logging.DEBUG
-            logger.log(
-                level,
-                "card reader %s cannot open %s (%s); retrying",
-                self.name,
-                self.port,
-                exc,
-            )
-            return None
-        with self._lock:
-            self._serial = port
-        return port
+            return self._failed(f"cannot open {self.port} ({exc}); retrying")
 
     def _pump(self, port: Any, emit: Callable[[CardRead], object]) -> bool:
         """Read until stopping (return False) or until the port is lost (True)."""
@@ -338,27 +286,32 @@ class SerialCardReader:
             except (serial.SerialException, OSError) as exc:
                 if self._stopping.is_set():
                     return False
-                self.last_error = str(exc)
-                logger.warning(
-                    "card reader %s lost %s (%s); reopening", self.name, self.port, exc
-                )
+                self._lost(f"lost {self.port} ({exc})")
                 return True
-            for event in self._framer.feed(data):
-                self._deliver(emit, event)
+            self._deliver(emit, self._framer.feed(data))
         return False
 
-    def _deliver(self, emit: Callable[[CardRead], object], event: CardRead) -> None:
+    def _release(self, port: Any) -> None:
         try:
-            emit(event)
-        except Exception:
-            # The event itself is not logged: its repr holds the full card number.
-            logger.exception("card reader %s: event handler failed", self.name)
+            port.close()
+        except (serial.SerialException, OSError) as exc:
+            logger.debug("%s: closing failed: %s", self.label, exc)
 
-    def _disconnect(self) -> None:
-        with self._lock:
-            port, self._serial = self._serial, None
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as exc:
-                logger.debug("card reader %s: closing failed: %s", self.name, exc)
+
+@register("card_serial")
+def _serial_card_reader(
+    name: str, options: Mapping[str, Any], **seams: Any
+) -> InputSource:
+    """``port``, ``baud`` (9600) and ``framing`` (auto) -> a SerialCardReader."""
+    check_options("card_serial", name, options, ("port", "baud", "framing"))
+    if not options.get("port"):
+        raise ConfigError(
+            f"[source:{name}] kind = card_serial needs a port, e.g. port = /dev/ttyUSB0"
+        )
+    return SerialCardReader(
+        name,
+        str(options["port"]),
+        baudrate=int(options.get("baud", 9600)),
+        framing=str(options.get("framing", "auto")),
+        **seams,
+    )
