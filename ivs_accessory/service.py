@@ -21,9 +21,14 @@ from ivs_accessory.valt import ValtClient
 
 logger = logging.getLogger(__name__)
 
-# A dispatcher that has not turned its loop for this long counts as hung. VALT calls
-# are bounded by their timeout (at most 60 s by the schema) plus one re-login.
-_HUNG_AFTER_S = 150
+
+def hung_after_s(config: Any) -> float:
+    """How long the dispatcher may spend on one event before it counts as hung.
+
+    One input makes at most about 7 VALT calls in a row (login, version, user,
+    status, action, and a 401's re-login and retry), each bounded by the timeout.
+    """
+    return max(30.0, 8 * config["valt"]["timeout_s"])
 
 
 def mapping_settings(config: Any) -> MappingSettings:
@@ -69,7 +74,8 @@ class Service:
         notifier: sd_notify sender (default: systemd's, silent outside systemd).
         feedback: extra sinks (the demo's console).
         on_outcome: called with every outcome.
-        hung_after_s: a dispatcher loop older than this withholds the watchdog ping.
+        hung_after_s: a dispatcher loop older than this withholds the watchdog ping
+            (default: from the VALT timeout, see ``hung_after_s()``).
     """
 
     def __init__(self, config: Any, *,
@@ -79,9 +85,9 @@ class Service:
                  feedback: Sequence[FeedbackSink] = (),
                  on_outcome: Callable[[Outcome], object] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 hung_after_s: float = _HUNG_AFTER_S) -> None:
+                 hung_after_s: float | None = None) -> None:
         self.config = config
-        self.hung_after_s = hung_after_s
+        self._hung_after_s = hung_after_s
         self._source_factory = source_factory or _default_source_factory
         self._client_factory = client_factory
         self.notify = notifier or Notifier()
@@ -228,7 +234,8 @@ class Service:
     def is_healthy(self) -> bool:
         """True while the dispatcher thread runs and has turned its loop recently."""
         d = self.dispatcher
-        return d is not None and d.is_alive and self._clock() - d.heartbeat < self.hung_after_s
+        limit = self._hung_after_s or hung_after_s(self.config)
+        return d is not None and d.is_alive and self._clock() - d.heartbeat < limit
 
     def status(self) -> dict[str, Any]:
         """A snapshot for the page, /healthz and tests (no secrets)."""

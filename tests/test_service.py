@@ -187,3 +187,12 @@ def test_watchdog_pings_and_stops_while_the_dispatcher_hangs(tmp_path, make_sim,
         assert missed.is_set()
     finally:
         service.stop()
+
+
+@pytest.mark.parametrize(("timeout", "limit"), [("1", 30.0), ("5", 40.0), ("60", 480.0)])
+def test_hung_limit_follows_the_valt_timeout(tmp_path, timeout, limit):
+    from ivs_accessory.service import hung_after_s
+
+    path = tmp_path / "a.conf"
+    path.write_text(f"[valt]\ntimeout_s = {timeout}\n")
+    assert hung_after_s(load(str(path))) == limit
