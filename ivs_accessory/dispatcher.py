@@ -13,6 +13,7 @@ from ivs_accessory.audit import AuditLog
 from ivs_accessory.events import InputEvent
 from ivs_accessory.feedback import FeedbackSink
 from ivs_accessory.mapping import EntryChanged, Mapper, Presented, Trigger
+from ivs_accessory.recent import RecentEvents
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class Dispatcher:
         self.events = 0
         self.outcomes: dict[str, int] = {}
         self._last_room: tuple | None = None
+        self.recent = RecentEvents()  # masked, for the page's live view
+        self._refresh_wanted = threading.Event()
         # Held while an event or housekeeping runs, so replace() swaps parts between them.
         self._work = threading.Lock()
 
@@ -68,8 +71,16 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop after the event in hand; raises RuntimeError if the thread hangs."""
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop after the event in hand; raises RuntimeError if the thread hangs.
+
+        With ``drain_s`` the events already queued are handled first, for up to that
+        many seconds (inputs are closed by then, so no new ones arrive).
+        """
+        if drain_s > 0 and self.is_alive:
+            with self._queue.all_tasks_done:
+                self._queue.all_tasks_done.wait_for(
+                    lambda: not self._queue.unfinished_tasks, timeout=drain_s)
         self._stopping.set()
         thread, self._thread = self._thread, None
         if thread is not None:
@@ -83,6 +94,7 @@ class Dispatcher:
 
     def emit(self, event: InputEvent) -> None:
         """Queue an event from any thread; never blocks."""
+        self.recent.add(event)
         try:
             self._queue.put_nowait(event)
         except queue.Full:
@@ -92,6 +104,10 @@ class Dispatcher:
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    def refresh_soon(self) -> None:
+        """Ask VALT for the room status at the next turn of the loop (the page watches)."""
+        self._refresh_wanted.set()
 
     def replace(self, *, mapper: Mapper, actions: Actions,
                 feedback: Sequence[FeedbackSink]) -> None:
@@ -127,6 +143,9 @@ class Dispatcher:
             except Exception:
                 # A bug must not stop the door from working: log it and go on.
                 logger.exception("dispatcher error while handling %s", type(event).__name__)
+            finally:
+                if event is not None:
+                    self._queue.task_done()
 
     def handle(self, event: InputEvent) -> list[Outcome]:
         """Map one event and run what it asks for (on the dispatcher thread)."""
@@ -158,7 +177,9 @@ class Dispatcher:
         for intent in self.mapper.expire(self._clock()):
             self._tell("entry", intent.source, intent.length)
         room = self.actions.room
-        if room is not None and room.due():
+        wanted = self._refresh_wanted.is_set()
+        if room is not None and (room.due() or wanted):
+            self._refresh_wanted.clear()
             self.actions.refresh()
         self._room_changed()
         self._tell("tick", self._clock())
