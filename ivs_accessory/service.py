@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # A dispatcher that has not turned its loop for this long counts as hung. VALT calls
 # are bounded by their timeout (at most 60 s by the schema) plus one re-login.
 _HUNG_AFTER_S = 150
+_DRAIN_S = 1.0  # on stop, queued inputs get this long to be handled
 
 
 def mapping_settings(config: Any) -> MappingSettings:
@@ -70,6 +71,8 @@ class Service:
         feedback: extra sinks (the demo's console).
         on_outcome: called with every outcome.
         hung_after_s: a dispatcher loop older than this withholds the watchdog ping.
+        web: ``service -> server`` with start()/stop() for the page (default: the
+            configuration page from ``[web]``; not started when ``enabled = false``).
     """
 
     def __init__(self, config: Any, *,
@@ -79,7 +82,8 @@ class Service:
                  feedback: Sequence[FeedbackSink] = (),
                  on_outcome: Callable[[Outcome], object] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 hung_after_s: float = _HUNG_AFTER_S) -> None:
+                 hung_after_s: float = _HUNG_AFTER_S,
+                 web: Callable[[Service], Any] | None = None) -> None:
         self.config = config
         self.hung_after_s = hung_after_s
         self._source_factory = source_factory or _default_source_factory
@@ -95,6 +99,8 @@ class Service:
         self.started_at: float | None = None
         self._on_outcome = on_outcome
         self._lock = threading.RLock()
+        self._web_factory = web or _default_web
+        self.web: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -113,6 +119,7 @@ class Service:
             self.dispatcher.start()
             self._sync_sources(self.config.sources)
             self._start_watchdog()
+            self._start_web()
         logger.info("accessory started: room %s, %d input source(s)",
                     self.config["valt"]["room"], len(self.sources))
         self.notify("READY=1")
@@ -120,6 +127,7 @@ class Service:
     def stop(self) -> None:
         """Stop inputs first, then the dispatcher, then the VALT client (within ~2 s)."""
         self.notify("STOPPING=1")
+        self._stop_web()  # first, and outside the lock: a page request may be saving
         with self._lock:
             for name in list(self.sources):
                 self._close_source(name)
@@ -128,7 +136,8 @@ class Service:
                 self.watchdog = None
             if self.dispatcher is not None:
                 try:
-                    self.dispatcher.stop()
+                    # What was typed or swiped before the stop still counts.
+                    self.dispatcher.stop(drain_s=_DRAIN_S)
                 except RuntimeError as exc:
                     logger.error("%s", exc)
             if self.client is not None:
@@ -212,6 +221,25 @@ class Service:
         except Exception as exc:
             logger.error("input source %s did not close cleanly: %s", name, exc)
 
+    def _start_web(self) -> None:
+        if not self.config["web"]["enabled"]:
+            return
+        try:
+            self.web = self._web_factory(self)
+            self.web.start()
+        except Exception as exc:
+            # The door must work without its page (port taken, bad certificate ...).
+            logger.error("the configuration page cannot start: %s", exc)
+            self.web = None
+
+    def _stop_web(self) -> None:
+        web, self.web = self.web, None
+        if web is not None:
+            try:
+                web.stop()
+            except Exception as exc:
+                logger.error("the configuration page did not stop cleanly: %s", exc)
+
     def _start_watchdog(self) -> None:
         interval = self.notify.watchdog_interval_s()
         if interval:
@@ -259,6 +287,12 @@ def _connection(config: Any) -> tuple:
     v = config["valt"]
     return tuple(v[k] for k in ("server", "username", "password", "timeout_s", "verify_tls",
                                 "ca_file", "success_reauth_s", "failure_reauth_s"))
+
+
+def _default_web(service: Service) -> Any:
+    from ivs_accessory.web import page_for
+
+    return page_for(service)
 
 
 def _default_source_factory(name: str, options: dict[str, Any]) -> Any:
