@@ -113,6 +113,8 @@ def _static_needs_address(values: dict[str, Any], label: str) -> dict[str, str]:
     if values.get("mode") != "static":
         return {}
     address, gateway = values.get("address"), values.get("gateway")
+    if address is None or (gateway is None and "gateway" not in values):
+        return {}  # the field itself is wrong; its own error says why
     if not address:
         return {"address": f"[{label}] address: a static address needs one, e.g. "
                 "192.168.1.50/24"}

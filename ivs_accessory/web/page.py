@@ -215,7 +215,8 @@ class Page:
                                version=__version__, **values)
         result = bottle.response.copy(cls=bottle.HTTPResponse)  # keeps cookies set so far
         result.status = status
-        result.body = body
+        # A field shown back as typed may hold undecodable bytes (lone surrogates).
+        result.body = body.encode("utf-8", "replace")
         result.set_header("Content-Type", "text/html; charset=utf-8")
         result.set_header("Cache-Control", "no-store")
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -56,8 +57,9 @@ class WsgiClient:
                 body: bytes | None = None, headers: dict[str, str] | None = None,
                 content_type: str = "application/x-www-form-urlencoded") -> Answer:
         path, _, query = path.partition("?")
-        data = body if body is not None else urlencode(form or {}).encode() \
-            if form is not None else b""
+        # Lone surrogates go out as the (invalid UTF-8) bytes a broken client would send.
+        data = body if body is not None else \
+            urlencode(form, errors="surrogatepass").encode() if form is not None else b""
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
             "HTTP_HOST": self.host, "REMOTE_ADDR": self.remote,
@@ -128,4 +130,4 @@ class WsgiClient:
 def field_error(answer: Answer, field: str) -> str | None:
     """The error message the page shows next to ``field`` (by element id), if any."""
     match = re.search(rf'id="{re.escape(field)}-error" role="alert">([^<]*)<', answer.text)
-    return match.group(1) if match else None
+    return html.unescape(match.group(1)) if match else None
