@@ -14,7 +14,9 @@ from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld
 
 # Digit keys are parts of a PIN: the live view says "a digit", never which one.
 _TAP_S = 0.5  # a release sooner than this is a tap, shown as the KeyPressed only
-_DIGIT_KEYS = frozenset({f"KEY_{d}" for d in range(10)} | {f"KEY_KP{d}" for d in range(10)})
+_DIGIT_KEYS = frozenset(
+    {f"KEY_{d}" for d in range(10)} | {f"KEY_KP{d}" for d in range(10)}
+)
 
 
 def masked_event(event: InputEvent) -> dict[str, Any]:
@@ -24,16 +26,26 @@ def masked_event(event: InputEvent) -> dict[str, Any]:
     complete code its length, a card its kind, length and at most its last 4 digits.
     """
     if isinstance(event, CardRead):
-        return {"source": event.source, "kind": "card",
-                "detail": f"{event.kind} card {mask(event.raw)} ({len(event.raw)} characters)"}
+        return {
+            "source": event.source,
+            "kind": "card",
+            "detail": f"{event.kind} card {mask(event.raw)} "
+            f"({len(event.raw)} characters)",
+        }
     if isinstance(event, CodeEntered):
-        return {"source": event.source, "kind": "code",
-                "detail": f"code of {len(event.digits)} digits"}
+        return {
+            "source": event.source,
+            "kind": "code",
+            "detail": f"code of {len(event.digits)} digits",
+        }
     key = "digit" if event.key in _DIGIT_KEYS else event.key
     if isinstance(event, KeyHeld):
         state = "released" if event.released else "still down"
-        return {"source": event.source, "kind": "hold",
-                "detail": f"{key} held {event.seconds:.1f} s ({state})"}
+        return {
+            "source": event.source,
+            "kind": "hold",
+            "detail": f"{key} held {event.seconds:.1f} s ({state})",
+        }
     return {"source": event.source, "kind": "key", "detail": key}
 
 
@@ -44,7 +56,9 @@ class RecentEvents:
     """
 
     def __init__(self, size: int = 50, clock: Callable[[], float] = time.time) -> None:
-        self._entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=size)
+        self._entries: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=size
+        )
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._clock = clock
@@ -64,7 +78,7 @@ class RecentEvents:
             self._entries.append(entry)
 
     def latest(self, count: int = 20, after: int = 0) -> list[dict[str, Any]]:
-        """Up to ``count`` entries newer than sequence number ``after``, newest first."""
+        """Up to ``count`` entries newer than sequence ``after``, newest first."""
         with self._lock:
             found = [e for e in self._entries if e["seq"] > after]
         return [dict(e) for e in found[::-1][:count]]

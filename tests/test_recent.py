@@ -10,19 +10,46 @@ from ivs_accessory.recent import RecentEvents, masked_event
 T = 100.0
 
 
-@pytest.mark.parametrize("event, kind, detail", [
-    (KeyPressed("kp", "KEY_KP7", T), "key", "digit"),
-    (KeyPressed("kp", "KEY_3", T), "key", "digit"),
-    (KeyPressed("kp", "KEY_KPENTER", T), "key", "KEY_KPENTER"),
-    (KeyHeld("kp", "KEY_KPASTERISK", 2.04, T), "hold", "KEY_KPASTERISK held 2.0 s (released)"),
-    (KeyHeld("kp", "KEY_KP1", 1.5, T, released=False), "hold", "digit held 1.5 s (still down)"),
-    (CodeEntered("kp", "0042", T), "code", "code of 4 digits"),
-    (CardRead("rd", "0004921746", "decimal", T), "card", "decimal card ****1746 (10 characters)"),
-    (CardRead("rd", "123456", "decimal", T), "card", "decimal card **** (6 characters)"),
-    (CardRead("rd", "0F00A1B2C3", "em4100", T), "card", "em4100 card ****B2C3 (10 characters)"),
-])
+@pytest.mark.parametrize(
+    "event, kind, detail",
+    [
+        (KeyPressed("kp", "KEY_KP7", T), "key", "digit"),
+        (KeyPressed("kp", "KEY_3", T), "key", "digit"),
+        (KeyPressed("kp", "KEY_KPENTER", T), "key", "KEY_KPENTER"),
+        (
+            KeyHeld("kp", "KEY_KPASTERISK", 2.04, T),
+            "hold",
+            "KEY_KPASTERISK held 2.0 s (released)",
+        ),
+        (
+            KeyHeld("kp", "KEY_KP1", 1.5, T, released=False),
+            "hold",
+            "digit held 1.5 s (still down)",
+        ),
+        (CodeEntered("kp", "0042", T), "code", "code of 4 digits"),
+        (
+            CardRead("rd", "0004921746", "decimal", T),
+            "card",
+            "decimal card ****1746 (10 characters)",
+        ),
+        (
+            CardRead("rd", "123456", "decimal", T),
+            "card",
+            "decimal card **** (6 characters)",
+        ),
+        (
+            CardRead("rd", "0F00A1B2C3", "em4100", T),
+            "card",
+            "em4100 card ****B2C3 (10 characters)",
+        ),
+    ],
+)
 def test_masked_event_hides_digits_and_numbers(event, kind, detail):
-    assert masked_event(event) == {"source": event.source, "kind": kind, "detail": detail}
+    assert masked_event(event) == {
+        "source": event.source,
+        "kind": kind,
+        "detail": detail,
+    }
 
 
 def test_recent_events_newest_first_after_a_sequence_number():

@@ -44,9 +44,13 @@ class _ClosePlugin:
         self.page.trial.close()
 
 
-def create_app(service: Any, *, https: bool = False,
-               clock: Callable[[], float] = time.monotonic,
-               devices: Callable[[], list[dict[str, Any]]] | None = None) -> bottle.Bottle:
+def create_app(
+    service: Any,
+    *,
+    https: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    devices: Callable[[], list[dict[str, Any]]] | None = None,
+) -> bottle.Bottle:
     """The page as a WSGI application for ``service`` (see :class:`~.page.Page`).
 
     Args:
@@ -71,18 +75,29 @@ def create_app(service: Any, *, https: bool = False,
 
 def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
     def not_found(error: bottle.HTTPError) -> str:
-        return "<!doctype html><title>Not found</title><p>No such page. <a href=\"/\">Status</a>"
+        return (
+            "<!doctype html><title>Not found</title>"
+            '<p>No such page. <a href="/">Status</a>'
+        )
 
     def failed(error: bottle.HTTPError) -> str:
-        logger.error("page: %s %s failed: %s\n%s", bottle.request.method, bottle.request.path,
-                     error.exception, error.traceback or "")
-        return "<!doctype html><title>Error</title><p>The page failed; the daemon logged why."
+        logger.error(
+            "page: %s %s failed: %s\n%s",
+            bottle.request.method,
+            bottle.request.path,
+            error.exception,
+            error.traceback or "",
+        )
+        return (
+            "<!doctype html><title>Error</title>"
+            "<p>The page failed; the daemon logged why."
+        )
 
     app.error(404)(not_found)
     app.error(500)(failed)
 
 
-# -- login, logout, password ---------------------------------------------------------------
+# -- login, logout, password -----------------------------------------------------------
 
 
 def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
@@ -90,13 +105,26 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         # Reuse the browser's token: another tab (or a favicon fetch) loading the
         # login page must not invalidate a form that is already open.
         token = bottle.request.get_cookie(LOGIN_COOKIE) or ""
-        if not 20 <= len(token) <= 64 or not token.replace("-", "").replace("_", "").isalnum():
+        if (
+            not 20 <= len(token) <= 64
+            or not token.replace("-", "").replace("_", "").isalnum()
+        ):
             token = secrets.token_urlsafe(24)
-        bottle.response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
-                                   secure=page.https, path="/login")
-        return page.render("login.tpl", status=status, login_csrf=token, error=error,
-                           next=safe_next(bottle.request.query.get("next")
-                                          or page.form().get("next")))
+        bottle.response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=page.https,
+            path="/login",
+        )
+        return page.render(
+            "login.tpl",
+            status=status,
+            login_csrf=token,
+            error=error,
+            next=safe_next(bottle.request.query.get("next") or page.form().get("next")),
+        )
 
     @app.get("/login")
     def login_page():
@@ -114,8 +142,11 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         problem = page.check_password(form.get("password", ""))
         if problem:
             status = 429 if problem.startswith("too many") else 401
-            words = "Wrong user name or password." if problem == "wrong password" else \
-                problem[0].upper() + problem[1:] + "."
+            words = (
+                "Wrong user name or password."
+                if problem == "wrong password"
+                else problem[0].upper() + problem[1:] + "."
+            )
             return login_form(status, words)
         try:
             must_change = page.passwords.read().must_change
@@ -123,8 +154,14 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
             return login_form(503, str(exc))
         session = page.sessions.create(must_change)
         logger.info("page: admin logged in from %s", page.client_address())
-        bottle.response.set_cookie(SESSION_COOKIE, session.token, httponly=True,
-                                   samesite="strict", secure=page.https, path="/")
+        bottle.response.set_cookie(
+            SESSION_COOKIE,
+            session.token,
+            httponly=True,
+            samesite="strict",
+            secure=page.https,
+            path="/",
+        )
         bottle.response.delete_cookie(LOGIN_COOKIE, path="/login")
         raise see_other("/password" if must_change else safe_next(form.get("next")))
 
@@ -143,13 +180,13 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         form = page.form()
         new, confirm = form.get("new", ""), form.get("confirm", "")
         errors = new_password_problem(new, confirm, "")
-        if not errors and page.passwords.verify(new):
-            errors = {"new": "must differ from the current password"}
-        if not errors:
-            try:
+        try:
+            if not errors and page.passwords.verify(new):
+                errors = {"new": "must differ from the current password"}
+            if not errors:
                 page.passwords.change(new)
-            except PasswordFileError as exc:
-                errors = {"new": str(exc)}
+        except PasswordFileError as exc:
+            errors = {"new": str(exc)}
         if errors:
             return page.render("password.tpl", status=400, w=Widgets({}, errors))
         session = page.session()
@@ -159,15 +196,18 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         raise see_other("/")
 
 
-# -- status, health, metrics, static --------------------------------------------------------
+# -- status, health, metrics, static ---------------------------------------------------
 
 
 def _add_status_routes(app: bottle.Bottle, page: Page) -> None:
     @app.get("/")
     def status():
         page.refresh_room_soon()
-        return page.render("status.tpl", s=status_view(page.service),
-                           poll_s=page.config["web"]["status_poll_s"])
+        return page.render(
+            "status.tpl",
+            s=status_view(page.service),
+            poll_s=page.config["web"]["status_poll_s"],
+        )
 
     @app.get("/status.json")
     def status_json():
@@ -176,14 +216,17 @@ def _add_status_routes(app: bottle.Bottle, page: Page) -> None:
 
     @app.get("/healthz")
     def healthz():
-        return json_response(health(page.service.status(), page.trial.pending() is not None))
+        return json_response(
+            health(page.service.status(), page.trial.pending() is not None)
+        )
 
     @app.get("/metrics")
     def metrics():
         client = getattr(page.service, "client", None)
         text = prometheus(page.service.status(), page.valt_totals.read(client))
-        return bottle.HTTPResponse(text, headers={
-            "Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        return bottle.HTTPResponse(
+            text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+        )
 
     @app.get("/favicon.ico")
     def favicon():
@@ -191,5 +234,6 @@ def _add_status_routes(app: bottle.Bottle, page: Page) -> None:
 
     @app.get("/static/<name:re:[a-z]+\\.(css|js)>")
     def static(name: str):
-        return bottle.static_file(name, root=str(HERE / "static"),
-                                  headers={"Cache-Control": "max-age=300"})
+        return bottle.static_file(
+            name, root=str(HERE / "static"), headers={"Cache-Control": "max-age=300"}
+        )

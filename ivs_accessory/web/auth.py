@@ -28,13 +28,15 @@ _SCRYPT_MAXMEM = 64 * 1024 * 1024
 # The factory password (README); config/web-password holds the same hash. The page
 # refuses it as a new password.
 FACTORY_PASSWORD = "ivs-setup"
-INITIAL_HASH = ("scrypt$16384$8$1$FRRz4ZLcfeV/ekyRDpB3cg==$"
-                "tzq4KB8Tl38HknfHy6E2dID+GKhudwJOfaGfSvjj0+c=")
+INITIAL_HASH = (
+    "scrypt$16384$8$1$FRRz4ZLcfeV/ekyRDpB3cg==$"
+    "tzq4KB8Tl38HknfHy6E2dID+GKhudwJOfaGfSvjj0+c="
+)
 _SECTION = "password"
 _HEADER = (
-    "# ivs-accessory: the configuration page's admin password, as a salted scrypt hash\n"
-    "# (never the password itself). must_change = true: the next login must choose a\n"
-    "# new password before anything else. Written by the page; keep it mode 0600.\n"
+    "# ivs-accessory: the configuration page's admin password, as a salted scrypt\n"
+    "# hash (never the password itself). must_change = true: the next login must\n"
+    "# choose a new password first. Written by the page; keep it mode 0600.\n"
 )
 
 
@@ -43,30 +45,48 @@ class PasswordFileError(AccessoryError, OSError):
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
-    """``scrypt$N$r$p$salt$hash`` (base64) for ``password`` with a fresh 16-byte salt."""
+    """``scrypt$N$r$p$salt$hash`` (base64) for ``password``, with a new 16-byte salt."""
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(
+        [
+            "scrypt",
+            str(SCRYPT_N),
+            str(SCRYPT_R),
+            str(SCRYPT_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        ]
+    )
 
 
 def verify_password(password: str, encoded: str) -> bool:
-    """True when ``password`` matches the ``hash_password`` text (constant-time compare)."""
+    """True when ``password`` matches a ``hash_password`` text (constant time)."""
     try:
         scheme, n, r, p, salt, digest = encoded.split("$")
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest, validate=True)
-        actual = _scrypt(password, base64.b64decode(salt, validate=True), int(n), int(r),
-                         int(p), len(expected))
+        actual = _scrypt(
+            password,
+            base64.b64decode(salt, validate=True),
+            int(n),
+            int(r),
+            int(p),
+            len(expected),
+        )
     except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
 
 
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int = 32) -> bytes:
+def _scrypt(
+    password: str, salt: bytes, n: int, r: int, p: int, length: int = 32
+) -> bytes:
     data = password.encode("utf-8", "surrogatepass")
-    return hashlib.scrypt(data, salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=length)
+    return hashlib.scrypt(
+        data, salt=salt, n=n, r=r, p=p, maxmem=_SCRYPT_MAXMEM, dklen=length
+    )
 
 
 def new_password_problem(new: str, confirm: str, current: str) -> dict[str, str]:
@@ -112,24 +132,28 @@ class PasswordFile:
         try:
             text = read_text(self.path, 10_000)
         except (OSError, UnicodeDecodeError) as exc:
-            raise PasswordFileError(f"cannot read the password file {self.path}: {exc}") \
-                from None
+            raise PasswordFileError(
+                f"cannot read the password file {self.path}: {exc}"
+            ) from None
         if text is None:
             return PasswordRecord(INITIAL_HASH, True)
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(text)
             section = parser[_SECTION]
-            record = PasswordRecord(section["hash"].strip(),
-                                    section.getboolean("must_change", fallback=False))
+            record = PasswordRecord(
+                section["hash"].strip(),
+                section.getboolean("must_change", fallback=False),
+            )
         except (configparser.Error, KeyError, ValueError):
             raise PasswordFileError(
                 f"the password file {self.path} is damaged; restore the factory "
-                "settings or copy config/web-password there") from None
+                "settings or copy config/web-password there"
+            ) from None
         return record
 
     def verify(self, password: str) -> bool:
-        """True when ``password`` is the admin password (PasswordFileError if unreadable)."""
+        """True for the admin password (PasswordFileError if the file is unreadable)."""
         return verify_password(password, self.read().hash)
 
     def change(self, new: str) -> None:
@@ -138,8 +162,9 @@ class PasswordFile:
         Raises:
             PasswordFileError: the file cannot be written.
         """
-        text = (f"{_HEADER}[{_SECTION}]\nhash = {hash_password(new)}\n"
-                "must_change = false\n")
+        text = (
+            f"{_HEADER}[{_SECTION}]\nhash = {hash_password(new)}\nmust_change = false\n"
+        )
         with self._lock:
             try:
                 write_private(self.path, text)
@@ -171,8 +196,12 @@ class Sessions:
         limit: the oldest session is dropped beyond this many.
     """
 
-    def __init__(self, idle_s: Callable[[], float], clock: Callable[[], float] = time.monotonic,
-                 limit: int = 20) -> None:
+    def __init__(
+        self,
+        idle_s: Callable[[], float],
+        clock: Callable[[], float] = time.monotonic,
+        limit: int = 20,
+    ) -> None:
         self._idle_s = idle_s
         self._clock = clock
         self._limit = limit
@@ -181,8 +210,12 @@ class Sessions:
 
     def create(self, must_change: bool) -> Session:
         """A new session with fresh random cookie and CSRF tokens."""
-        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32),
-                          self._clock(), must_change)
+        session = Session(
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(32),
+            self._clock(),
+            must_change,
+        )
         with self._lock:
             self._by_token[session.token] = session
             while len(self._by_token) > self._limit:
@@ -220,7 +253,9 @@ def tokens_match(expected: str, supplied: str | None) -> bool:
     """Constant-time comparison of a CSRF token; False for a missing one."""
     if not supplied or not expected:
         return False
-    return hmac.compare_digest(expected.encode(), supplied.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        expected.encode(), supplied.encode("utf-8", "surrogatepass")
+    )
 
 
 class LoginThrottle:
@@ -230,8 +265,13 @@ class LoginThrottle:
     as long after each further round, up to ``max_s`` (the keypad's Lockout).
     """
 
-    def __init__(self, max_failures: int = 5, base_s: float = 30, max_s: float = 900,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_failures: int = 5,
+        base_s: float = 30,
+        max_s: float = 900,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lockout = Lockout(max_failures, base_s, max_s)
         self._clock = clock
         self._lock = threading.Lock()
@@ -246,8 +286,11 @@ class LoginThrottle:
         with self._lock:
             locked = self._lockout.failure(address, self._clock())
         if locked:
-            logger.warning("page login from %s locked for %.0f s after repeated failures",
-                           address, locked)
+            logger.warning(
+                "page login from %s locked for %.0f s after repeated failures",
+                address,
+                locked,
+            )
         return locked
 
     def succeeded(self, address: str) -> None:

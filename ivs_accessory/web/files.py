@@ -19,7 +19,8 @@ def write_private(path: str, text: str, mode: int = 0o600) -> None:
     target = os.path.realpath(path)
     folder = os.path.dirname(target)
     descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
+        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder
+    )
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             os.fchmod(file.fileno(), mode)

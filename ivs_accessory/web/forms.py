@@ -44,26 +44,31 @@ def field_message(message: str, label: str, key: str, text: str | None) -> str:
         prefixes.insert(0, f"[{label}] {key} = {text.strip()!r}: ")
     for prefix in prefixes:
         if message.startswith(prefix):
-            return message[len(prefix):]
+            return message[len(prefix) :]
     return message
 
 
 def shown_values(config: Any, section: str) -> dict[str, str]:
     """A section's current values as form text; secrets are left empty (write-only)."""
     fields = SCHEMA[section]
-    return {key: "" if field.secret else field.serialize(config[section][key])
-            for key, field in fields.items()}
+    return {
+        key: "" if field.secret else field.serialize(config[section][key])
+        for key, field in fields.items()
+    }
 
 
 def raw_values(config: Any, section: str) -> dict[str, str]:
-    """A section's current values as config text, secrets included (server side only)."""
-    return {key: field.serialize(config[section][key])
-            for key, field in SCHEMA[section].items()}
+    """A section's current values as config text, secrets included (server only)."""
+    return {
+        key: field.serialize(config[section][key])
+        for key, field in SCHEMA[section].items()
+    }
 
 
-def check_section(config: Any, section: str, posted: Mapping[str, str],
-                  keys: tuple[str, ...]) -> tuple[dict[str, str], Errors]:
-    """Validate the posted ``keys`` of ``section`` together with its other current values.
+def check_section(
+    config: Any, section: str, posted: Mapping[str, str], keys: tuple[str, ...]
+) -> tuple[dict[str, str], Errors]:
+    """Validate the posted ``keys`` of ``section`` with its other current values.
 
     Returns:
         (the changes to save: key -> text, errors by key in words).
@@ -71,8 +76,10 @@ def check_section(config: Any, section: str, posted: Mapping[str, str],
     changes = {key: posted.get(key, "") for key in keys}
     raw = raw_values(config, section) | changes
     _, errors = validate_section(section, raw)
-    shown = {key: field_message(message, section, key, raw.get(key))
-             for key, message in errors.items()}
+    shown = {
+        key: field_message(message, section, key, raw.get(key))
+        for key, message in errors.items()
+    }
     return changes, shown
 
 
@@ -82,7 +89,7 @@ def checkbox(posted: Mapping[str, str], name: str) -> str:
 
 
 def indexed_rows(posted: Mapping[str, str], prefix: str) -> list[int]:
-    """The row numbers present in field names ``<prefix>_<n>``, sorted, at most MAX_ROWS."""
+    """The row numbers in field names ``<prefix>_<n>``, sorted, at most MAX_ROWS."""
     rows = set()
     for name in posted:
         match = _ROW.fullmatch(name)
@@ -96,12 +103,16 @@ def indexed_rows(posted: Mapping[str, str], prefix: str) -> list[int]:
 
 def binding_rows(config: Any) -> list[dict[str, str]]:
     """The current bindings as rows: key, gesture (tap/hold), action."""
-    return [{"key": key, "gesture": gesture, "action": action}
-            for (key, gesture), action in sorted(config.bindings.items())]
+    return [
+        {"key": key, "gesture": gesture, "action": action}
+        for (key, gesture), action in sorted(config.bindings.items())
+    ]
 
 
-def check_bindings(config: Any, posted: Mapping[str, str]) -> tuple[dict[str, str | None], Errors]:
-    """Rows ``bkey_N``/``bgesture_N``/``baction_N`` -> ``[bindings]`` changes and errors.
+def check_bindings(
+    config: Any, posted: Mapping[str, str]
+) -> tuple[dict[str, str | None], Errors]:
+    """Rows ``bkey_N``/``bgesture_N``/``baction_N`` -> ``[bindings]`` changes, errors.
 
     A row with an empty key is ignored (the form's spare rows). A binding that exists
     now and is missing from the form is removed: deleted, or set to an empty action
@@ -126,14 +137,17 @@ def check_bindings(config: Any, posted: Mapping[str, str]) -> tuple[dict[str, st
         if problem and problem.startswith("unknown key"):
             errors[f"bkey_{row}"] = problem
         elif problem:
-            errors[f"baction_{row}"] = field_message(problem, "bindings", option,
-                                                     wanted[option])
+            errors[f"baction_{row}"] = field_message(
+                problem, "bindings", option, wanted[option]
+            )
     defaults = SCHEMA["bindings"].defaults()
-    current = {key + (HOLD if gesture == "hold" else "")
-               for key, gesture in config.bindings}
+    current = {
+        key + (HOLD if gesture == "hold" else "") for key, gesture in config.bindings
+    }
     changes: dict[str, str | None] = {
         option: ("" if option in defaults else None)
-        for option in current | set(defaults) if option not in wanted
+        for option in current | set(defaults)
+        if option not in wanted
     }
     changes.update(wanted)
     return changes, errors
@@ -143,7 +157,7 @@ def check_bindings(config: Any, posted: Mapping[str, str]) -> tuple[dict[str, st
 
 
 def source_rows(config: Any) -> list[dict[str, str]]:
-    """The configured sources as rows of text (name, kind and every field of its kind)."""
+    """The configured sources as rows of text (name, kind, every field of its kind)."""
     rows = []
     for name, options in sorted(config.sources.items()):
         schema = SOURCE_SCHEMAS[options["kind"]]
@@ -154,7 +168,7 @@ def source_rows(config: Any) -> list[dict[str, str]]:
 
 
 def check_sources(posted: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
-    """Rows ``sname_N``, ``skind_N``, ``sdevice_N`` ... -> ``[source:*]`` changes, errors.
+    """Rows ``sname_N``, ``skind_N``, ``sdevice_N`` ... -> ``[source:*]`` changes.
 
     A named row replaces that source's section; a row with ``sremove_N`` deletes
     it; a row without a name is a spare, ignored.
@@ -167,7 +181,9 @@ def check_sources(posted: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
             continue
         label = SOURCE_PREFIX + name
         if label in changes:
-            errors[f"sname_{row}"] = f"two sources are named {name!r}; names must differ"
+            errors[f"sname_{row}"] = (
+                f"two sources are named {name!r}; names must differ"
+            )
             continue
         if f"sremove_{row}" in posted:
             changes[label] = None
@@ -175,7 +191,9 @@ def check_sources(posted: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
         raw = _source_raw(posted, row)
         values, problems = validate_section(label, raw)
         for key, message in problems.items():
-            field = f"s{key}_{row}" if key in ("kind", *SOURCE_FIELDS) else f"sname_{row}"
+            field = (
+                f"s{key}_{row}" if key in ("kind", *SOURCE_FIELDS) else f"sname_{row}"
+            )
             errors[field] = field_message(message, label, key, raw.get(key))
         if not problems:
             changes[label] = _source_section(raw, values)
@@ -194,7 +212,9 @@ def _source_raw(posted: Mapping[str, str], row: int) -> dict[str, str]:
     return raw
 
 
-def _source_section(raw: dict[str, str], values: dict[str, Any]) -> dict[str, str | None]:
+def _source_section(
+    raw: dict[str, str], values: dict[str, Any]
+) -> dict[str, str | None]:
     """Every key of the section: the kind's keys set, other kinds' keys removed."""
     section: dict[str, str | None] = {key: None for key in SOURCE_FIELDS}
     section.update({key: text for key, text in raw.items()})

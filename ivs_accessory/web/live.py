@@ -6,8 +6,11 @@ import datetime
 from typing import Any
 
 _ROOM_WORDS = {
-    "available": "Available", "recording": "Recording", "paused": "Paused",
-    "locked": "Locked (privacy)", "prepared": "Prepared",
+    "available": "Available",
+    "recording": "Recording",
+    "paused": "Paused",
+    "locked": "Locked (privacy)",
+    "prepared": "Prepared",
 }
 
 
@@ -51,14 +54,19 @@ def source_rows(sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for name, s in sorted(sources.items()):
         grabbed = s.get("grabbed")
-        rows.append({
-            "name": name,
-            "device": s.get("device_name") or s.get("device") or s.get("port") or "",
-            "connected": "yes" if s.get("connected") else "no",
-            "grabbed": "n/a" if grabbed is None else "yes" if grabbed else "no",
-            "problem": s.get("last_error") or "",
-            "reconnects": s.get("reconnects", 0) or 0,
-        })
+        rows.append(
+            {
+                "name": name,
+                "device": s.get("device_name")
+                or s.get("device")
+                or s.get("port")
+                or "",
+                "connected": "yes" if s.get("connected") else "no",
+                "grabbed": "n/a" if grabbed is None else "yes" if grabbed else "no",
+                "problem": s.get("last_error") or "",
+                "reconnects": s.get("reconnects", 0) or 0,
+            }
+        )
     return rows
 
 
@@ -66,13 +74,15 @@ def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Audit entries (already masked by the audit log) as text cells, newest first."""
     rows = []
     for e in entries:
-        rows.append({
-            "time": _local_time(e.get("time")),
-            "source": str(e.get("source") or ""),
-            "credential": str(e.get("credential") or ""),
-            "result": str(e.get("result") or ""),
-            "message": str(e.get("message") or ""),
-        })
+        rows.append(
+            {
+                "time": _local_time(e.get("time")),
+                "source": str(e.get("source") or ""),
+                "credential": str(e.get("credential") or ""),
+                "result": str(e.get("result") or ""),
+                "message": str(e.get("message") or ""),
+            }
+        )
     return rows
 
 
@@ -85,16 +95,23 @@ def _local_time(text: Any) -> str:
 
 
 def status_view(service: Any) -> dict[str, Any]:
-    """Everything the status page shows, JSON-ready (the same for the page and its poll)."""
+    """Everything the status page shows, JSON-ready (for the page and its poll)."""
     status = service.status()
     valt, room = status["valt"], status["room"]
     audit = getattr(service, "audit", None)
     return {
-        "valt": {"server": valt["server"] or "(none)", "state": valt_words(valt),
-                 "online": valt["online"], "version": valt["version"] or "unknown",
-                 "last_error": valt["last_error"] or ""},
-        "room": {"id": room["id"], "status": room["status"] or "",
-                 "words": room_words(room, valt)},
+        "valt": {
+            "server": valt["server"] or "(none)",
+            "state": valt_words(valt),
+            "online": valt["online"],
+            "version": valt["version"] or "unknown",
+            "last_error": valt["last_error"] or "",
+        },
+        "room": {
+            "id": room["id"],
+            "status": room["status"] or "",
+            "words": room_words(room, valt),
+        },
         "sources": source_rows(status["sources"]),
         "audit": audit_rows(audit.recent(20) if audit is not None else []),
         "uptime": duration(status["uptime_s"]),

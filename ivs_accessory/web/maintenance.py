@@ -28,7 +28,7 @@ def add_routes(app: bottle.Bottle, page: Page) -> None:
     _system_routes(app, page)
 
 
-# -- Network ---------------------------------------------------------------------------------
+# -- Network ---------------------------------------------------------------------------
 
 
 def _current_network(page: Page) -> dict[str, str]:
@@ -39,7 +39,7 @@ def _current_network(page: Page) -> dict[str, str]:
 
 
 def _new_url(page: Page, values: dict) -> str | None:
-    """Where the page will be after a static change (None for DHCP: the address is unknown)."""
+    """Where the page will be after a static change (None for DHCP: not known)."""
     if values["mode"] != "static":
         return None
     address = str(ipaddress.ip_interface(values["address"]).ip)
@@ -50,12 +50,28 @@ def _new_url(page: Page, values: dict) -> str | None:
     return f"{scheme}://{host}" + ("" if port == default else f":{port}")
 
 
+def _expectation(interface: str, values: dict) -> tuple[str | None, str]:
+    """(the host the confirmation must come from, or None; a summary in words)."""
+    if values["mode"] != "static":
+        return None, f"{interface}: DHCP"
+    host = str(ipaddress.ip_interface(values["address"]).ip)
+    return host, f"{interface}: static {values['address']}"
+
+
 def _network_routes(app: bottle.Bottle, page: Page) -> None:
-    def network_page(values: dict[str, str], errors: dict[str, str], status: int = 200,
-                     problems: list[str] | None = None) -> bottle.HTTPResponse:
-        return page.render("network.tpl", status=status, w=Widgets(values, errors),
-                           interface=page.config["web"]["network_interface"],
-                           problems=problems or [])
+    def network_page(
+        values: dict[str, str],
+        errors: dict[str, str],
+        status: int = 200,
+        problems: list[str] | None = None,
+    ) -> bottle.HTTPResponse:
+        return page.render(
+            "network.tpl",
+            status=status,
+            w=Widgets(values, errors),
+            interface=page.config["web"]["network_interface"],
+            problems=problems or [],
+        )
 
     @app.get("/network")
     def network_settings():
@@ -66,7 +82,10 @@ def _network_routes(app: bottle.Bottle, page: Page) -> None:
         form = page.form()
         raw = {k: form.get(k, "") for k in NETWORK_FORM}
         values, errors = NETWORK_FORM.validate("network", raw)
-        errors = {k: forms.field_message(m, "network", k, raw.get(k)) for k, m in errors.items()}
+        errors = {
+            k: forms.field_message(m, "network", k, raw.get(k))
+            for k, m in errors.items()
+        }
         wrong = page.check_password(form.get("password", ""))
         if wrong:
             errors["password"] = wrong
@@ -74,40 +93,58 @@ def _network_routes(app: bottle.Bottle, page: Page) -> None:
             return network_page(raw, errors, 400)
         web, system = page.config["web"], page.config["system"]
         new_url = _new_url(page, values)
-        expect = str(ipaddress.ip_interface(values["address"]).ip) if new_url else None
-        summary = f"{web['network_interface']}: " + (
-            f"static {values['address']}" if new_url else "DHCP")
+        expect, summary = _expectation(web["network_interface"], values)
         try:
-            page.trial.begin(page.system(), system["network_file"],
-                             netplan_yaml(web["network_interface"], values),
-                             web["network_confirm_s"], summary, expect)
+            page.trial.begin(
+                page.system(),
+                system["network_file"],
+                netplan_yaml(web["network_interface"], values),
+                web["network_confirm_s"],
+                summary,
+                expect,
+            )
         except (OSError, SystemActionError) as exc:
             return network_page(raw, {}, 400, [f"The network was not changed: {exc}"])
-        return page.render("network_pending.tpl", new_url=new_url, summary=summary,
-                           timeout_s=web["network_confirm_s"])
+        return page.render(
+            "network_pending.tpl",
+            new_url=new_url,
+            summary=summary,
+            timeout_s=web["network_confirm_s"],
+        )
 
     @app.get("/network/confirm")
     def network_confirm_page():
-        return page.render("network_confirm.tpl", trial=page.trial.pending(),
-                           host=page.host() or "")
+        return page.render(
+            "network_confirm.tpl", trial=page.trial.pending(), host=page.host() or ""
+        )
 
     @app.post("/network/confirm")
     def network_confirm():
         problem = page.trial.confirm(page.host())
         if problem:
-            return page.render("network_confirm.tpl", status=409, trial=page.trial.pending(),
-                               host=page.host() or "", problem=problem)
+            return page.render(
+                "network_confirm.tpl",
+                status=409,
+                trial=page.trial.pending(),
+                host=page.host() or "",
+                problem=problem,
+            )
         page.flash("The new network settings are kept.")
         raise see_other("/network")
 
 
-# -- System ----------------------------------------------------------------------------------
+# -- System ----------------------------------------------------------------------------
 
 
 def _download(text: str | bytes, filename: str) -> bottle.HTTPResponse:
-    return bottle.HTTPResponse(text, headers={
-        "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return bottle.HTTPResponse(
+        text,
+        headers={
+            "Content-Type": "text/plain; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
 
 
 def _audit_text(path: str) -> str:
@@ -122,10 +159,18 @@ def _audit_text(path: str) -> str:
 
 
 def _system_routes(app: bottle.Bottle, page: Page) -> None:
-    def system_page(errors: dict[str, str] | None = None, status: int = 200,
-                    problems: list[str] | None = None) -> bottle.HTTPResponse:
-        return page.render("system.tpl", status=status, w=Widgets({}, errors or {}),
-                           problems=problems or [], factory_words=FACTORY_WORDS)
+    def system_page(
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+        problems: list[str] | None = None,
+    ) -> bottle.HTTPResponse:
+        return page.render(
+            "system.tpl",
+            status=status,
+            w=Widgets({}, errors or {}),
+            problems=problems or [],
+            factory_words=FACTORY_WORDS,
+        )
 
     @app.get("/system")
     def system_overview():
@@ -136,8 +181,11 @@ def _system_routes(app: bottle.Bottle, page: Page) -> None:
         form = page.form()
         current, new = form.get("current", ""), form.get("new", "")
         wrong = page.check_password(current)
-        errors = {"current": wrong} if wrong else \
-            new_password_problem(new, form.get("confirm", ""), current)
+        errors = (
+            {"current": wrong}
+            if wrong
+            else new_password_problem(new, form.get("confirm", ""), current)
+        )
         if not errors:
             try:
                 page.passwords.change(new)
@@ -162,7 +210,9 @@ def _system_routes(app: bottle.Bottle, page: Page) -> None:
         try:
             return _download(_audit_text(path) if path else "", "audit.log")
         except (OSError, UnicodeDecodeError) as exc:
-            return system_page(status=409, problems=[f"Cannot read the audit log: {exc}"])
+            return system_page(
+                status=409, problems=[f"Cannot read the audit log: {exc}"]
+            )
 
     @app.post("/system/reboot")
     def system_reboot():
@@ -186,12 +236,18 @@ def _system_routes(app: bottle.Bottle, page: Page) -> None:
 
 
 def _run_and_wait(page: Page, operation: str, title: str) -> bottle.HTTPResponse:
-    """Run a box-level operation; on success the page that waits for the box to return."""
+    """Run a box-level operation; on success, the page that waits for the box."""
     try:
         getattr(page.system(), operation)()
     except SystemActionError as exc:
-        return page.render("system.tpl", status=409, w=Widgets(),
-                           problems=[f"{title} failed: {exc}"], factory_words=FACTORY_WORDS)
-    logger.warning("page: %s requested from %s", operation.replace("_", " "),
-                   page.client_address())
+        return page.render(
+            "system.tpl",
+            status=409,
+            w=Widgets(),
+            problems=[f"{title} failed: {exc}"],
+            factory_words=FACTORY_WORDS,
+        )
+    logger.warning(
+        "page: %s requested from %s", operation.replace("_", " "), page.client_address()
+    )
     return page.render("progress.tpl", title=title)

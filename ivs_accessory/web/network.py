@@ -1,31 +1,29 @@
-"""Network (netplan) and time settings: form fields, the files the helper installs, and the try-and-roll-back of a network change."""
+"""Network (netplan) and time settings: the form fields and the files the helper installs."""
 
 from __future__ import annotations
 
 import configparser
 import ipaddress
 import logging
-import os
 import re
-import threading
-import time
 import zoneinfo
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ivs_accessory.config import Choice, ConfigValue
 from ivs_accessory.config.schema import Section
-from ivs_accessory.errors import SystemActionError
 from ivs_accessory.system import SystemControl
-from ivs_accessory.web.files import read_text, write_private
+from ivs_accessory.web.files import write_private
 
 logger = logging.getLogger(__name__)
 
-_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
 _TIMEZONE = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+){0,2}")
-_FILE_HEADER = "# Written by the ivs-accessory configuration page; installed by its helper.\n"
+_FILE_HEADER = (
+    "# Written by the ivs-accessory configuration page; installed by its helper.\n"
+)
 
 
 def _words(text: str) -> list[str]:
@@ -42,14 +40,17 @@ class IpInterface(ConfigValue):
         try:
             interface = ipaddress.ip_interface(value)
         except ValueError:
-            raise ValueError("must be an address with its prefix length, e.g. "
-                             "192.168.1.50/24") from None
+            raise ValueError(
+                "must be an address with its prefix length, e.g. 192.168.1.50/24"
+            ) from None
         network = interface.network
         edges = (network.network_address, network.broadcast_address)
-        if "/" not in value or (network.prefixlen < interface.max_prefixlen - 1
-                                and interface.ip in edges):
-            raise ValueError("must be a host address with its prefix length, e.g. "
-                             "192.168.1.50/24")
+        if "/" not in value or (
+            network.prefixlen < interface.max_prefixlen - 1 and interface.ip in edges
+        ):
+            raise ValueError(
+                "must be a host address with its prefix length, e.g. 192.168.1.50/24"
+            )
         return str(interface)
 
 
@@ -67,9 +68,11 @@ class IpAddress(ConfigValue):
 
 
 class HostList(ConfigValue):
-    """Host names or addresses separated by spaces or commas (``addresses_only`` for DNS)."""
+    """Host names or addresses, separated by spaces or commas (DNS: addresses_only)."""
 
-    def __init__(self, addresses_only: bool = False, *, default: str | None = None) -> None:
+    def __init__(
+        self, addresses_only: bool = False, *, default: str | None = None
+    ) -> None:
         super().__init__(default=default)
         self.addresses_only = addresses_only
 
@@ -116,41 +119,63 @@ def _static_needs_address(values: dict[str, Any], label: str) -> dict[str, str]:
     if address is None or (gateway is None and "gateway" not in values):
         return {}  # the field itself is wrong; its own error says why
     if not address:
-        return {"address": f"[{label}] address: a static address needs one, e.g. "
-                "192.168.1.50/24"}
-    if gateway and ipaddress.ip_address(gateway) not in ipaddress.ip_interface(address).network:
-        return {"gateway": f"[{label}] gateway = {gateway!r}: must be in the address's "
-                f"network {ipaddress.ip_interface(address).network}"}
+        return {
+            "address": f"[{label}] address: a static address needs one, e.g. "
+            "192.168.1.50/24"
+        }
+    if (
+        gateway
+        and ipaddress.ip_address(gateway) not in ipaddress.ip_interface(address).network
+    ):
+        return {
+            "gateway": f"[{label}] gateway = {gateway!r}: must be in the address's "
+            f"network {ipaddress.ip_interface(address).network}"
+        }
     return {}
 
 
-NETWORK_FORM = Section({
-    "mode": Choice(("dhcp", "static"), default="dhcp"),
-    "address": IpInterface(default=""),
-    "gateway": IpAddress(default=""),
-    "dns": HostList(addresses_only=True, default=""),
-}, checks=[_static_needs_address])
+NETWORK_FORM = Section(
+    {
+        "mode": Choice(("dhcp", "static"), default="dhcp"),
+        "address": IpInterface(default=""),
+        "gateway": IpAddress(default=""),
+        "dns": HostList(addresses_only=True, default=""),
+    },
+    checks=[_static_needs_address],
+)
 """The network page's fields (validated like a config section)."""
 
-TIME_FORM = Section({
-    "timezone": Timezone(default="Etc/UTC"),
-    "ntp_servers": HostList(default=""),
-})
+TIME_FORM = Section(
+    {
+        "timezone": Timezone(default="Etc/UTC"),
+        "ntp_servers": HostList(default=""),
+    }
+)
 """The time page's fields."""
 
 
-# -- the files ---------------------------------------------------------------------------
+# -- the files -------------------------------------------------------------------------
 
 
 def netplan_yaml(interface: str, settings: dict[str, Any]) -> str:
     """The netplan file for validated NETWORK_FORM values (YAML written by hand)."""
-    lines = [_FILE_HEADER.rstrip("\n"), "network:", "  version: 2", "  renderer: networkd",
-             "  ethernets:", f"    {interface}:"]
+    lines = [
+        _FILE_HEADER.rstrip("\n"),
+        "network:",
+        "  version: 2",
+        "  renderer: networkd",
+        "  ethernets:",
+        f"    {interface}:",
+    ]
     if settings["mode"] == "dhcp":
         return "\n".join(lines + ["      dhcp4: true"]) + "\n"
     lines += ["      addresses:", f"        - {settings['address']}"]
     if settings.get("gateway"):
-        lines += ["      routes:", "        - to: default", f"          via: {settings['gateway']}"]
+        lines += [
+            "      routes:",
+            "        - to: default",
+            f"          via: {settings['gateway']}",
+        ]
     if settings.get("dns"):
         lines += ["      nameservers:", "        addresses:"]
         lines += [f"          - {server}" for server in settings["dns"]]
@@ -171,26 +196,37 @@ def read_netplan(text: str | None) -> dict[str, str]:
     if address is None:
         return shown
     gateway = re.search(r"via:\s*([0-9A-Fa-f.:]+)", before)
-    dns = re.findall(r"(?<![0-9A-Fa-f.:/])([0-9]+(?:\.[0-9]+){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]+)"
-                     r"(?![0-9A-Fa-f.:/])", after)
-    return {"mode": "static", "address": address.group(1),
-            "gateway": gateway.group(1) if gateway else "", "dns": " ".join(dns)}
+    dns = re.findall(
+        r"(?<![0-9A-Fa-f.:/])([0-9]+(?:\.[0-9]+){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]+)"
+        r"(?![0-9A-Fa-f.:/])",
+        after,
+    )
+    return {
+        "mode": "static",
+        "address": address.group(1),
+        "gateway": gateway.group(1) if gateway else "",
+        "dns": " ".join(dns),
+    }
 
 
 def time_conf(settings: dict[str, Any]) -> str:
     """The time file (INI ``[time]``) for validated TIME_FORM values."""
-    return (f"{_FILE_HEADER}[time]\ntimezone = {settings['timezone']}\n"
-            f"ntp_servers = {' '.join(settings['ntp_servers'])}\n")
+    return (
+        f"{_FILE_HEADER}[time]\ntimezone = {settings['timezone']}\n"
+        f"ntp_servers = {' '.join(settings['ntp_servers'])}\n"
+    )
 
 
 def read_time_conf(text: str | None) -> dict[str, str]:
-    """The form text of a time file; Etc/UTC and no servers when missing or unreadable."""
+    """The form text of a time file; Etc/UTC and no servers when missing or bad."""
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text or "")
         section = parser["time"]
-        return {"timezone": section.get("timezone", "Etc/UTC").strip(),
-                "ntp_servers": section.get("ntp_servers", "").strip()}
+        return {
+            "timezone": section.get("timezone", "Etc/UTC").strip(),
+            "ntp_servers": section.get("ntp_servers", "").strip(),
+        }
     except (configparser.Error, KeyError):
         return {"timezone": "Etc/UTC", "ntp_servers": ""}
 
@@ -203,137 +239,3 @@ def apply_time(system: SystemControl, path: str, settings: dict[str, Any]) -> No
     """
     write_private(path, time_conf(settings))
     system.apply_time()
-
-
-# -- try and roll back ---------------------------------------------------------------------
-
-
-@dataclass
-class _Trial:
-    system: SystemControl
-    path: str
-    previous: str | None
-    summary: str
-    expect_host: str | None
-    deadline: float
-    confirmed: threading.Event = field(default_factory=threading.Event)
-    settled: threading.Event = field(default_factory=threading.Event)  # confirmed or closed
-    done: threading.Event = field(default_factory=threading.Event)
-    rolled_back: bool = False
-
-
-class NetworkTrial:
-    """A network change on probation: applied at once, rolled back unless confirmed.
-
-    :meth:`begin` keeps the old network file, writes the new one and runs
-    ``apply_network_command``. A watcher thread waits for :meth:`confirm`; without
-    it by the deadline the old file comes back and ``rollback_network_command`` runs.
-    Stopping the daemon during a trial rolls back at once: a change nobody confirmed
-    must not outlive the process that was watching it.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._trial: _Trial | None = None
-        self.done = threading.Event()  # set whenever the latest trial has ended
-        self.done.set()
-
-    def begin(self, system: SystemControl, path: str, yaml: str, timeout_s: float,
-              summary: str, expect_host: str | None) -> None:
-        """Apply ``yaml`` as the network file; roll back after ``timeout_s`` unless confirmed.
-
-        Raises:
-            SystemActionError: a change is pending already, or applying failed (the old
-                file is back then). OSError: the file cannot be written.
-        """
-        with self._lock:
-            if self._trial is not None and not self._trial.done.is_set():
-                raise SystemActionError("a network change is waiting for confirmation; "
-                                        "confirm it or let it roll back first")
-            previous = read_text(path)
-            write_private(path, yaml)
-            trial = _Trial(system, path, previous, summary, expect_host,
-                           self._clock() + timeout_s)
-            try:
-                system.apply_network()
-            except SystemActionError:
-                self._restore_file(trial)
-                raise
-            self._trial = trial
-            self.done.clear()
-        logger.warning("network change applied (%s); rolling back in %.0f s unless "
-                       "confirmed", summary, timeout_s)
-        threading.Thread(target=self._watch, args=(trial, timeout_s), name="network-trial",
-                         daemon=True).start()
-
-    def pending(self) -> dict[str, Any] | None:
-        """``{"summary", "remaining_s", "expect_host"}`` while a change awaits confirmation."""
-        trial = self._trial
-        if trial is None or trial.done.is_set() or trial.confirmed.is_set():
-            return None
-        return {"summary": trial.summary, "expect_host": trial.expect_host,
-                "remaining_s": max(0.0, trial.deadline - self._clock())}
-
-    def last_rolled_back(self) -> bool:
-        """True when the latest trial ended in a roll-back."""
-        trial = self._trial
-        return bool(trial and trial.rolled_back)
-
-    def confirm(self, host: str | None) -> str | None:
-        """Keep the change; ``host`` is the address the browser used. None on success,
-        else why not (nothing pending, or not reached at the new address)."""
-        with self._lock:
-            trial = self._trial
-            if trial is None or trial.done.is_set():
-                return "no network change is waiting for confirmation"
-            if trial.expect_host and host != trial.expect_host:
-                return (f"confirm from the new address: open http://{trial.expect_host}/ "
-                        "in the browser")
-            trial.confirmed.set()
-            trial.settled.set()
-        logger.warning("network change confirmed (%s)", trial.summary)
-        return None
-
-    def close(self) -> None:
-        """Roll a pending change back now (the daemon is stopping)."""
-        with self._lock:
-            trial = self._trial
-            if trial is None or trial.done.is_set() or trial.confirmed.is_set():
-                return
-            self._roll_back(trial)
-            trial.done.set()
-            trial.settled.set()
-        self.done.set()
-
-    def _watch(self, trial: _Trial, timeout_s: float) -> None:
-        try:
-            if not trial.settled.wait(timeout_s):
-                with self._lock:
-                    if not trial.confirmed.is_set() and not trial.done.is_set():
-                        self._roll_back(trial)
-                    trial.done.set()
-        except Exception:
-            logger.exception("network roll-back failed")
-        finally:
-            trial.done.set()
-            self.done.set()
-
-    def _roll_back(self, trial: _Trial) -> None:
-        logger.warning("network change not confirmed (%s); rolling back", trial.summary)
-        trial.rolled_back = True
-        self._restore_file(trial)
-        try:
-            trial.system.rollback_network()
-        except SystemActionError as exc:
-            logger.error("network roll-back: %s", exc)
-
-    @staticmethod
-    def _restore_file(trial: _Trial) -> None:
-        try:
-            if trial.previous is None:
-                os.unlink(trial.path)
-            else:
-                write_private(trial.path, trial.previous)
-        except OSError as exc:
-            logger.error("cannot restore the network file %s: %s", trial.path, exc)

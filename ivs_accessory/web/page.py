@@ -28,7 +28,7 @@ from ivs_accessory.web.auth import (
 )
 from ivs_accessory.web.forms import Form, read_form
 from ivs_accessory.web.metrics import ValtTotals
-from ivs_accessory.web.network import NetworkTrial
+from ivs_accessory.web.trial import NetworkTrial
 from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
@@ -39,11 +39,19 @@ LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
 PUBLIC = ("/login", "/healthz", "/metrics", "/favicon.ico")
 MUST_CHANGE_ALLOWED = ("/password", "/logout")
-NAV = [("/", "Status"), ("/valt", "VALT"), ("/inputs", "Inputs"), ("/network", "Network"),
-       ("/time", "Time"), ("/system", "System")]
+NAV = [
+    ("/", "Status"),
+    ("/valt", "VALT"),
+    ("/inputs", "Inputs"),
+    ("/network", "Network"),
+    ("/time", "Time"),
+    ("/system", "System"),
+]
 _SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src *; frame-ancestors 'none'; base-uri 'none'",
+    # connect-src is open: after a network change the page probes the new address.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+    "style-src 'self'; img-src 'self' data:; connect-src *; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -64,14 +72,22 @@ def see_other(location: str) -> bottle.HTTPResponse:
 
 def json_response(payload: Any, status: int = 200) -> bottle.HTTPResponse:
     """A JSON answer that is never cached."""
-    return bottle.HTTPResponse(json.dumps(payload), status=status, headers={
-        "Content-Type": "application/json", "Cache-Control": "no-store"})
+    return bottle.HTTPResponse(
+        json.dumps(payload),
+        status=status,
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
 
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else (other hosts) gives ``/``."""
-    if not target or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target or any(ord(c) < 32 for c in target):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return "/"
     return target
 
@@ -81,15 +97,21 @@ class Page:
 
     Args:
         service: the running :class:`~ivs_accessory.service.Service` (duck-typed:
-            ``config``, ``status()``, ``reload()``, ``audit``, ``dispatcher``, ``client``).
+            ``config``, ``status()``, ``reload()``, ``audit``, ``dispatcher``,
+            ``client``).
         https: served over TLS (the session cookie gets ``Secure``).
         clock: monotonic seconds for sessions and the login throttle.
         devices: lists the input devices and serial ports present.
     """
 
-    def __init__(self, service: Any, *, https: bool = False,
-                 clock: Callable[[], float] = time.monotonic,
-                 devices: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        service: Any,
+        *,
+        https: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        devices: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.service = service
         self.https = https
         self.clock = clock
@@ -103,7 +125,7 @@ class Page:
         self._last_refresh = -float("inf")
         self._views = [str(HERE / "views")]
 
-    # -- shared objects -------------------------------------------------------------------
+    # -- shared objects ----------------------------------------------------------------
     @property
     def config(self) -> Any:
         return self.service.config
@@ -125,7 +147,7 @@ class Page:
             self._last_refresh = now
             dispatcher.refresh_soon()
 
-    # -- requests -------------------------------------------------------------------------
+    # -- requests ----------------------------------------------------------------------
     @staticmethod
     def form() -> Form:
         """The posted form as text fields (cached per request); {} for a bad body."""
@@ -133,11 +155,16 @@ class Page:
         if "ivs.form" not in environ:
             kind = environ.get("CONTENT_TYPE", "")
             try:
-                pairs = [] if kind.startswith("multipart/") else \
-                    list(bottle.request.POST.allitems())
+                pairs = (
+                    []
+                    if kind.startswith("multipart/")
+                    else list(bottle.request.POST.allitems())
+                )
             except Exception:  # a body bottle cannot parse is no form at all
                 pairs = []
-            environ["ivs.form"] = read_form([(k, v) for k, v in pairs if isinstance(v, str)])
+            environ["ivs.form"] = read_form(
+                [(k, v) for k, v in pairs if isinstance(v, str)]
+            )
         return environ["ivs.form"]
 
     @staticmethod
@@ -167,19 +194,34 @@ class Page:
         if session is None:
             if wants_json:
                 raise json_response({"error": "log in again"}, 401)
-            raise see_other("/login" + (f"?next={path}" if bottle.request.method == "GET"
-                                        and path != "/" else ""))
+            raise see_other(
+                "/login"
+                + (
+                    f"?next={path}"
+                    if bottle.request.method == "GET" and path != "/"
+                    else ""
+                )
+            )
         if session.must_change and path not in MUST_CHANGE_ALLOWED:
             if wants_json:
                 raise json_response({"error": "choose a new password first"}, 403)
             raise see_other("/password")
         if bottle.request.method not in ("GET", "HEAD"):
-            supplied = bottle.request.get_header(CSRF_HEADER) or self.form().get(CSRF_FIELD)
+            supplied = bottle.request.get_header(CSRF_HEADER) or self.form().get(
+                CSRF_FIELD
+            )
             if not tokens_match(session.csrf, supplied):
-                logger.warning("page: %s %s without a valid CSRF token from %s",
-                               bottle.request.method, path, self.client_address())
-                raise self.error_page(403, "This form has expired or came from another "
-                                      "site. Reload the page and try again.")
+                logger.warning(
+                    "page: %s %s without a valid CSRF token from %s",
+                    bottle.request.method,
+                    path,
+                    self.client_address(),
+                )
+                raise self.error_page(
+                    403,
+                    "This form has expired or came from another "
+                    "site. Reload the page and try again.",
+                )
         bottle.request.environ["ivs.session"] = session
 
     def check_password(self, password: str) -> str | None:
@@ -202,18 +244,29 @@ class Page:
     def login_matches(self, username: str) -> bool:
         return username.strip() == USERNAME
 
-    # -- responses --------------------------------------------------------------------------
-    def render(self, name: str, status: int = 200, **values: Any) -> bottle.HTTPResponse:
-        """A template with what every page shows (nav, pending network change, message)."""
+    # -- responses ---------------------------------------------------------------------
+    def render(
+        self, name: str, status: int = 200, **values: Any
+    ) -> bottle.HTTPResponse:
+        """A template with what every page shows (nav, network change, message)."""
         session = bottle.request.environ.get("ivs.session")
         flash = session.data.pop("flash", None) if session else None
         values.setdefault("w", Widgets())
-        body = bottle.template(name, template_lookup=self._views, nav=NAV,
-                               path=bottle.request.path, session=session,
-                               csrf=session.csrf if session else "", flash=flash,
-                               pending=self.trial.pending() if session else None,
-                               version=__version__, **values)
-        result = bottle.response.copy(cls=bottle.HTTPResponse)  # keeps cookies set so far
+        body = bottle.template(
+            name,
+            template_lookup=self._views,
+            nav=NAV,
+            path=bottle.request.path,
+            session=session,
+            csrf=session.csrf if session else "",
+            flash=flash,
+            pending=self.trial.pending() if session else None,
+            version=__version__,
+            **values,
+        )
+        result = bottle.response.copy(
+            cls=bottle.HTTPResponse
+        )  # keeps cookies set so far
         result.status = status
         # A field shown back as typed may hold undecodable bytes (lone surrogates).
         result.body = body.encode("utf-8", "replace")
@@ -222,7 +275,9 @@ class Page:
         return result
 
     def error_page(self, status: int, message: str) -> bottle.HTTPResponse:
-        return self.render("message.tpl", status=status, title="Not done", message=message)
+        return self.render(
+            "message.tpl", status=status, title="Not done", message=message
+        )
 
     def flash(self, message: str) -> None:
         """A message shown once on the next page of this session."""
@@ -235,7 +290,7 @@ class Page:
         for key, value in _SECURITY_HEADERS.items():
             bottle.response.set_header(key, value)
 
-    # -- saving -----------------------------------------------------------------------------
+    # -- saving ------------------------------------------------------------------------
     def save(self, changes: dict[str, Any]) -> list[str]:
         """Save ``changes`` to the config file atomically, then reload the daemon.
 
@@ -244,7 +299,9 @@ class Page:
         """
         path = self.config.path
         if path is None:
-            return ["the daemon runs without a configuration file; nothing can be saved"]
+            return [
+                "the daemon runs without a configuration file; nothing can be saved"
+            ]
         with self._save_lock:
             try:
                 save(path, changes)

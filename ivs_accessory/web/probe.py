@@ -36,13 +36,16 @@ def _reason(exc: ValtError) -> tuple[str, str]:
     if isinstance(exc, ValtBadResponse):
         return "version", f"The server does not answer like VALT: {exc}"
     if isinstance(exc, ValtRejected) and exc.status == 403:
-        return "credentials", ("The account may log in but not read the VALT version; "
-                               f"give it administrator rights ({exc})")
+        return "credentials", (
+            "The account may log in but not read the VALT version; "
+            f"give it administrator rights ({exc})"
+        )
     return "error", f"VALT answered with an error: {exc}"
 
 
-def test_connection(values: dict[str, Any],
-                    factory: Callable[..., ValtClient] = ValtClient) -> dict[str, Any]:
+def test_connection(
+    values: dict[str, Any], factory: Callable[..., ValtClient] = ValtClient
+) -> dict[str, Any]:
     """Log in with validated ``[valt]`` values, read the version and the room list.
 
     Returns:
@@ -50,14 +53,25 @@ def test_connection(values: dict[str, Any],
         ``reason`` is ``ok``, ``unreachable``, ``credentials``, ``tls``, ``version``
         or ``error``.
     """
-    client = factory(values["server"], values["username"], values["password"],
-                     timeout=values["timeout_s"], verify_tls=values["verify_tls"],
-                     ca_file=values["ca_file"] or None, auto_reauth=False)
+    client = factory(
+        values["server"],
+        values["username"],
+        values["password"],
+        timeout=values["timeout_s"],
+        verify_tls=values["verify_tls"],
+        ca_file=values["ca_file"] or None,
+        auto_reauth=False,
+    )
     try:
         version = client.test_connection()
         if version < OLDEST_SUPPORTED:
-            return _result(False, "version", f"VALT {version} is older than "
-                           f"{OLDEST_SUPPORTED}, which this accessory needs", version)
+            return _result(
+                False,
+                "version",
+                f"VALT {version} is older than "
+                f"{OLDEST_SUPPORTED}, which this accessory needs",
+                version,
+            )
         rooms = [{"id": r.id, "name": r.name} for r in client.rooms()]
     except ValtError as exc:
         reason, message = _reason(exc)
@@ -65,13 +79,25 @@ def test_connection(values: dict[str, Any],
         return _result(False, reason, message)
     finally:
         client.close()
-    message = f"Connected to VALT {version} as {values['username']}; {len(rooms)} rooms."
+    message = (
+        f"Connected to VALT {version} as {values['username']}; {len(rooms)} rooms."
+    )
     if version > NEWEST_TESTED:
         message += f" (Newer than {NEWEST_TESTED}, the newest version tested.)"
     return _result(True, "ok", message, version, rooms)
 
 
-def _result(ok: bool, reason: str, message: str, version: ServerVersion | None = None,
-            rooms: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"ok": ok, "reason": reason, "message": message,
-            "version": str(version) if version else None, "rooms": rooms or []}
+def _result(
+    ok: bool,
+    reason: str,
+    message: str,
+    version: ServerVersion | None = None,
+    rooms: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "ok": ok,
+        "reason": reason,
+        "message": message,
+        "version": str(version) if version else None,
+        "rooms": rooms or [],
+    }

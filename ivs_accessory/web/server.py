@@ -24,9 +24,11 @@ THREADS = 4  # the page has one admin; a few threads keep polling and a save apa
 _JOIN_TIMEOUT_S = 6
 
 
-def inherited_socket(name: str = "web",
-                     environ: MutableMapping[str, str] | None = None,
-                     pid: int | None = None) -> socket.socket | None:
+def inherited_socket(
+    name: str = "web",
+    environ: MutableMapping[str, str] | None = None,
+    pid: int | None = None,
+) -> socket.socket | None:
     """The listening socket systemd passed under ``name``, or None.
 
     Reads ``LISTEN_FDS``/``LISTEN_PID``/``LISTEN_FDNAMES`` (sd_listen_fds_with_names)
@@ -49,8 +51,9 @@ def inherited_socket(name: str = "web",
     elif count == 1 and names in ([""], ["unknown"]):
         index = 0
     else:
-        logger.warning("systemd passed sockets %s but none named %r; binding our own",
-                       names, name)
+        logger.warning(
+            "systemd passed sockets %s but none named %r; binding our own", names, name
+        )
         return None
     descriptor = SD_LISTEN_FDS_START + index
     os.set_inheritable(descriptor, False)  # commands we run must not hold the port
@@ -74,15 +77,19 @@ class _CherootServer(wsgi.Server):
 
     def error_log(self, msg="", level=logging.INFO, traceback=False):
         # cheroot reports client mistakes (bad TLS hellos, timeouts) too: debug only.
-        logger.log(logging.ERROR if level >= logging.ERROR else logging.DEBUG,
-                   "web server: %s", msg, exc_info=traceback)
+        logger.log(
+            logging.ERROR if level >= logging.ERROR else logging.DEBUG,
+            "web server: %s",
+            msg,
+            exc_info=traceback,
+        )
 
 
 class WebServer:
     """The page's HTTP(S) server, running in a thread of the daemon.
 
     Args:
-        app: the WSGI application (``create_app(...)``); its ``close()`` is called on stop.
+        app: the WSGI application (``create_app(...)``); ``close()``d on stop.
         address, port: where to listen (port 0 picks a free one); ignored with ``sock``.
         tls_cert, tls_key: PEM files for HTTPS (``tls_key`` may be None when the
             certificate file holds the key).
@@ -90,16 +97,29 @@ class WebServer:
         announce: called with the page's URL once it listens (the demo prints it).
     """
 
-    def __init__(self, app: Any, *, address: str = "0.0.0.0", port: int = 80,
-                 tls_cert: str | None = None, tls_key: str | None = None,
-                 sock: socket.socket | None = None,
-                 announce: Callable[[str], object] | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        address: str = "0.0.0.0",
+        port: int = 80,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        sock: socket.socket | None = None,
+        announce: Callable[[str], object] | None = None,
+    ) -> None:
         self.app = app
         self.https = bool(tls_cert)
         self._announce = announce
-        self._server = _CherootServer((address, port), app, numthreads=THREADS,
-                                      server_name="ivs-accessory", max=THREADS * 2,
-                                      timeout=CONNECTION_TIMEOUT_S, shutdown_timeout=3)
+        self._server = _CherootServer(
+            (address, port),
+            app,
+            numthreads=THREADS,
+            server_name="ivs-accessory",
+            max=THREADS * 2,
+            timeout=CONNECTION_TIMEOUT_S,
+            shutdown_timeout=3,
+        )
         self._server.max_request_header_size = MAX_HEADER_BYTES
         self._server.max_request_body_size = MAX_BODY_BYTES
         self._server.inherited = sock
@@ -128,7 +148,7 @@ class WebServer:
         return f"{scheme}://{host}" + ("" if port == default else f":{port}") + "/"
 
     def start(self) -> None:
-        """Listen (raising OSError at once if the port is taken), then serve on a thread."""
+        """Listen (OSError at once if the port is taken), then serve on a thread."""
         self._server.prepare()
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._thread.start()
@@ -137,7 +157,7 @@ class WebServer:
             self._announce(self.url)
 
     def stop(self) -> None:
-        """Stop accepting, finish requests in hand (a few seconds at most), close the app."""
+        """Stop accepting, finish requests in hand (seconds at most), close the app."""
         try:
             self._server.stop()
         finally:
@@ -157,9 +177,13 @@ class WebServer:
             logger.exception("the configuration page stopped serving")
 
 
-def page_for(service: Any, *, announce: Callable[[str], object] | None = None,
-             environ: MutableMapping[str, str] | None = None) -> WebServer:
-    """The page for a :class:`~ivs_accessory.service.Service`, from its ``[web]`` config.
+def page_for(
+    service: Any,
+    *,
+    announce: Callable[[str], object] | None = None,
+    environ: MutableMapping[str, str] | None = None,
+) -> WebServer:
+    """The page for a :class:`~ivs_accessory.service.Service`, from ``[web]``.
 
     A socket passed by systemd (named ``web``) wins over ``address``/``port``.
     """
@@ -167,7 +191,12 @@ def page_for(service: Any, *, announce: Callable[[str], object] | None = None,
 
     web = service.config["web"]
     https = bool(web["tls_cert"])
-    return WebServer(create_app(service, https=https), address=web["address"],
-                     port=web["port"], tls_cert=web["tls_cert"] or None,
-                     tls_key=web["tls_key"] or None, sock=inherited_socket("web", environ),
-                     announce=announce)
+    return WebServer(
+        create_app(service, https=https),
+        address=web["address"],
+        port=web["port"],
+        tls_cert=web["tls_cert"] or None,
+        tls_key=web["tls_key"] or None,
+        sock=inherited_socket("web", environ),
+        announce=announce,
+    )

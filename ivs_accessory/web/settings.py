@@ -22,16 +22,47 @@ from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
 
-VALT_KEYS = ("server", "username", "timeout_s", "verify_tls", "ca_file", "room",
-             "recording_name", "marker_name", "marker_colour")
-MAPPING_KEYS = ("mode", "pin_length", "entry_timeout_ms", "repeat_window_ms", "hold_ms",
-                "busy_action", "match_reading")
+VALT_KEYS = (
+    "server",
+    "username",
+    "timeout_s",
+    "verify_tls",
+    "ca_file",
+    "room",
+    "recording_name",
+    "marker_name",
+    "marker_colour",
+)
+MAPPING_KEYS = (
+    "mode",
+    "pin_length",
+    "entry_timeout_ms",
+    "repeat_window_ms",
+    "hold_ms",
+    "busy_action",
+    "match_reading",
+)
 LOCKOUT_KEYS = ("max_failures", "base_s", "max_s")
 SPARE_BINDINGS = 3
 # Keys worth offering in the bindings' list; any evdev name may be typed.
-COMMON_KEYS = sorted(k for k in KEY_NAMES if k.startswith("KEY_KP") or k in (
-    "KEY_ENTER", "KEY_ESC", "KEY_F1", "KEY_F2", "KEY_F3", "KEY_F4", "KEY_A", "KEY_B",
-    "KEY_C", "KEY_D"))
+COMMON_KEYS = sorted(
+    k
+    for k in KEY_NAMES
+    if k.startswith("KEY_KP")
+    or k
+    in (
+        "KEY_ENTER",
+        "KEY_ESC",
+        "KEY_F1",
+        "KEY_F2",
+        "KEY_F3",
+        "KEY_F4",
+        "KEY_A",
+        "KEY_B",
+        "KEY_C",
+        "KEY_D",
+    )
+)
 
 
 def add_routes(app: bottle.Bottle, page: Page) -> None:
@@ -41,7 +72,7 @@ def add_routes(app: bottle.Bottle, page: Page) -> None:
     _time_routes(app, page)
 
 
-# -- VALT ------------------------------------------------------------------------------------
+# -- VALT ------------------------------------------------------------------------------
 
 
 def _valt_posted(page: Page) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -55,12 +86,22 @@ def _valt_posted(page: Page) -> tuple[tuple[str, ...], dict[str, str]]:
     return keys, form
 
 
-def _valt_page(page: Page, values: dict[str, str], errors: dict[str, str], status: int = 200,
-               problems: list[str] | None = None) -> bottle.HTTPResponse:
+def _valt_page(
+    page: Page,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> bottle.HTTPResponse:
     has_password = bool(page.config["valt"]["password"])
-    return page.render("valt.tpl", status=status, w=Widgets(values, errors),
-                       colours=MARKER_COLOURS, has_password=has_password,
-                       problems=problems or [])
+    return page.render(
+        "valt.tpl",
+        status=status,
+        w=Widgets(values, errors),
+        colours=MARKER_COLOURS,
+        has_password=has_password,
+        problems=problems or [],
+    )
 
 
 def _valt_routes(app: bottle.Bottle, page: Page) -> None:
@@ -87,14 +128,22 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
         errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
         if errors or not values.get("server"):
             errors = errors or {"server": "enter the VALT server first"}
-            return json_response({"ok": False, "reason": "invalid", "message":
-                                  "Fix the marked fields first.", "errors": {
-                                      k: forms.field_message(m, "valt", k, raw.get(k))
-                                      for k, m in errors.items()}, "rooms": []})
+            return json_response(
+                {
+                    "ok": False,
+                    "reason": "invalid",
+                    "message": "Fix the marked fields first.",
+                    "errors": {
+                        k: forms.field_message(m, "valt", k, raw.get(k))
+                        for k, m in errors.items()
+                    },
+                    "rooms": [],
+                }
+            )
         return json_response(probe.test_connection(values))
 
 
-# -- Inputs ----------------------------------------------------------------------------------
+# -- Inputs ----------------------------------------------------------------------------
 
 
 def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
@@ -109,63 +158,104 @@ def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
         return [], f"cannot list devices: {exc}"
 
 
-def _inputs_page(page: Page, values: dict[str, str], sources: list[dict[str, str]],
-                 bindings: list[dict[str, str]], errors: dict[str, str], status: int = 200,
-                 problems: list[str] | None = None) -> bottle.HTTPResponse:
+def _inputs_page(
+    page: Page,
+    values: dict[str, str],
+    sources: list[dict[str, str]],
+    bindings: list[dict[str, str]],
+    errors: dict[str, str],
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> bottle.HTTPResponse:
     devices, device_problem = _devices(page)
     sources = sources + [{"name": "", "kind": "keypad", "grab": "true", "leds": "true"}]
     bindings = bindings + [{"key": "", "gesture": "tap", "action": ""}] * SPARE_BINDINGS
     return page.render(
-        "inputs.tpl", status=status, w=Widgets(values, errors), sources=sources,
-        bindings=bindings, devices=devices, device_problem=device_problem,
-        kinds=SOURCE_KINDS, modes=MODES, readings=READINGS, actions=ACTIONS,
-        keys=COMMON_KEYS, problems=problems or [],
-        status_sources=page.service.status()["sources"])
+        "inputs.tpl",
+        status=status,
+        w=Widgets(values, errors),
+        sources=sources,
+        bindings=bindings,
+        devices=devices,
+        device_problem=device_problem,
+        kinds=SOURCE_KINDS,
+        modes=MODES,
+        readings=READINGS,
+        actions=ACTIONS,
+        keys=COMMON_KEYS,
+        problems=problems or [],
+        status_sources=page.service.status()["sources"],
+        configured=set(page.config.sources),
+    )
 
 
 def _input_values(page: Page) -> dict[str, str]:
     cfg = page.config
-    values = {k: v for k, v in forms.shown_values(cfg, "mapping").items() if k in MAPPING_KEYS}
+    values = {
+        k: v for k, v in forms.shown_values(cfg, "mapping").items() if k in MAPPING_KEYS
+    }
     values.update({k: v for k, v in forms.shown_values(cfg, "lockout").items()})
     return values
 
 
-def _posted_rows(form: dict[str, str], prefix: str, fields: tuple[str, ...],
-                 ) -> list[dict[str, str]]:
+def _posted_rows(
+    form: dict[str, str],
+    prefix: str,
+    fields: tuple[str, ...],
+) -> list[dict[str, str]]:
     rows = []
     for row in forms.indexed_rows(form, prefix):
         if form.get(f"{prefix}_{row}", "").strip():
-            rows.append({f: form.get(f"{prefix[0]}{f}_{row}", "") for f in fields}
-                        | {"row": str(row)})
+            rows.append(
+                {f: form.get(f"{prefix[0]}{f}_{row}", "") for f in fields}
+                | {"row": str(row)}
+            )
     return rows
+
+
+def _posted_inputs(form: dict[str, str]) -> tuple[dict, list, list]:
+    """The Inputs form as posted: (values, source rows, binding rows), to show again."""
+    values = {k: form.get(k, "") for k in (*MAPPING_KEYS, *LOCKOUT_KEYS)}
+    fields = ("name", "kind", "device", "port", "baud", "framing", "remove")
+    sources = [
+        row | {k: forms.checkbox(form, f"s{k}_{row['row']}") for k in ("grab", "leds")}
+        for row in _posted_rows(form, "sname", fields)
+    ]
+    return values, sources, _posted_rows(form, "bkey", ("key", "gesture", "action"))
 
 
 def _input_routes(app: bottle.Bottle, page: Page) -> None:
     @app.get("/inputs")
     def inputs_page():
-        return _inputs_page(page, _input_values(page), forms.source_rows(page.config),
-                            forms.binding_rows(page.config), {})
+        return _inputs_page(
+            page,
+            _input_values(page),
+            forms.source_rows(page.config),
+            forms.binding_rows(page.config),
+            {},
+        )
 
     @app.post("/inputs")
     def inputs_save():
         form = page.form()
-        mapping, errors = forms.check_section(page.config, "mapping", form, MAPPING_KEYS)
-        lockout, lockout_errors = forms.check_section(page.config, "lockout", form,
-                                                      LOCKOUT_KEYS)
+        mapping, errors = forms.check_section(
+            page.config, "mapping", form, MAPPING_KEYS
+        )
+        lockout, lockout_errors = forms.check_section(
+            page.config, "lockout", form, LOCKOUT_KEYS
+        )
         bindings, binding_errors = forms.check_bindings(page.config, form)
         sources, source_errors = forms.check_sources(form)
         errors |= lockout_errors | binding_errors | source_errors
-        changes = {"mapping": mapping, "lockout": lockout, "bindings": bindings, **sources}
+        changes = {
+            "mapping": mapping,
+            "lockout": lockout,
+            "bindings": bindings,
+            **sources,
+        }
         problems = page.save(changes) if not errors else []
         if errors or problems:
-            values = {k: form.get(k, "") for k in (*MAPPING_KEYS, *LOCKOUT_KEYS)}
-            source_rows = [r | {k: ("true" if f"s{k}_{r['row']}" in form else "false")
-                                for k in ("grab", "leds")}
-                           for r in _posted_rows(form, "sname", ("name", "kind", "device",
-                                                                 "port", "baud", "framing",
-                                                                 "remove"))]
-            binding_rows = _posted_rows(form, "bkey", ("key", "gesture", "action"))
-            return _inputs_page(page, values, source_rows, binding_rows, errors, 400, problems)
+            return _inputs_page(page, *_posted_inputs(form), errors, 400, problems)
         page.flash("Input settings saved; the daemon uses them now.")
         raise see_other("/inputs")
 
@@ -178,14 +268,23 @@ def _input_routes(app: bottle.Bottle, page: Page) -> None:
         return json_response({"events": recent_events(page.service, after)})
 
 
-# -- Time ------------------------------------------------------------------------------------
+# -- Time ------------------------------------------------------------------------------
 
 
 def _time_routes(app: bottle.Bottle, page: Page) -> None:
-    def time_page(values: dict[str, str], errors: dict[str, str], status: int = 200,
-                  problems: list[str] | None = None) -> bottle.HTTPResponse:
-        return page.render("time.tpl", status=status, w=Widgets(values, errors),
-                           zones=sorted(timezones()), problems=problems or [])
+    def time_page(
+        values: dict[str, str],
+        errors: dict[str, str],
+        status: int = 200,
+        problems: list[str] | None = None,
+    ) -> bottle.HTTPResponse:
+        return page.render(
+            "time.tpl",
+            status=status,
+            w=Widgets(values, errors),
+            zones=sorted(timezones()),
+            problems=problems or [],
+        )
 
     @app.get("/time")
     def time_settings():
@@ -200,7 +299,9 @@ def _time_routes(app: bottle.Bottle, page: Page) -> None:
         form = page.form()
         raw = {k: form.get(k, "") for k in TIME_FORM}
         values, errors = TIME_FORM.validate("time", raw)
-        errors = {k: forms.field_message(m, "time", k, raw.get(k)) for k, m in errors.items()}
+        errors = {
+            k: forms.field_message(m, "time", k, raw.get(k)) for k, m in errors.items()
+        }
         problems = []
         if not errors:
             try:

@@ -10,19 +10,29 @@ import shutil
 from pathlib import Path
 
 import pytest
+from web.helpers import (  # tests/ is on sys.path
+    ADMIN_PASSWORD,
+    set_admin_password,
+    start_box,
+)
 
 from ivs_accessory.config import load
 from ivs_accessory.web import WebServer, create_app
 from ivs_accessory.web.auth import FACTORY_PASSWORD
 
-from web.helpers import ADMIN_PASSWORD, set_admin_password, start_box  # tests/ is on sys.path
-
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WAIT_MS = 15_000
 
@@ -30,13 +40,19 @@ WAIT_MS = 15_000
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for the module (about a second to start)."""
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="playwright is not installed (pip install playwright)",
+    )
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium; scripts/setup-browser)")
+        pytest.skip(
+            f"{CHROMIUM} is missing (apt install chromium; scripts/setup-browser)"
+        )
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
         try:
             yield browser
         finally:
@@ -65,8 +81,14 @@ def tab(chromium):
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     # A refused form answers 400 on purpose; Chromium logs that as a console error.
-    page.on("console", lambda m: m.type == "error" and "status of 400" not in m.text
-            and problems.append(m.text))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and "status of 400" not in m.text
+            and problems.append(m.text)
+        ),
+    )
     try:
         yield page
     finally:
@@ -132,8 +154,11 @@ def test_valt_settings_with_test_connection_and_room_picker(site, tab):
     tab.click("button[type=submit]:has-text('Save')")
     assert "VALT settings saved" in tab.inner_text("#flash")
     saved = load(str(box.config_path))["valt"]
-    assert (saved["room"], saved["recording_name"], saved["marker_colour"]) == \
-        (3, "Door 3 interview", "green")
+    assert (saved["room"], saved["recording_name"], saved["marker_colour"]) == (
+        3,
+        "Door 3 interview",
+        "green",
+    )
     assert box.service.config["valt"]["room"] == 3
 
 

@@ -18,8 +18,13 @@ from ivs_accessory.web.auth import hash_password
 SECRET_USER, SECRET_PASSWORD = "keypad", "Zq7-unique-Pw!42"
 
 ADMIN_PASSWORD = "correct horse battery"
-OPERATIONS = ("reboot", "factory_default", "apply_network", "rollback_network",
-              "apply_time")
+OPERATIONS = (
+    "reboot",
+    "factory_default",
+    "apply_network",
+    "rollback_network",
+    "apply_time",
+)
 
 
 class PipeConsoles:
@@ -37,8 +42,9 @@ class PipeConsoles:
         os.write(self.writers[name], (line + "\n").encode())
 
 
-def trace_script(folder: Path, name: str, trace: Path, *, fail: bool = False,
-                 output: str = "") -> Path:
+def trace_script(
+    folder: Path, name: str, trace: Path, *, fail: bool = False, output: str = ""
+) -> Path:
     """A small script that appends its name to ``trace`` (and prints ``output``)."""
     path = folder / name
     lines = ["#!/bin/sh", f'echo "{name}" >> "{trace}"']
@@ -51,27 +57,31 @@ def trace_script(folder: Path, name: str, trace: Path, *, fail: bool = False,
     return path
 
 
-def write_box_config(folder: Path, server: str, *, failing: tuple[str, ...] = (),
-                     extra: str = "") -> Path:
+def write_box_config(
+    folder: Path, server: str, *, failing: tuple[str, ...] = (), extra: str = ""
+) -> Path:
     """The daemon's config for page tests: every [system] command is a trace script."""
     bin_dir = folder / "bin"
     bin_dir.mkdir(exist_ok=True)
     trace = folder / "trace.log"
     commands = "".join(
         f"{op}_command = {trace_script(bin_dir, op, trace, fail=op in failing)}\n"
-        for op in OPERATIONS)
+        for op in OPERATIONS
+    )
     logs = trace_script(bin_dir, "logs", trace, output="INFO ivs_accessory: a log line")
     path = folder / "accessory.conf"
     path.write_text(
-        f"[valt]\nserver = {server}\nusername = {SECRET_USER}\npassword = {SECRET_PASSWORD}\n"
+        f"[valt]\nserver = {server}\nusername = {SECRET_USER}\n"
+        f"password = {SECRET_PASSWORD}\n"
         "room = 1\ntimeout_s = 2\n\n"
         f"[logging]\naudit_file = {folder / 'audit.log'}\n\n"
         "[source:door]\nkind = console\n\n"
         f"[web]\nenabled = false\npassword_file = {folder / 'web-password'}\n"
         "network_confirm_s = 30\nstatus_poll_s = 1\n\n"
         f"[system]\n{commands}logs_command = {logs}\n"
-        f"network_file = {folder / 'network.yaml'}\ntime_file = {folder / 'time.conf'}\n"
-        + extra)
+        f"network_file = {folder / 'network.yaml'}\n"
+        f"time_file = {folder / 'time.conf'}\n" + extra
+    )
     path.chmod(0o600)
     return path
 
@@ -79,7 +89,8 @@ def write_box_config(folder: Path, server: str, *, failing: tuple[str, ...] = ()
 def set_admin_password(folder: Path, password: str = ADMIN_PASSWORD) -> None:
     """Write the page's password file as if the first login had changed it."""
     (folder / "web-password").write_text(
-        f"[password]\nhash = {hash_password(password)}\nmust_change = false\n")
+        f"[password]\nhash = {hash_password(password)}\nmust_change = false\n"
+    )
 
 
 @dataclass

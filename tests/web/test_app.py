@@ -12,12 +12,32 @@ from ivs_accessory.web.auth import FACTORY_PASSWORD, PasswordFile
 from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password
 from .wsgi import WsgiClient
 
-PAGES = ["/", "/valt", "/inputs", "/network", "/network/confirm", "/time", "/system",
-         "/system/logs.txt", "/system/audit.log", "/password"]
+PAGES = [
+    "/",
+    "/valt",
+    "/inputs",
+    "/network",
+    "/network/confirm",
+    "/time",
+    "/system",
+    "/system/logs.txt",
+    "/system/audit.log",
+    "/password",
+]
 JSON_GETS = ["/status.json", "/inputs/events.json"]
-POSTS = ["/valt", "/valt/test", "/inputs", "/network", "/network/confirm", "/time",
-         "/system/password", "/system/reboot", "/system/factory-default", "/password",
-         "/logout"]
+POSTS = [
+    "/valt",
+    "/valt/test",
+    "/inputs",
+    "/network",
+    "/network/confirm",
+    "/time",
+    "/system/password",
+    "/system/reboot",
+    "/system/factory-default",
+    "/password",
+    "/logout",
+]
 PUBLIC = ["/healthz", "/metrics", "/login", "/static/style.css", "/static/app.js"]
 
 
@@ -50,8 +70,11 @@ def test_public_routes_answer_without_login(browser, path):
 @pytest.mark.parametrize("path", POSTS)
 def test_post_without_csrf_token_is_refused(admin, box, path):
     before = box.config_bytes()
-    answer = admin.post(path, {"server": "x", "password": ADMIN_PASSWORD,
-                               "words": "factory default"}, csrf=False)
+    answer = admin.post(
+        path,
+        {"server": "x", "password": ADMIN_PASSWORD, "words": "factory default"},
+        csrf=False,
+    )
     assert answer.status == 403
     assert "expired or came from another site" in answer.text
     assert box.config_bytes() == before and box.trace == []
@@ -60,14 +83,16 @@ def test_post_without_csrf_token_is_refused(admin, box, path):
 def test_post_with_another_sessions_csrf_token_is_refused(admin, app, box):
     other = WsgiClient(app)
     other.login(ADMIN_PASSWORD)
-    answer = admin.post("/system/reboot", {"password": ADMIN_PASSWORD,
-                                           "csrf": other.csrf()})
+    answer = admin.post(
+        "/system/reboot", {"password": ADMIN_PASSWORD, "csrf": other.csrf()}
+    )
     assert answer.status == 403 and box.trace == []
 
 
 def test_csrf_token_in_header_is_accepted(admin):
-    answer = admin.post("/valt/test", {"server": ""}, csrf=False,
-                        headers={"X-CSRF-Token": admin.csrf()})
+    answer = admin.post(
+        "/valt/test", {"server": ""}, csrf=False, headers={"X-CSRF-Token": admin.csrf()}
+    )
     assert answer.status == 200 and answer.json()["reason"] == "invalid"
 
 
@@ -77,11 +102,15 @@ def test_first_login_forces_a_new_password_before_anything_else(browser, box):
     for path in ["/", "/valt", "/system", "/system/logs.txt"]:
         assert browser.get(path).location == "/password"
     assert browser.get("/status.json").status == 403
-    assert browser.post("/system/reboot", {"password": FACTORY_PASSWORD}).location == \
-        "/password"
+    assert (
+        browser.post("/system/reboot", {"password": FACTORY_PASSWORD}).location
+        == "/password"
+    )
     weak = browser.post("/password", {"new": "short", "confirm": "short"})
     assert weak.status == 400 and "at least 8 characters" in weak.text
-    same = browser.post("/password", {"new": FACTORY_PASSWORD, "confirm": FACTORY_PASSWORD})
+    same = browser.post(
+        "/password", {"new": FACTORY_PASSWORD, "confirm": FACTORY_PASSWORD}
+    )
     assert same.status == 400
     assert not (box.folder / "web-password").exists()
     done = browser.post("/password", {"new": ADMIN_PASSWORD, "confirm": ADMIN_PASSWORD})
@@ -101,8 +130,11 @@ def test_login_needs_its_csrf_cookie(browser):
     page = browser.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     browser.cookies.clear()
-    answer = browser.request("POST", "/login", form={
-        "csrf": token, "username": "admin", "password": FACTORY_PASSWORD})
+    answer = browser.request(
+        "POST",
+        "/login",
+        form={"csrf": token, "username": "admin", "password": FACTORY_PASSWORD},
+    )
     assert answer.status == 403 and "ivs_session" not in browser.cookies
 
 
@@ -111,8 +143,11 @@ def test_another_login_page_load_keeps_the_open_form_valid(browser):
     token = re.search(r'name="csrf" value="([^"]+)"', first.text).group(1)
     browser.get("/favicon.ico")
     browser.get("/login")  # a second tab
-    answer = browser.request("POST", "/login", form={
-        "csrf": token, "username": "admin", "password": FACTORY_PASSWORD})
+    answer = browser.request(
+        "POST",
+        "/login",
+        form={"csrf": token, "username": "admin", "password": FACTORY_PASSWORD},
+    )
     assert answer.status == 303
 
 
@@ -181,16 +216,30 @@ def test_wrong_user_name_is_refused(browser, box):
     assert browser.login(ADMIN_PASSWORD, username="root").status == 401
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/valt", "/valt"), ("//evil.example/", "/"), ("https://evil.example/", "/"),
-    ("/\\evil", "/"), ("", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/valt", "/valt"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil", "/"),
+        ("", "/"),
+    ],
+)
 def test_login_goes_back_only_to_local_pages(browser, box, target, expected):
     set_admin_password(box.folder)
     page = browser.get("/login?next=" + target)
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = browser.request("POST", "/login", form={
-        "csrf": token, "username": "admin", "password": ADMIN_PASSWORD, "next": target})
+    answer = browser.request(
+        "POST",
+        "/login",
+        form={
+            "csrf": token,
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "next": target,
+        },
+    )
     assert answer.location == expected
 
 
@@ -223,3 +272,19 @@ def test_malformed_host_header_does_not_break_redirects(app):
     client = WsgiClient(app, host="[::1")
     answer = client.get("/valt")
     assert answer.status == 303 and answer.location == "/login?next=/valt"
+
+
+def test_password_file_damaged_during_the_first_change_is_reported(browser, box):
+    browser.login(FACTORY_PASSWORD)
+    (box.folder / "web-password").write_text("[password]\n")
+    answer = browser.post(
+        "/password", {"new": ADMIN_PASSWORD, "confirm": ADMIN_PASSWORD}
+    )
+    assert answer.status == 400 and "is damaged" in answer.text
+
+
+def test_existing_source_names_cannot_be_edited_into_a_second_source(admin):
+    page = admin.get("/inputs").text
+    assert 'name="sname_0" value="door"' in page
+    assert re.search(r'name="sname_0" value="door"[^>]*readonly', page)
+    assert not re.search(r'name="sname_1" value=""[^>]*readonly', page)

@@ -26,15 +26,24 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "config" / "web-password"
 def test_hash_is_salted_scrypt_and_verifies():
     first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
     assert first.startswith("scrypt$16384$8$1$") and first != second
-    assert verify_password("s3cret-pass", first) and verify_password("s3cret-pass", second)
+    assert verify_password("s3cret-pass", first) and verify_password(
+        "s3cret-pass", second
+    )
     assert not verify_password("s3cret-pasS", first)
 
 
-@pytest.mark.parametrize("encoded", [
-    "", "plain", "md5$1$2$3$4$5", "scrypt$16384$8$1$!!!$AAAA", "scrypt$x$8$1$AAAA$AAAA",
-    "scrypt$3$8$1$AAAA$AAAA",  # n must be a power of two
-    "scrypt$1073741824$8$1$AAAA$AAAA",  # far beyond the memory limit
-])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "",
+        "plain",
+        "md5$1$2$3$4$5",
+        "scrypt$16384$8$1$!!!$AAAA",
+        "scrypt$x$8$1$AAAA$AAAA",
+        "scrypt$3$8$1$AAAA$AAAA",  # n must be a power of two
+        "scrypt$1073741824$8$1$AAAA$AAAA",  # far beyond the memory limit
+    ],
+)
 def test_verify_refuses_damaged_hashes_without_raising(encoded):
     assert verify_password("anything", encoded) is False
 
@@ -70,8 +79,15 @@ def test_change_into_a_missing_folder_raises_a_password_file_error(tmp_path):
         PasswordFile(str(tmp_path / "nope" / "web-password")).change("a-new-password")
 
 
-@pytest.mark.parametrize("text", ["garbage", "[password]\n", "[other]\nhash = x\n",
-                                  "[password]\nhash = x\nmust_change = perhaps\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "garbage",
+        "[password]\n",
+        "[other]\nhash = x\n",
+        "[password]\nhash = x\nmust_change = perhaps\n",
+    ],
+)
 def test_damaged_file_is_reported_not_replaced_by_the_factory_password(tmp_path, text):
     path = tmp_path / "web-password"
     path.write_text(text)
@@ -86,13 +102,16 @@ def test_unreadable_file_is_reported(tmp_path):
         PasswordFile(str(path)).read()
 
 
-@pytest.mark.parametrize("new, confirm, current, field", [
-    ("short", "short", "", "new"),
-    ("x" * 257, "x" * 257, "", "new"),
-    ("long-enough", "long-enougH", "", "confirm"),
-    ("same-as-now", "same-as-now", "same-as-now", "new"),
-    (FACTORY_PASSWORD, FACTORY_PASSWORD, "", "new"),
-])
+@pytest.mark.parametrize(
+    "new, confirm, current, field",
+    [
+        ("short", "short", "", "new"),
+        ("x" * 257, "x" * 257, "", "new"),
+        ("long-enough", "long-enougH", "", "confirm"),
+        ("same-as-now", "same-as-now", "same-as-now", "new"),
+        (FACTORY_PASSWORD, FACTORY_PASSWORD, "", "new"),
+    ],
+)
 def test_new_password_rules(new, confirm, current, field):
     assert list(new_password_problem(new, confirm, current)) == [field]
 

@@ -10,15 +10,20 @@ from ivs_accessory.web.auth import PasswordFile
 from .helpers import ADMIN_PASSWORD
 from .wsgi import WsgiClient, field_error
 
-STATIC = {"mode": "static", "address": "192.0.2.10/24", "gateway": "192.0.2.1",
-          "dns": "192.0.2.53 198.51.100.53", "password": ADMIN_PASSWORD}
+STATIC = {
+    "mode": "static",
+    "address": "192.0.2.10/24",
+    "gateway": "192.0.2.1",
+    "dns": "192.0.2.53 198.51.100.53",
+    "password": ADMIN_PASSWORD,
+}
 
 
 def page_of(admin) -> object:
     return admin.app.config["ivs.page"]
 
 
-# -- Network ---------------------------------------------------------------------------------
+# -- Network ---------------------------------------------------------------------------
 
 
 def test_network_shows_dhcp_when_no_file_exists(admin):
@@ -32,23 +37,29 @@ def test_network_change_needs_the_password_again(admin, box):
     assert not (box.folder / "network.yaml").exists() and box.trace == []
 
 
-@pytest.mark.parametrize("changes, field, words", [
-    ({"address": "192.0.2.10"}, "address", "with its prefix length"),
-    ({"address": "192.0.2.0/24"}, "address", "host address"),
-    ({"address": "300.1.1.1/24"}, "address", "with its prefix length"),
-    ({"address": ""}, "address", "a static address needs one"),
-    ({"gateway": "198.51.100.1"}, "gateway", "must be in the address's network"),
-    ({"dns": "one.example"}, "dns", "is not an address"),
-    ({"mode": "bridge"}, "mode", "must be one of dhcp, static"),
-])
-def test_network_bad_input_is_refused_next_to_the_field(admin, box, changes, field, words):
+@pytest.mark.parametrize(
+    "changes, field, words",
+    [
+        ({"address": "192.0.2.10"}, "address", "with its prefix length"),
+        ({"address": "192.0.2.0/24"}, "address", "host address"),
+        ({"address": "300.1.1.1/24"}, "address", "with its prefix length"),
+        ({"address": ""}, "address", "a static address needs one"),
+        ({"gateway": "198.51.100.1"}, "gateway", "must be in the address's network"),
+        ({"dns": "one.example"}, "dns", "is not an address"),
+        ({"mode": "bridge"}, "mode", "must be one of dhcp, static"),
+    ],
+)
+def test_network_bad_input_is_refused_next_to_the_field(
+    admin, box, changes, field, words
+):
     answer = admin.post("/network", STATIC | changes)
     assert answer.status == 400 and words in (field_error(answer, field) or "")
     assert not (box.folder / "network.yaml").exists() and box.trace == []
 
 
 def test_network_static_change_applies_and_is_kept_when_confirmed_from_the_new_address(
-        admin, box, app):
+    admin, box, app
+):
     answer = admin.post("/network", STATIC)
     assert answer.status == 200 and "http://192.0.2.10/network/confirm" in answer.text
     written = (box.folder / "network.yaml").read_text()
@@ -71,8 +82,9 @@ def test_network_static_change_applies_and_is_kept_when_confirmed_from_the_new_a
 
 
 def test_network_change_rolls_back_without_confirmation(admin, box):
-    (box.folder / "network.yaml").write_text("network:\n  ethernets:\n    eth0:\n"
-                                             "      dhcp4: true\n")
+    (box.folder / "network.yaml").write_text(
+        "network:\n  ethernets:\n    eth0:\n      dhcp4: true\n"
+    )
     before = (box.folder / "network.yaml").read_text()
     save(box.config_path, {"web": {"network_confirm_s": "1"}})
     box.service.reload(load(str(box.config_path)))
@@ -124,21 +136,30 @@ def test_stopping_the_page_rolls_back_an_unconfirmed_change(admin, box, app):
     assert not (box.folder / "network.yaml").exists()
 
 
-# -- System ----------------------------------------------------------------------------------
+# -- System ----------------------------------------------------------------------------
 
 
 def test_system_password_change_needs_the_current_one(admin, box, app):
-    wrong = admin.post("/system/password", {"current": "nope", "new": "another-pass-1",
-                                            "confirm": "another-pass-1"})
+    wrong = admin.post(
+        "/system/password",
+        {"current": "nope", "new": "another-pass-1", "confirm": "another-pass-1"},
+    )
     assert wrong.status == 400 and field_error(wrong, "current") == "wrong password"
-    mismatch = admin.post("/system/password", {"current": ADMIN_PASSWORD,
-                                               "new": "another-pass-1", "confirm": "x"})
+    mismatch = admin.post(
+        "/system/password",
+        {"current": ADMIN_PASSWORD, "new": "another-pass-1", "confirm": "x"},
+    )
     assert field_error(mismatch, "confirm") == "does not match the new password"
     other = WsgiClient(app)
     other.login(ADMIN_PASSWORD)
-    done = admin.post("/system/password", {"current": ADMIN_PASSWORD,
-                                           "new": "another-pass-1",
-                                           "confirm": "another-pass-1"})
+    done = admin.post(
+        "/system/password",
+        {
+            "current": ADMIN_PASSWORD,
+            "new": "another-pass-1",
+            "confirm": "another-pass-1",
+        },
+    )
     assert done.location == "/system"
     assert PasswordFile(str(box.folder / "web-password")).verify("another-pass-1")
     assert admin.get("/").status == 200  # this browser stays logged in
@@ -170,15 +191,21 @@ def test_reboot_needs_the_password_and_runs_the_command(admin, box):
 
 
 def test_factory_default_needs_the_typed_words_and_the_password(admin, box):
-    no_words = admin.post("/system/factory-default", {"words": "yes",
-                                                      "password": ADMIN_PASSWORD})
-    assert no_words.status == 400 and "type factory default" in field_error(no_words, "words")
-    no_password = admin.post("/system/factory-default", {"words": "factory default",
-                                                         "password": "x"})
+    no_words = admin.post(
+        "/system/factory-default", {"words": "yes", "password": ADMIN_PASSWORD}
+    )
+    assert no_words.status == 400 and "type factory default" in field_error(
+        no_words, "words"
+    )
+    no_password = admin.post(
+        "/system/factory-default", {"words": "factory default", "password": "x"}
+    )
     assert field_error(no_password, "factory_password") == "wrong password"
     assert box.trace == []
-    answer = admin.post("/system/factory-default", {"words": " Factory Default ",
-                                                    "password": ADMIN_PASSWORD})
+    answer = admin.post(
+        "/system/factory-default",
+        {"words": " Factory Default ", "password": ADMIN_PASSWORD},
+    )
     assert answer.status == 200 and "Restoring the factory settings" in answer.text
     assert box.trace == ["factory_default"]
 

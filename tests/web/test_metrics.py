@@ -6,18 +6,30 @@ import re
 
 from ivs_accessory.web.metrics import ValtTotals, health, prometheus
 
-SAMPLE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"\\]*(\\.[^"\\]*)*"(,[a-z_]+="[^"]*")*\})? '
-                    r'-?[0-9.e+]+$')
+SAMPLE = re.compile(
+    r'^[a-z_]+(\{[a-z_]+="[^"\\]*(\\.[^"\\]*)*"(,[a-z_]+="[^"]*")*\})? '
+    r"-?[0-9.e+]+$"
+)
 
 
 def snapshot(**changes):
     status = {
-        "valt": {"server": "v", "configured": True, "online": True, "version": "6.6.0",
-                 "last_error": None, "requests": 3},
+        "valt": {
+            "server": "v",
+            "configured": True,
+            "online": True,
+            "version": "6.6.0",
+            "last_error": None,
+            "requests": 3,
+        },
         "room": {"id": 1, "status": "available"},
         "sources": {"door": {"connected": True, "reconnects": 2}},
-        "dispatcher": {"alive": True, "events": 7, "dropped": 0,
-                       "outcomes": {"started": 2, "denied": 1}},
+        "dispatcher": {
+            "alive": True,
+            "events": 7,
+            "dropped": 0,
+            "outcomes": {"started": 2, "denied": 1},
+        },
         "uptime_s": 12.5,
     }
     for key, value in changes.items():
@@ -27,23 +39,33 @@ def snapshot(**changes):
 
 def test_health_ok_and_each_degraded_reason():
     assert health(snapshot())["status"] == "ok"
-    bad = health(snapshot(
-        valt={"configured": True, "online": False, "last_error": "refused"},
-        room={"id": None, "status": None},
-        sources={"door": {"connected": False, "last_error": "unplugged"}},
-        dispatcher={"alive": False}), network_pending=True)
+    bad = health(
+        snapshot(
+            valt={"configured": True, "online": False, "last_error": "refused"},
+            room={"id": None, "status": None},
+            sources={"door": {"connected": False, "last_error": "unplugged"}},
+            dispatcher={"alive": False},
+        ),
+        network_pending=True,
+    )
     assert bad["status"] == "degraded"
     assert bad["reasons"] == [
-        "the input dispatcher is not running", "VALT is offline: refused",
-        "no VALT room is chosen", "input door is not connected: unplugged",
-        "a network change waits for confirmation"]
+        "the input dispatcher is not running",
+        "VALT is offline: refused",
+        "no VALT room is chosen",
+        "input door is not connected: unplugged",
+        "a network change waits for confirmation",
+    ]
 
 
 def test_metrics_text_is_valid_exposition_format():
     text = prometheus(snapshot(sources={'odd"name\\': {"connected": True}}), (5, 0.25))
     for line in text.splitlines():
-        assert line.startswith("# HELP ") or line.startswith("# TYPE ") or \
-            SAMPLE.match(line), line
+        assert (
+            line.startswith("# HELP ")
+            or line.startswith("# TYPE ")
+            or SAMPLE.match(line)
+        ), line
     assert 'ivs_accessory_actions_total{result="started"} 2' in text
     assert "ivs_accessory_valt_request_duration_seconds_sum 0.25" in text
     assert "ivs_accessory_valt_request_duration_seconds_count 5" in text
@@ -85,5 +107,8 @@ def test_healthz_and_metrics_from_the_running_daemon(browser, box):
     box.consoles.type("door", "654321")
     assert box.outcomes.get(timeout=10).result == "offline"
     health_now = browser.get("/healthz").json()
-    assert health_now["status"] == "degraded" and "VALT is offline" in health_now["reasons"][0]
+    assert (
+        health_now["status"] == "degraded"
+        and "VALT is offline" in health_now["reasons"][0]
+    )
     box.sim.come_up()

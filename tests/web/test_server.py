@@ -39,10 +39,13 @@ def test_served_page_answers_over_http(served):
 
 
 def test_oversized_body_and_headers_are_refused(served):
-    big = requests.post(served.url + "login", data={"password": "x" * 100_000}, timeout=5)
+    big = requests.post(
+        served.url + "login", data={"password": "x" * 100_000}, timeout=5
+    )
     assert big.status_code == 413
-    huge_header = requests.get(served.url + "login", headers={"X-Junk": "y" * 20_000},
-                               timeout=5)
+    huge_header = requests.get(
+        served.url + "login", headers={"X-Junk": "y" * 20_000}, timeout=5
+    )
     assert huge_header.status_code in (413, 431)
 
 
@@ -58,8 +61,13 @@ def test_stop_closes_the_port(box):
 
 def test_https_with_a_certificate_and_secure_cookies(box, tls_files):
     ca, cert, key = tls_files
-    server = WebServer(create_app(box.service, https=True), address="127.0.0.1", port=0,
-                       tls_cert=cert, tls_key=key)
+    server = WebServer(
+        create_app(box.service, https=True),
+        address="127.0.0.1",
+        port=0,
+        tls_cert=cert,
+        tls_key=key,
+    )
     server.start()
     try:
         assert server.url.startswith("https://127.0.0.1:")
@@ -75,8 +83,10 @@ def test_https_with_a_certificate_and_secure_cookies(box, tls_files):
 def test_service_serves_the_page_from_config_and_stops_it(tmp_path, make_sim):
     sim = make_sim()
     path = write_box_config(tmp_path, sim.url)
-    text = path.read_text().replace("[web]\nenabled = false\n",
-                                    "[web]\nenabled = true\naddress = 127.0.0.1\nport = 0\n")
+    text = path.read_text().replace(
+        "[web]\nenabled = false\n",
+        "[web]\nenabled = true\naddress = 127.0.0.1\nport = 0\n",
+    )
     path.write_text(text)
     service = Service(load(str(path)), source_factory=PipeConsoles())
     service.start()
@@ -90,15 +100,21 @@ def test_service_serves_the_page_from_config_and_stops_it(tmp_path, make_sim):
         requests.get(url + "healthz", timeout=2)
 
 
-def test_service_runs_without_its_page_when_the_port_is_taken(tmp_path, make_sim, caplog):
+def test_service_runs_without_its_page_when_the_port_is_taken(
+    tmp_path, make_sim, caplog
+):
     sim = make_sim()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         path = write_box_config(tmp_path, sim.url)
-        path.write_text(path.read_text().replace(
-            "[web]\nenabled = false\n", f"[web]\naddress = 127.0.0.1\nport = {port}\n"))
+        path.write_text(
+            path.read_text().replace(
+                "[web]\nenabled = false\n",
+                f"[web]\naddress = 127.0.0.1\nport = {port}\n",
+            )
+        )
         consoles = PipeConsoles()
         service = Service(load(str(path)), source_factory=consoles)
         service.start()
@@ -115,7 +131,9 @@ def test_inherited_socket_ignores_other_processes_and_clears_the_variables():
     assert env == {}
     env = {"LISTEN_FDS": "2", "LISTEN_PID": "7", "LISTEN_FDNAMES": "other:more"}
     assert inherited_socket("web", env, pid=7) is None
-    assert inherited_socket("web", {"LISTEN_FDS": "x", "LISTEN_PID": "7"}, pid=7) is None
+    assert (
+        inherited_socket("web", {"LISTEN_FDS": "x", "LISTEN_PID": "7"}, pid=7) is None
+    )
     assert inherited_socket("web", {}, pid=7) is None
 
 
@@ -124,8 +142,9 @@ def test_inherited_socket_ignores_other_processes_and_clears_the_variables():
 # itself, which only a program running in that process can know: this trampoline
 # moves the socket to 3, sets LISTEN_PID to its own pid and execs the daemon.
 _TRAMPOLINE = (
-    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); os.set_inheritable(3, True); "
-    "os.environ['LISTEN_PID'] = str(os.getpid()); os.execv(sys.executable, "
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "
+    "os.set_inheritable(3, True); os.environ['LISTEN_PID'] = str(os.getpid()); "
+    "os.execv(sys.executable, "
     "[sys.executable, '-m', 'ivs_accessory'] + sys.argv[2:])"
 )
 
@@ -134,17 +153,32 @@ def test_daemon_serves_the_socket_systemd_passes(tmp_path, make_sim):
     sim = make_sim()
     path = write_box_config(tmp_path, sim.url)
     # address/port say something else: the passed socket must win.
-    path.write_text(path.read_text().replace(
-        "[web]\nenabled = false\n", "[web]\naddress = 127.0.0.1\nport = 1\n"))
+    path.write_text(
+        path.read_text().replace(
+            "[web]\nenabled = false\n", "[web]\naddress = 127.0.0.1\nport = 1\n"
+        )
+    )
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
     env = os.environ | {"LISTEN_FDS": "1", "LISTEN_FDNAMES": "web"}
     daemon = subprocess.Popen(
-        [sys.executable, "-c", _TRAMPOLINE, str(listener.fileno()), "run", "--config",
-         str(path)], pass_fds=[listener.fileno()], env=env, stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            _TRAMPOLINE,
+            str(listener.fileno()),
+            "run",
+            "--config",
+            str(path),
+        ],
+        pass_fds=[listener.fileno()],
+        env=env,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     listener.close()  # only the daemon holds it now
     try:
         line = ""
@@ -159,8 +193,13 @@ def test_daemon_serves_the_socket_systemd_passes(tmp_path, make_sim):
 
 
 def test_demo_prints_the_page_url_and_the_login(tmp_path):
-    demo = subprocess.Popen(COMMAND + ["demo"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    demo = subprocess.Popen(
+        COMMAND + ["demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = ""
         while not line.startswith("Configuration page:"):

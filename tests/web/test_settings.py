@@ -19,9 +19,17 @@ from .helpers import (
 )
 from .wsgi import WsgiClient, field_error
 
-VALT_FORM = {"server": "", "username": SECRET_USER, "timeout_s": "2",
-             "verify_tls": "true", "ca_file": "", "room": "2",
-             "recording_name": "Door recording", "marker_name": "Door", "marker_colour": "blue"}
+VALT_FORM = {
+    "server": "",
+    "username": SECRET_USER,
+    "timeout_s": "2",
+    "verify_tls": "true",
+    "ca_file": "",
+    "room": "2",
+    "recording_name": "Door recording",
+    "marker_name": "Door",
+    "marker_colour": "blue",
+}
 
 
 def valt_form(box, **changes):
@@ -34,7 +42,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# -- VALT ------------------------------------------------------------------------------------
+# -- VALT ------------------------------------------------------------------------------
 
 
 def test_valt_save_writes_the_file_and_the_daemon_applies_it(admin, box):
@@ -58,17 +66,21 @@ def test_valt_page_never_shows_the_password_and_can_replace_or_clear_it(admin, b
     assert load(str(box.config_path))["valt"]["password"] == ""
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("timeout_s", "fast", "must be a number of seconds between 0.5 and 60"),
-    ("timeout_s", "0", "must be a number of seconds between 0.5 and 60"),
-    ("room", "kitchen", "must be a whole number between 1 and 1000000"),
-    ("marker_colour", "pink", "must be one of white, gray, red"),
-    ("ca_file", "certs/ca.pem", "must be an absolute path"),
-    ("recording_name", "", "must not be empty"),
-    ("server", "valt\n[web]\nport = 1", "must be a single line of text"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("timeout_s", "fast", "must be a number of seconds between 0.5 and 60"),
+        ("timeout_s", "0", "must be a number of seconds between 0.5 and 60"),
+        ("room", "kitchen", "must be a whole number between 1 and 1000000"),
+        ("marker_colour", "pink", "must be one of white, gray, red"),
+        ("ca_file", "certs/ca.pem", "must be an absolute path"),
+        ("recording_name", "", "must not be empty"),
+        ("server", "valt\n[web]\nport = 1", "must be a single line of text"),
+    ],
+)
 def test_valt_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
-        admin, box, field, value, words):
+    admin, box, field, value, words
+):
     before = box.config_bytes()
     answer = admin.post("/valt", valt_form(box, **{field: value}))
     assert answer.status == 400
@@ -80,7 +92,11 @@ def test_valt_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
 def test_valt_test_connection_lists_the_rooms(admin, box):
     before = box.config_bytes()
     result = admin.post("/valt/test", valt_form(box)).json()
-    assert result["ok"] is True and result["reason"] == "ok" and result["version"] == "6.6.0"
+    assert (
+        result["ok"] is True
+        and result["reason"] == "ok"
+        and result["version"] == "6.6.0"
+    )
     assert [r["id"] for r in result["rooms"]] == [1, 2, 3, 4]
     assert result["rooms"][0]["name"] == "Interview Room 1"
     # The test uses the form's values without saving them.
@@ -96,7 +112,9 @@ def test_valt_test_with_bad_credentials_says_so(admin, box):
 
 def test_valt_test_with_nothing_listening_says_unreachable(admin, box):
     port = free_port()
-    result = admin.post("/valt/test", valt_form(box, server=f"http://127.0.0.1:{port}")).json()
+    result = admin.post(
+        "/valt/test", valt_form(box, server=f"http://127.0.0.1:{port}")
+    ).json()
     assert result["ok"] is False and result["reason"] == "unreachable"
     assert "cannot be reached" in result["message"]
 
@@ -106,8 +124,9 @@ def test_valt_test_with_an_unverified_certificate_says_tls(admin, make_sim, tls_
     sim = make_sim(tls_cert=cert, tls_key=key)
     result = admin.post("/valt/test", VALT_FORM | {"server": sim.url}).json()
     assert result["reason"] == "tls" and "ca_file" in result["message"]
-    trusted = admin.post("/valt/test", VALT_FORM | {"server": sim.url,
-                                                     "ca_file": tls_files[0]}).json()
+    trusted = admin.post(
+        "/valt/test", VALT_FORM | {"server": sim.url, "ca_file": tls_files[0]}
+    ).json()
     assert trusted["ok"] is True
 
 
@@ -122,16 +141,30 @@ def test_valt_test_with_invalid_fields_marks_them(admin, box):
     assert result["reason"] == "invalid" and "timeout_s" in result["errors"]
 
 
-# -- Inputs ----------------------------------------------------------------------------------
+# -- Inputs ----------------------------------------------------------------------------
 
 
 def inputs_form(**changes):
-    form = {"mode": "both", "pin_length": "6", "entry_timeout_ms": "10000",
-            "repeat_window_ms": "2000", "hold_ms": "1500", "busy_action": "busy",
-            "match_reading": "decimal", "max_failures": "5", "base_s": "30", "max_s": "900",
-            "sname_0": "door", "skind_0": "console",
-            "bkey_0": "KEY_KPPLUS", "bgesture_0": "tap", "baction_0": "marker",
-            "bkey_1": "KEY_KPASTERISK", "bgesture_1": "hold", "baction_1": "privacy_toggle"}
+    form = {
+        "mode": "both",
+        "pin_length": "6",
+        "entry_timeout_ms": "10000",
+        "repeat_window_ms": "2000",
+        "hold_ms": "1500",
+        "busy_action": "busy",
+        "match_reading": "decimal",
+        "max_failures": "5",
+        "base_s": "30",
+        "max_s": "900",
+        "sname_0": "door",
+        "skind_0": "console",
+        "bkey_0": "KEY_KPPLUS",
+        "bgesture_0": "tap",
+        "baction_0": "marker",
+        "bkey_1": "KEY_KPASTERISK",
+        "bgesture_1": "hold",
+        "baction_1": "privacy_toggle",
+    }
     form.update(changes)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -161,31 +194,57 @@ def test_inputs_mapping_and_lockout_are_saved(admin, box):
 
 
 def test_inputs_add_and_remove_sources(admin, box):
-    answer = admin.post("/inputs", inputs_form(sname_1="reader", skind_1="card_serial",
-                                               sport_1="/dev/ttyUSB7", sbaud_1="19200",
-                                               sframing_1="line"))
+    answer = admin.post(
+        "/inputs",
+        inputs_form(
+            sname_1="reader",
+            skind_1="card_serial",
+            sport_1="/dev/ttyUSB7",
+            sbaud_1="19200",
+            sframing_1="line",
+        ),
+    )
     assert answer.status == 303, answer.text
     saved = load(str(box.config_path)).sources
-    assert saved["reader"] == {"kind": "card_serial", "port": "/dev/ttyUSB7", "baud": 19200,
-                               "framing": "line"}
+    assert saved["reader"] == {
+        "kind": "card_serial",
+        "port": "/dev/ttyUSB7",
+        "baud": 19200,
+        "framing": "line",
+    }
     assert set(box.service.config.sources) == {"door", "reader"}
-    admin.post("/inputs", inputs_form(sname_1="reader", skind_1="card_serial",
-                                      sport_1="/dev/ttyUSB7", sremove_1="true"))
+    admin.post(
+        "/inputs",
+        inputs_form(
+            sname_1="reader",
+            skind_1="card_serial",
+            sport_1="/dev/ttyUSB7",
+            sremove_1="true",
+        ),
+    )
     assert set(load(str(box.config_path)).sources) == {"door"}
 
 
-@pytest.mark.parametrize("changes, field, words", [
-    ({"pin_length": "-1"}, "pin_length", "between 0 and 32"),
-    ({"max_s": "10"}, "max_s", "must be at least base_s"),
-    ({"bkey_2": "KEY_NOPE", "baction_2": "start"}, "bkey_2", "unknown key name"),
-    ({"bkey_2": "KEY_KPMINUS", "baction_2": "explode"}, "baction_2", "must be one of"),
-    ({"bkey_2": "KEY_KPPLUS", "baction_2": "stop"}, "bkey_2", "bound twice"),
-    ({"sname_1": "card", "skind_1": "card_hid"}, "sdevice_1", "say which reader"),
-    ({"sname_1": "bad name!", "skind_1": "console"}, "sname_1", "letters, digits"),
-    ({"sname_1": "x", "skind_1": "teleport"}, "skind_1", "must be one of"),
-])
+@pytest.mark.parametrize(
+    "changes, field, words",
+    [
+        ({"pin_length": "-1"}, "pin_length", "between 0 and 32"),
+        ({"max_s": "10"}, "max_s", "must be at least base_s"),
+        ({"bkey_2": "KEY_NOPE", "baction_2": "start"}, "bkey_2", "unknown key name"),
+        (
+            {"bkey_2": "KEY_KPMINUS", "baction_2": "explode"},
+            "baction_2",
+            "must be one of",
+        ),
+        ({"bkey_2": "KEY_KPPLUS", "baction_2": "stop"}, "bkey_2", "bound twice"),
+        ({"sname_1": "card", "skind_1": "card_hid"}, "sdevice_1", "say which reader"),
+        ({"sname_1": "bad name!", "skind_1": "console"}, "sname_1", "letters, digits"),
+        ({"sname_1": "x", "skind_1": "teleport"}, "skind_1", "must be one of"),
+    ],
+)
 def test_inputs_bad_rows_are_refused_with_the_reason_and_nothing_saved(
-        admin, box, changes, field, words):
+    admin, box, changes, field, words
+):
     before = box.config_bytes()
     answer = admin.post("/inputs", inputs_form(**changes))
     assert answer.status == 400
@@ -194,10 +253,22 @@ def test_inputs_bad_rows_are_refused_with_the_reason_and_nothing_saved(
 
 
 def test_inputs_page_offers_the_devices_present(box, clock):
-    present = [{"path": "/dev/input/event7", "name": "USB Keypad", "kind": "keypad",
-                "selector": "usb:1234:5678", "by_id": []},
-               {"path": "/dev/ttyUSB0", "name": "Reader", "kind": "serial",
-                "selector": "/dev/serial/by-id/usb-reader", "by_id": []}]
+    present = [
+        {
+            "path": "/dev/input/event7",
+            "name": "USB Keypad",
+            "kind": "keypad",
+            "selector": "usb:1234:5678",
+            "by_id": [],
+        },
+        {
+            "path": "/dev/ttyUSB0",
+            "name": "Reader",
+            "kind": "serial",
+            "selector": "/dev/serial/by-id/usb-reader",
+            "by_id": [],
+        },
+    ]
     set_admin_password(box.folder)
     client = WsgiClient(create_app(box.service, clock=clock, devices=lambda: present))
     client.login(ADMIN_PASSWORD)
@@ -231,33 +302,44 @@ def test_live_events_are_masked(admin, box):
     text = json.dumps(events)
     assert "0004921746" not in text and "123456" not in text and "KEY_KP5" not in text
     assert [e["detail"] for e in events] == [
-        "code of 6 digits", "decimal card ****1746 (10 characters)", "KEY_KPASTERISK",
-        "KEY_KPASTERISK held 2.0 s (released)", "digit"]
+        "code of 6 digits",
+        "decimal card ****1746 (10 characters)",
+        "KEY_KPASTERISK",
+        "KEY_KPASTERISK held 2.0 s (released)",
+        "digit",
+    ]
     newest = events[0]["seq"]
     assert admin.get(f"/inputs/events.json?after={newest}").json()["events"] == []
     assert admin.get("/inputs/events.json?after=x").status == 200
 
 
-# -- Time ------------------------------------------------------------------------------------
+# -- Time ------------------------------------------------------------------------------
 
 
 def test_time_save_writes_the_file_and_applies_it(admin, box):
-    answer = admin.post("/time", {"timezone": "Europe/Berlin",
-                                  "ntp_servers": "ntp1.example.org, 192.0.2.5"})
+    answer = admin.post(
+        "/time",
+        {"timezone": "Europe/Berlin", "ntp_servers": "ntp1.example.org, 192.0.2.5"},
+    )
     assert answer.status == 303
     text = (box.folder / "time.conf").read_text()
-    assert "[time]\ntimezone = Europe/Berlin\nntp_servers = ntp1.example.org 192.0.2.5\n" \
+    assert (
+        "[time]\ntimezone = Europe/Berlin\nntp_servers = ntp1.example.org 192.0.2.5\n"
         in text
+    )
     assert box.trace == ["apply_time"]
     page = admin.get("/time").text
     assert 'value="Europe/Berlin"' in page and "Time settings applied" in page
 
 
-@pytest.mark.parametrize("form, field", [
-    ({"timezone": "Mars/Olympus", "ntp_servers": ""}, "timezone"),
-    ({"timezone": "../../etc/passwd", "ntp_servers": ""}, "timezone"),
-    ({"timezone": "Etc/UTC", "ntp_servers": "bad_host!"}, "ntp_servers"),
-])
+@pytest.mark.parametrize(
+    "form, field",
+    [
+        ({"timezone": "Mars/Olympus", "ntp_servers": ""}, "timezone"),
+        ({"timezone": "../../etc/passwd", "ntp_servers": ""}, "timezone"),
+        ({"timezone": "Etc/UTC", "ntp_servers": "bad_host!"}, "ntp_servers"),
+    ],
+)
 def test_time_bad_input_is_refused(admin, box, form, field):
     answer = admin.post("/time", form)
     assert answer.status == 400 and field_error(answer, field)

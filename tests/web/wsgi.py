@@ -53,22 +53,40 @@ class WsgiClient:
         self.cookies: dict[str, str] = {}
         self.raw_cookies: list[str] = []
 
-    def request(self, method: str, path: str, *, form: dict[str, str] | None = None,
-                body: bytes | None = None, headers: dict[str, str] | None = None,
-                content_type: str = "application/x-www-form-urlencoded") -> Answer:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        form: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> Answer:
         path, _, query = path.partition("?")
-        # Lone surrogates go out as the (invalid UTF-8) bytes a broken client would send.
-        data = body if body is not None else \
-            urlencode(form, errors="surrogatepass").encode() if form is not None else b""
+        # Lone surrogates go out as the invalid UTF-8 a broken client would send.
+        data = (
+            body
+            if body is not None
+            else urlencode(form, errors="surrogatepass").encode()
+            if form is not None
+            else b""
+        )
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-            "HTTP_HOST": self.host, "REMOTE_ADDR": self.remote,
-            "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data)),
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "HTTP_HOST": self.host,
+            "REMOTE_ADDR": self.remote,
+            "wsgi.input": io.BytesIO(data),
+            "CONTENT_LENGTH": str(len(data)),
         }
         if data or method == "POST":
             environ["CONTENT_TYPE"] = content_type
         if self.cookies:
-            environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            environ["HTTP_COOKIE"] = "; ".join(
+                f"{k}={v}" for k, v in self.cookies.items()
+            )
         for name, value in (headers or {}).items():
             environ["HTTP_" + name.upper().replace("-", "_")] = value
         wsgiref.util.setup_testing_defaults(environ)
@@ -97,8 +115,12 @@ class WsgiClient:
             jar = SimpleCookie()
             jar.load(line)
             for name, morsel in jar.items():
-                if morsel["max-age"] == "-1" or morsel["max-age"] == "0" or \
-                        "1970" in morsel["expires"] or not morsel.value:
+                if (
+                    morsel["max-age"] == "-1"
+                    or morsel["max-age"] == "0"
+                    or "1970" in morsel["expires"]
+                    or not morsel.value
+                ):
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
@@ -106,28 +128,44 @@ class WsgiClient:
     def get(self, path: str, **options) -> Answer:
         return self.request("GET", path, **options)
 
-    def post(self, path: str, form: dict[str, str] | None = None, *, csrf: bool = True,
-             **options) -> Answer:
+    def post(
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        *,
+        csrf: bool = True,
+        **options,
+    ) -> Answer:
         form = dict(form or {})
         if csrf and "csrf" not in form:
             form["csrf"] = self.csrf()
         return self.request("POST", path, form=form, **options)
 
     def csrf(self) -> str:
-        """The CSRF token the status page embeds for this session ("" when logged out)."""
+        """The CSRF token the pages embed for this session ("" when logged out)."""
         answer = self.get("/password")
         match = re.search(r'name="csrf-token" content="([^"]+)"', answer.text)
         return match.group(1) if match else ""
 
     def login(self, password: str, username: str = "admin") -> Answer:
-        """Fill and send the login form as a browser would (login CSRF cookie included)."""
+        """Fill and send the login form as a browser would (with its CSRF cookie)."""
         page = self.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        return self.request("POST", "/login", form={
-            "csrf": token, "username": username, "password": password, "next": "/"})
+        return self.request(
+            "POST",
+            "/login",
+            form={
+                "csrf": token,
+                "username": username,
+                "password": password,
+                "next": "/",
+            },
+        )
 
 
 def field_error(answer: Answer, field: str) -> str | None:
     """The error message the page shows next to ``field`` (by element id), if any."""
-    match = re.search(rf'id="{re.escape(field)}-error" role="alert">([^<]*)<', answer.text)
+    match = re.search(
+        rf'id="{re.escape(field)}-error" role="alert">([^<]*)<', answer.text
+    )
     return html.unescape(match.group(1)) if match else None

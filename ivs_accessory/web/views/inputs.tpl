@@ -12,7 +12,7 @@
     <tbody>
     % for i, s in enumerate(sources):
       <tr data-source-row="{{i}}">
-        <td><input name="sname_{{i}}" value="{{s.get('name', '')}}" aria-label="Source name" placeholder="{{'new source' if not s.get('name') else ''}}" size="10">{{!w.error('sname_%d' % i)}}</td>
+        <td><input name="sname_{{i}}" value="{{s.get('name', '')}}" aria-label="Source name" placeholder="{{'new source' if not s.get('name') else ''}}" size="10"{{!' readonly' if s.get('name') in configured else ''}}>{{!w.error('sname_%d' % i)}}</td>
         <td><select name="skind_{{i}}" aria-label="Kind" data-kind-select>
           % for k in kinds:
           <option value="{{k}}"{{!' selected' if k == s.get('kind') else ''}}>{{k}}</option>
