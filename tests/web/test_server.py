@@ -100,6 +100,11 @@ def test_service_serves_the_page_from_config_and_stops_it(tmp_path, make_sim):
         requests.get(url + "healthz", timeout=2)
 
 
+def test_service_without_its_page_when_disabled(box):
+    assert box.service.config["web"]["enabled"] is False
+    assert box.service.web is None
+
+
 def test_service_runs_without_its_page_when_the_port_is_taken(
     tmp_path, make_sim, caplog
 ):
