@@ -151,7 +151,7 @@ def list_devices(as_json: bool) -> int:
 
 def run(config_path: str, *, ready: threading.Event | None = None,
         stop: threading.Event | None = None, service_options: dict | None = None,
-        verbosity: int | None = None, drain_s: float = 0.0) -> int:
+        verbosity: int | None = None, drain_s: float = 1.0) -> int:
     """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
 
     Returns 78 when the configuration is invalid (every error is logged first).

@@ -34,7 +34,13 @@ def demo_config(folder: Path, server: str, room: int) -> Path:
         "\n[source:console]\nkind = console\n"
         "\n[logging]\n"
         f"audit_file = {folder / 'audit.log'}\n"
-        "\n[web]\nenabled = false\n",
+        "\n[web]\naddress = 127.0.0.1\nport = 0\n"
+        f"password_file = {folder / 'web-password'}\n"
+        # The page's box operations do nothing in the demo; its files stay in the folder.
+        "\n[system]\nreboot_command = true\nfactory_default_command = true\n"
+        "apply_network_command = true\nrollback_network_command = true\n"
+        f"apply_time_command = true\nnetwork_file = {folder / 'network.yaml'}\n"
+        f"time_file = {folder / 'time.conf'}\n",
         encoding="utf-8",
     )
     path.chmod(0o600)
@@ -61,7 +67,21 @@ def run_demo(valt_version: str = "6.6.0", room: int = 1, *, stdin: TextIO = sys.
         _introduce(stdout, sim, room, Path(folder))
         # At the end of piped input, finish what was typed before stopping.
         return run(str(config), stop=stop, ready=ready, drain_s=5, service_options={
-            "source_factory": sources, "feedback": [ConsoleFeedback(stdout)]})
+            "source_factory": sources, "feedback": [ConsoleFeedback(stdout)],
+            "web": lambda service: _page(service, stdout)})
+
+
+def _page(service: Any, out: TextIO) -> Any:
+    """The configuration page on a free local port; its URL and login go to ``out``."""
+    from ivs_accessory.web import page_for
+    from ivs_accessory.web.auth import FACTORY_PASSWORD, USERNAME
+
+    def announce(url: str) -> None:
+        out.write(f"Configuration page: {url}  (log in as {USERNAME} / {FACTORY_PASSWORD}; "
+                  "it asks for a new password first)\n")
+        out.flush()
+
+    return page_for(service, announce=announce)
 
 
 def _introduce(out: TextIO, sim: ValtSimulator, room: int, folder: Path) -> None:

@@ -13,6 +13,7 @@ from ivs_accessory.audit import AuditLog
 from ivs_accessory.events import InputEvent
 from ivs_accessory.feedback import FeedbackSink
 from ivs_accessory.mapping import EntryChanged, Mapper, Presented, Trigger
+from ivs_accessory.recent import RecentEvents
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,10 @@ class Dispatcher:
         self.events = 0
         self.outcomes: dict[str, int] = {}
         self._last_room: tuple | None = None
+        self.recent = RecentEvents()  # masked, for the page's live view
+        self._refresh_wanted = threading.Event()
         # Held while an event or housekeeping runs, so replace() swaps parts between them.
         self._work = threading.Lock()
-        self._unfinished = 0  # events queued or being handled
-        self._finished = threading.Condition()
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -71,8 +72,14 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop after the event in hand; raises RuntimeError if the thread hangs."""
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop after the event in hand; raises RuntimeError if the thread hangs.
+
+        With ``drain_s`` the events already queued are handled first, for up to that
+        many seconds (inputs are closed by then, so no new ones arrive).
+        """
+        if drain_s > 0 and self.is_alive:
+            self.drain(drain_s)
         self._stopping.set()
         thread, self._thread = self._thread, None
         if thread is not None:
@@ -86,23 +93,26 @@ class Dispatcher:
 
     def drain(self, timeout_s: float) -> bool:
         """Wait until every queued event has been handled; False after ``timeout_s``."""
-        with self._finished:
-            return self._finished.wait_for(lambda: self._unfinished == 0, timeout_s)
+        with self._queue.all_tasks_done:
+            return self._queue.all_tasks_done.wait_for(
+                lambda: not self._queue.unfinished_tasks, timeout=timeout_s)
 
     def emit(self, event: InputEvent) -> None:
         """Queue an event from any thread; never blocks."""
-        with self._finished:
-            self._unfinished += 1
+        self.recent.add(event)
         try:
             self._queue.put_nowait(event)
         except queue.Full:
-            self._done()
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 logger.warning("input queue full: %d events dropped so far", self.dropped)
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    def refresh_soon(self) -> None:
+        """Ask VALT for the room status at the next turn of the loop (the page watches)."""
+        self._refresh_wanted.set()
 
     def replace(self, *, mapper: Mapper, actions: Actions,
                 feedback: Sequence[FeedbackSink]) -> None:
@@ -138,13 +148,9 @@ class Dispatcher:
             except Exception:
                 # A bug must not stop the door from working: log it and go on.
                 logger.exception("dispatcher error while handling %s", type(event).__name__)
-            if event is not None:
-                self._done()
-
-    def _done(self) -> None:
-        with self._finished:
-            self._unfinished -= 1
-            self._finished.notify_all()
+            finally:
+                if event is not None:
+                    self._queue.task_done()
 
     def handle(self, event: InputEvent) -> list[Outcome]:
         """Map one event and run what it asks for (on the dispatcher thread)."""
@@ -176,7 +182,9 @@ class Dispatcher:
         for intent in self.mapper.expire(self._clock()):
             self._tell("entry", intent.source, intent.length)
         room = self.actions.room
-        if room is not None and room.due():
+        wanted = self._refresh_wanted.is_set()
+        if room is not None and (room.due() or wanted):
+            self._refresh_wanted.clear()
             self.actions.refresh()
         self._room_changed()
         self._tell("tick", self._clock())

@@ -21,6 +21,8 @@ from ivs_accessory.valt import ValtClient
 
 logger = logging.getLogger(__name__)
 
+_DRAIN_S = 1.0  # on stop, queued inputs get this long to be handled
+
 
 def hung_after_s(config: Any) -> float:
     """How long the dispatcher may spend on one event before it counts as hung.
@@ -76,6 +78,8 @@ class Service:
         on_outcome: called with every outcome.
         hung_after_s: a dispatcher loop older than this withholds the watchdog ping
             (default: from the VALT timeout, see ``hung_after_s()``).
+        web: ``service -> server`` with start()/stop() for the page (default: the
+            configuration page from ``[web]``; not started when ``enabled = false``).
     """
 
     def __init__(self, config: Any, *,
@@ -85,7 +89,8 @@ class Service:
                  feedback: Sequence[FeedbackSink] = (),
                  on_outcome: Callable[[Outcome], object] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 hung_after_s: float | None = None) -> None:
+                 hung_after_s: float | None = None,
+                 web: Callable[[Service], Any] | None = None) -> None:
         self.config = config
         self._hung_after_s = hung_after_s
         self._source_factory = source_factory or _default_source_factory
@@ -101,6 +106,8 @@ class Service:
         self.started_at: float | None = None
         self._on_outcome = on_outcome
         self._lock = threading.RLock()
+        self._web_factory = web or _default_web
+        self.web: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,28 +126,30 @@ class Service:
             self.dispatcher.start()
             self._sync_sources(self.config.sources)
             self._start_watchdog()
+            self._start_web()
         logger.info("accessory started: room %s, %d input source(s)",
                     self.config["valt"]["room"], len(self.sources))
         self.notify("READY=1")
 
-    def stop(self, drain_s: float = 0.0) -> None:
-        """Stop inputs first, then the dispatcher, then the VALT client (within ~2 s).
+    def stop(self, drain_s: float = _DRAIN_S) -> None:
+        """Stop the page and inputs first, then the dispatcher, then the VALT client.
 
-        ``drain_s`` > 0 first lets the dispatcher finish the events already queued
-        (the demo at end of input); a stop by signal drops them, to stay within 2 s.
+        The dispatcher first handles the inputs already queued, for up to ``drain_s``
+        (1 s by default, so a SIGTERM still ends within about 2 s; the demo gives
+        more at the end of piped input).
         """
         self.notify("STOPPING=1")
+        self._stop_web()  # first, and outside the lock: a page request may be saving
         with self._lock:
             for name in list(self.sources):
                 self._close_source(name)
-            if drain_s > 0 and self.dispatcher is not None:
-                self.dispatcher.drain(drain_s)
             if self.watchdog is not None:
                 self.watchdog.stop()
                 self.watchdog = None
             if self.dispatcher is not None:
                 try:
-                    self.dispatcher.stop()
+                    # What was typed or swiped before the stop still counts.
+                    self.dispatcher.stop(drain_s=drain_s)
                 except RuntimeError as exc:
                     logger.error("%s", exc)
             if self.client is not None:
@@ -224,6 +233,25 @@ class Service:
         except Exception as exc:
             logger.error("input source %s did not close cleanly: %s", name, exc)
 
+    def _start_web(self) -> None:
+        if not self.config["web"]["enabled"]:
+            return
+        try:
+            self.web = self._web_factory(self)
+            self.web.start()
+        except Exception as exc:
+            # The door must work without its page (port taken, bad certificate ...).
+            logger.error("the configuration page cannot start: %s", exc)
+            self.web = None
+
+    def _stop_web(self) -> None:
+        web, self.web = self.web, None
+        if web is not None:
+            try:
+                web.stop()
+            except Exception as exc:
+                logger.error("the configuration page did not stop cleanly: %s", exc)
+
     def _start_watchdog(self) -> None:
         interval = self.notify.watchdog_interval_s()
         if interval:
@@ -272,6 +300,12 @@ def _connection(config: Any) -> tuple:
     v = config["valt"]
     return tuple(v[k] for k in ("server", "username", "password", "timeout_s", "verify_tls",
                                 "ca_file", "success_reauth_s", "failure_reauth_s"))
+
+
+def _default_web(service: Service) -> Any:
+    from ivs_accessory.web import page_for
+
+    return page_for(service)
 
 
 def _default_source_factory(name: str, options: dict[str, Any]) -> Any:

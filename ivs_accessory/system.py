@@ -176,6 +176,10 @@ class SystemControl:
         """Apply ``time_file`` (timezone, NTP servers)."""
         self._run("apply_time")
 
+    def logs(self) -> str:
+        """The daemon's recent log, as ``logs_command`` prints it."""
+        return self.runner.run(self.settings["logs_command"])
+
     def _run(self, operation: str) -> None:
         argv = self.settings[f"{operation}_command"]
         logger.warning("system: %s (%s)", operation.replace("_", " "), argv[0])

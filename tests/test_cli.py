@@ -18,6 +18,7 @@ COMMAND = [sys.executable, "-m", "ivs_accessory"]
 def config_text(tmp_path, server, room=1):
     return (f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
             f"timeout_s = 2\n\n[logging]\naudit_file = {tmp_path / 'audit.log'}\n\n"
+            "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
             "[source:door]\nkind = console\n")
 
 

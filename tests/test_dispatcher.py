@@ -159,3 +159,43 @@ def test_background_refresh_runs_when_due(make_sim, make_client):
     now[0] = 61
     dispatcher._housekeeping()
     assert [r["path"] for r in sim.requests()].count("rooms/1/status") == 2
+
+
+def test_stop_with_drain_handles_the_queued_events_first(wired):
+    sim, dispatcher, outcomes = wired
+    sim.inject(path="rooms/*", delay_ms=150, count=4)  # keep the first event in hand
+    for card in ("123456", "654321"):
+        dispatcher.emit(CardRead("reader", card, "decimal", time.monotonic()))
+    dispatcher.stop(drain_s=5)
+    handled = [outcomes.get_nowait().result for _ in range(outcomes.qsize())]
+    assert handled == ["started", "stopped"]
+    assert dispatcher.pending() == 0
+
+
+def test_refresh_soon_reads_the_room_at_the_next_turn(wired):
+    sim, dispatcher, _ = wired
+    known, paused = threading.Event(), threading.Event()
+
+    class Watcher:  # a feedback sink: told of every room change
+        def room(self, status, online):
+            if status is not None:
+                (paused if status.value == "paused" else known).set()
+
+        def show(self, outcome): pass
+        def entry(self, source, length): pass
+        def tick(self, now): pass
+
+    dispatcher.feedback.append(Watcher())
+    dispatcher.refresh_soon()
+    assert known.wait(10)  # the first read is done; the next one is 60 s away
+    sim.set_room_status(1, "paused")
+    dispatcher.refresh_soon()
+    assert paused.wait(10), "the room was not refreshed"
+
+
+def test_recent_events_are_recorded_masked_as_they_arrive(wired):
+    _, dispatcher, _ = wired
+    dispatcher.emit(CardRead("reader", "0004921746", "decimal", 0.0))
+    dispatcher.emit(KeyPressed("keypad", "KEY_KPPLUS", 0.0))
+    details = [e["detail"] for e in dispatcher.recent.latest()]
+    assert details == ["KEY_KPPLUS", "decimal card ****1746 (10 characters)"]

@@ -20,6 +20,7 @@ def write_config(path, server="", room="1", sources="[source:door]\nkind = conso
     path.write_text(
         f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
         f"timeout_s = 2\n\n[logging]\naudit_file = {path.parent / 'audit.log'}\n\n"
+        "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
         f"{sources}\n{extra}")
     return str(path)
 

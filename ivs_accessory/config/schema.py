@@ -164,6 +164,24 @@ def _max_at_least_base(values: Values, label: str) -> Errors:
     return {"max_s": f"[{label}] max_s = '{most}': must be at least base_s ({base})"}
 
 
+# Linux interface names: at most 15 characters, no slash, space or colon.
+_INTERFACE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+
+
+def _web_tls(values: Values, label: str) -> Errors:
+    if values.get("tls_key") and not values.get("tls_cert"):
+        return {"tls_key": f"[{label}] tls_key: set tls_cert too (the certificate to serve)"}
+    return {}
+
+
+def _web_interface(values: Values, label: str) -> Errors:
+    name = values.get("network_interface")
+    if name is None or _INTERFACE.fullmatch(name):
+        return {}
+    return {"network_interface": f"[{label}] network_interface = {name!r}: must be an "
+            "interface name such as eth0 (letters, digits, _ . -; at most 15)"}
+
+
 SCHEMA: dict[str, Section | BindingsSection] = {
     "valt": Section(
         {
@@ -229,7 +247,15 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "enabled": Boolean(default="true"),
             "address": String(example="0.0.0.0", default="0.0.0.0"),
             "port": Integer(0, 65535, default="80"),
-        }
+            "tls_cert": Path(optional=True, default=""),
+            "tls_key": Path(optional=True, default=""),
+            "password_file": Path(default="/etc/ivs-accessory/web-password"),
+            "session_idle_s": Integer(60, 86_400, unit="seconds", default="900"),
+            "status_poll_s": Integer(1, 60, unit="seconds", default="5"),
+            "network_interface": String(example="eth0", default="eth0"),
+            "network_confirm_s": Integer(1, 3600, unit="seconds", default="120"),
+        },
+        checks=[_web_tls, _web_interface],
     ),
     "system": Section(
         {
@@ -240,6 +266,10 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "apply_network_command": Command(default=_helper("apply-network")),
             "rollback_network_command": Command(default=_helper("rollback-network")),
             "apply_time_command": Command(default=_helper("set-time")),
+            "logs_command": Command(
+                default="journalctl --unit ivs-accessory.service --lines 5000 "
+                "--no-pager --output short-iso"
+            ),
             "command_timeout_s": Integer(1, 600, unit="seconds", default="60"),
             # Written by the daemon (the page), installed by the helper as root.
             "network_file": Path(default="/etc/ivs-accessory/network.yaml"),

@@ -1,0 +1,239 @@
+"""The configuration page's WSGI app: ``create_app`` wires the routes; here also login, the forced password change, status, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import bottle
+
+from ivs_accessory.web import maintenance, settings
+from ivs_accessory.web.auth import PasswordFileError, new_password_problem
+from ivs_accessory.web.live import status_view
+from ivs_accessory.web.metrics import health, prometheus
+from ivs_accessory.web.page import (
+    HERE,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Page,
+    json_response,
+    safe_next,
+    see_other,
+)
+from ivs_accessory.web.widgets import Widgets
+
+logger = logging.getLogger(__name__)
+
+
+class _ClosePlugin:
+    """Lets ``app.close()`` (the server stopping) settle a pending network change."""
+
+    name = "ivs-page-close"
+    api = 2
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def apply(self, callback, route):
+        return callback
+
+    def close(self) -> None:
+        self.page.trial.close()
+
+
+def create_app(
+    service: Any,
+    *,
+    https: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    devices: Callable[[], list[dict[str, Any]]] | None = None,
+) -> bottle.Bottle:
+    """The page as a WSGI application for ``service`` (see :class:`~.page.Page`).
+
+    Args:
+        service: the running daemon's Service.
+        https: the page is served over TLS (Secure cookies).
+        clock: monotonic seconds (session expiry, login lockout).
+        devices: lists present input devices (default: ``describe_devices``).
+    """
+    app = bottle.Bottle(catchall=True)
+    page = Page(service, https=https, clock=clock, devices=devices)
+    app.install(_ClosePlugin(page))
+    app.add_hook("before_request", page.guard)
+    app.add_hook("after_request", page.add_headers)
+    _add_error_pages(app, page)
+    _add_auth_routes(app, page)
+    _add_status_routes(app, page)
+    settings.add_routes(app, page)
+    maintenance.add_routes(app, page)
+    app.config["ivs.page"] = page
+    return app
+
+
+def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
+    def not_found(error: bottle.HTTPError) -> str:
+        return (
+            "<!doctype html><title>Not found</title>"
+            '<p>No such page. <a href="/">Status</a>'
+        )
+
+    def failed(error: bottle.HTTPError) -> str:
+        logger.error(
+            "page: %s %s failed: %s\n%s",
+            bottle.request.method,
+            bottle.request.path,
+            error.exception,
+            error.traceback or "",
+        )
+        return (
+            "<!doctype html><title>Error</title>"
+            "<p>The page failed; the daemon logged why."
+        )
+
+    app.error(404)(not_found)
+    app.error(500)(failed)
+
+
+# -- login, logout, password -----------------------------------------------------------
+
+
+def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
+    def login_form(status: int = 200, error: str = "") -> bottle.HTTPResponse:
+        # Reuse the browser's token: another tab (or a favicon fetch) loading the
+        # login page must not invalidate a form that is already open.
+        token = bottle.request.get_cookie(LOGIN_COOKIE) or ""
+        if (
+            not 20 <= len(token) <= 64
+            or not token.replace("-", "").replace("_", "").isalnum()
+        ):
+            token = secrets.token_urlsafe(24)
+        bottle.response.set_cookie(
+            LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=page.https,
+            path="/login",
+        )
+        return page.render(
+            "login.tpl",
+            status=status,
+            login_csrf=token,
+            error=error,
+            next=safe_next(bottle.request.query.get("next") or page.form().get("next")),
+        )
+
+    @app.get("/login")
+    def login_page():
+        return login_form()
+
+    @app.post("/login")
+    def login():
+        form = page.form()
+        cookie = bottle.request.get_cookie(LOGIN_COOKIE) or ""
+        if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")[:200]):
+            return login_form(403, "The login form expired; please try again.")
+        if not page.login_matches(form.get("username", "")):
+            page.throttle.failed(page.client_address())
+            return login_form(401, "Wrong user name or password.")
+        problem = page.check_password(form.get("password", ""))
+        if problem:
+            status = 429 if problem.startswith("too many") else 401
+            words = (
+                "Wrong user name or password."
+                if problem == "wrong password"
+                else problem[0].upper() + problem[1:] + "."
+            )
+            return login_form(status, words)
+        try:
+            must_change = page.passwords.read().must_change
+        except PasswordFileError as exc:
+            return login_form(503, str(exc))
+        session = page.sessions.create(must_change)
+        logger.info("page: admin logged in from %s", page.client_address())
+        bottle.response.set_cookie(
+            SESSION_COOKIE,
+            session.token,
+            httponly=True,
+            samesite="strict",
+            secure=page.https,
+            path="/",
+        )
+        bottle.response.delete_cookie(LOGIN_COOKIE, path="/login")
+        raise see_other("/password" if must_change else safe_next(form.get("next")))
+
+    @app.post("/logout")
+    def logout():
+        page.sessions.drop(page.session().token)
+        bottle.response.delete_cookie(SESSION_COOKIE, path="/")
+        raise see_other("/login")
+
+    @app.get("/password")
+    def password_page():
+        return page.render("password.tpl", w=Widgets())
+
+    @app.post("/password")
+    def change_password():
+        form = page.form()
+        new, confirm = form.get("new", ""), form.get("confirm", "")
+        errors = new_password_problem(new, confirm, "")
+        try:
+            if not errors and page.passwords.verify(new):
+                errors = {"new": "must differ from the current password"}
+            if not errors:
+                page.passwords.change(new)
+        except PasswordFileError as exc:
+            errors = {"new": str(exc)}
+        if errors:
+            return page.render("password.tpl", status=400, w=Widgets({}, errors))
+        session = page.session()
+        session.must_change = False
+        page.sessions.drop_others(session.token)
+        page.flash("Password changed. Keep it somewhere safe.")
+        raise see_other("/")
+
+
+# -- status, health, metrics, static ---------------------------------------------------
+
+
+def _add_status_routes(app: bottle.Bottle, page: Page) -> None:
+    @app.get("/")
+    def status():
+        page.refresh_room_soon()
+        return page.render(
+            "status.tpl",
+            s=status_view(page.service),
+            poll_s=page.config["web"]["status_poll_s"],
+        )
+
+    @app.get("/status.json")
+    def status_json():
+        page.refresh_room_soon()
+        return json_response(status_view(page.service))
+
+    @app.get("/healthz")
+    def healthz():
+        return json_response(
+            health(page.service.status(), page.trial.pending() is not None)
+        )
+
+    @app.get("/metrics")
+    def metrics():
+        client = getattr(page.service, "client", None)
+        text = prometheus(page.service.status(), page.valt_totals.read(client))
+        return bottle.HTTPResponse(
+            text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+        )
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return bottle.HTTPResponse(status=204)
+
+    @app.get("/static/<name:re:[a-z]+\\.(css|js)>")
+    def static(name: str):
+        return bottle.static_file(
+            name, root=str(HERE / "static"), headers={"Cache-Control": "max-age=300"}
+        )

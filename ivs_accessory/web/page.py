@@ -1,0 +1,314 @@
+"""What every route shares: the service, sessions, templates, the login guard with CSRF, and saving a form."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import bottle
+
+from ivs_accessory import __version__
+from ivs_accessory.config import load, save
+from ivs_accessory.errors import ConfigError
+from ivs_accessory.system import SystemControl
+from ivs_accessory.web.auth import (
+    USERNAME,
+    LoginThrottle,
+    PasswordFile,
+    PasswordFileError,
+    Session,
+    Sessions,
+    tokens_match,
+)
+from ivs_accessory.web.forms import Form, read_form
+from ivs_accessory.web.metrics import ValtTotals
+from ivs_accessory.web.trial import NetworkTrial
+from ivs_accessory.web.widgets import Widgets
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "ivs_session"
+LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
+CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
+PUBLIC = ("/login", "/healthz", "/metrics", "/favicon.ico")
+MUST_CHANGE_ALLOWED = ("/password", "/logout")
+NAV = [
+    ("/", "Status"),
+    ("/valt", "VALT"),
+    ("/inputs", "Inputs"),
+    ("/network", "Network"),
+    ("/time", "Time"),
+    ("/system", "System"),
+]
+_SECURITY_HEADERS = {
+    # connect-src is open: after a network change the page probes the new address.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+    "style-src 'self'; img-src 'self' data:; connect-src *; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def see_other(location: str) -> bottle.HTTPResponse:
+    """A 303 to a path on this page, keeping cookies set so far (raise it).
+
+    The Location is relative, so a strange Host header can never break it.
+    """
+    result = bottle.response.copy(cls=bottle.HTTPResponse)
+    result.status = 303
+    result.body = ""
+    result.set_header("Location", location)
+    return result
+
+
+def json_response(payload: Any, status: int = 200) -> bottle.HTTPResponse:
+    """A JSON answer that is never cached."""
+    return bottle.HTTPResponse(
+        json.dumps(payload),
+        status=status,
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (other hosts) gives ``/``."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
+        return "/"
+    return target
+
+
+class Page:
+    """State shared by the routes of one app.
+
+    Args:
+        service: the running :class:`~ivs_accessory.service.Service` (duck-typed:
+            ``config``, ``status()``, ``reload()``, ``audit``, ``dispatcher``,
+            ``client``).
+        https: served over TLS (the session cookie gets ``Secure``).
+        clock: monotonic seconds for sessions and the login throttle.
+        devices: lists the input devices and serial ports present.
+    """
+
+    def __init__(
+        self,
+        service: Any,
+        *,
+        https: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        devices: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.service = service
+        self.https = https
+        self.clock = clock
+        self.sessions = Sessions(lambda: self.config["web"]["session_idle_s"], clock)
+        self.throttle = LoginThrottle(clock=clock)
+        self.trial = NetworkTrial(clock)
+        self.valt_totals = ValtTotals()
+        self.devices = devices
+        self.started = time.time()
+        self._save_lock = threading.Lock()
+        self._last_refresh = -float("inf")
+        self._views = [str(HERE / "views")]
+
+    # -- shared objects ----------------------------------------------------------------
+    @property
+    def config(self) -> Any:
+        return self.service.config
+
+    @property
+    def passwords(self) -> PasswordFile:
+        return PasswordFile(self.config["web"]["password_file"])
+
+    def system(self) -> SystemControl:
+        """The system operations as the current ``[system]`` section configures them."""
+        return SystemControl(self.config["system"])
+
+    def refresh_room_soon(self) -> None:
+        """Ask the daemon for a fresh room status, at most every ``status_poll_s``."""
+        now = self.clock()
+        every = self.config["web"]["status_poll_s"]
+        dispatcher = getattr(self.service, "dispatcher", None)
+        if dispatcher is not None and now - self._last_refresh >= every * 0.8:
+            self._last_refresh = now
+            dispatcher.refresh_soon()
+
+    # -- requests ----------------------------------------------------------------------
+    @staticmethod
+    def form() -> Form:
+        """The posted form as text fields (cached per request); {} for a bad body."""
+        environ = bottle.request.environ
+        if "ivs.form" not in environ:
+            kind = environ.get("CONTENT_TYPE", "")
+            try:
+                pairs = (
+                    []
+                    if kind.startswith("multipart/")
+                    else list(bottle.request.POST.allitems())
+                )
+            except Exception:  # a body bottle cannot parse is no form at all
+                pairs = []
+            environ["ivs.form"] = read_form(
+                [(k, v) for k, v in pairs if isinstance(v, str)]
+            )
+        return environ["ivs.form"]
+
+    @staticmethod
+    def client_address() -> str:
+        # The peer, never X-Forwarded-For: a client could claim any address there.
+        return bottle.request.environ.get("REMOTE_ADDR") or "unknown"
+
+    @staticmethod
+    def host() -> str | None:
+        """The host name or address the browser used (the Host header), or None."""
+        try:
+            return urlsplit("//" + bottle.request.environ.get("HTTP_HOST", "")).hostname
+        except ValueError:
+            return None
+
+    @staticmethod
+    def session() -> Session:
+        return bottle.request.environ["ivs.session"]
+
+    def guard(self) -> None:
+        """Before every request: login, the forced password change, CSRF on changes."""
+        path = bottle.request.path
+        if path in PUBLIC or path.startswith("/static/"):
+            return
+        session = self.sessions.get(bottle.request.get_cookie(SESSION_COOKIE))
+        wants_json = path.endswith(".json") or path == "/valt/test"
+        if session is None:
+            if wants_json:
+                raise json_response({"error": "log in again"}, 401)
+            raise see_other(
+                "/login"
+                + (
+                    f"?next={path}"
+                    if bottle.request.method == "GET" and path != "/"
+                    else ""
+                )
+            )
+        if session.must_change and path not in MUST_CHANGE_ALLOWED:
+            if wants_json:
+                raise json_response({"error": "choose a new password first"}, 403)
+            raise see_other("/password")
+        if bottle.request.method not in ("GET", "HEAD"):
+            supplied = bottle.request.get_header(CSRF_HEADER) or self.form().get(
+                CSRF_FIELD
+            )
+            if not tokens_match(session.csrf, supplied):
+                logger.warning(
+                    "page: %s %s without a valid CSRF token from %s",
+                    bottle.request.method,
+                    path,
+                    self.client_address(),
+                )
+                raise self.error_page(
+                    403,
+                    "This form has expired or came from another "
+                    "site. Reload the page and try again.",
+                )
+        bottle.request.environ["ivs.session"] = session
+
+    def check_password(self, password: str) -> str | None:
+        """None when ``password`` is the admin password, else why not (throttled)."""
+        address = self.client_address()
+        waiting = self.throttle.wait_s(address)
+        if waiting > 0:
+            return f"too many wrong passwords; try again in {waiting:.0f} s"
+        try:
+            right = self.passwords.verify(password)
+        except PasswordFileError as exc:
+            logger.error("page: %s", exc)
+            return str(exc)
+        if right:
+            self.throttle.succeeded(address)
+            return None
+        locked = self.throttle.failed(address)
+        return "wrong password" + (f"; locked for {locked:.0f} s" if locked else "")
+
+    def login_matches(self, username: str) -> bool:
+        return username.strip() == USERNAME
+
+    # -- responses ---------------------------------------------------------------------
+    def render(
+        self, name: str, status: int = 200, **values: Any
+    ) -> bottle.HTTPResponse:
+        """A template with what every page shows (nav, network change, message)."""
+        session = bottle.request.environ.get("ivs.session")
+        flash = session.data.pop("flash", None) if session else None
+        values.setdefault("w", Widgets())
+        body = bottle.template(
+            name,
+            template_lookup=self._views,
+            nav=NAV,
+            path=bottle.request.path,
+            session=session,
+            csrf=session.csrf if session else "",
+            flash=flash,
+            pending=self.trial.pending() if session else None,
+            version=__version__,
+            **values,
+        )
+        result = bottle.response.copy(
+            cls=bottle.HTTPResponse
+        )  # keeps cookies set so far
+        result.status = status
+        # A field shown back as typed may hold undecodable bytes (lone surrogates).
+        result.body = body.encode("utf-8", "replace")
+        result.set_header("Content-Type", "text/html; charset=utf-8")
+        result.set_header("Cache-Control", "no-store")
+        return result
+
+    def error_page(self, status: int, message: str) -> bottle.HTTPResponse:
+        return self.render(
+            "message.tpl", status=status, title="Not done", message=message
+        )
+
+    def flash(self, message: str) -> None:
+        """A message shown once on the next page of this session."""
+        session = bottle.request.environ.get("ivs.session")
+        if session is not None:
+            session.data["flash"] = message
+
+    @staticmethod
+    def add_headers() -> None:
+        for key, value in _SECURITY_HEADERS.items():
+            bottle.response.set_header(key, value)
+
+    # -- saving ------------------------------------------------------------------------
+    def save(self, changes: dict[str, Any]) -> list[str]:
+        """Save ``changes`` to the config file atomically, then reload the daemon.
+
+        The reload is what SIGHUP does (``service.reload(load(path))``). Returns the
+        problems in words; [] on success.
+        """
+        path = self.config.path
+        if path is None:
+            return [
+                "the daemon runs without a configuration file; nothing can be saved"
+            ]
+        with self._save_lock:
+            try:
+                save(path, changes)
+                self.service.reload(load(path))
+            except ConfigError as exc:
+                return list(exc.errors)
+            except OSError as exc:
+                return [f"cannot write {path}: {exc.strerror or exc}"]
+        logger.info("page: saved %s", ", ".join(f"[{s}]" for s in changes))
+        return []

@@ -1,0 +1,202 @@
+"""Serve the page inside the daemon: cheroot's threaded WSGI server on its own thread, HTTPS, systemd socket activation."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from cheroot import wsgi
+
+logger = logging.getLogger(__name__)
+
+SD_LISTEN_FDS_START = 3  # sd_listen_fds(3): passed sockets start at this descriptor
+_LISTEN_VARS = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
+
+# Limits: the page's forms are a few kilobytes; anything far larger is not a browser.
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 64 * 1024
+CONNECTION_TIMEOUT_S = 10  # a client that sends nothing for this long is dropped
+THREADS = 4  # the page has one admin; a few threads keep polling and a save apart
+_JOIN_TIMEOUT_S = 6
+
+
+def inherited_socket(
+    name: str = "web",
+    environ: MutableMapping[str, str] | None = None,
+    pid: int | None = None,
+) -> socket.socket | None:
+    """The listening socket systemd passed under ``name``, or None.
+
+    Reads ``LISTEN_FDS``/``LISTEN_PID``/``LISTEN_FDNAMES`` (sd_listen_fds_with_names)
+    and removes them, as ``sd_listen_fds(1)`` does, so neither child processes nor
+    cheroot (which would take descriptor 3 on its own) see them again. A single
+    socket without a name is taken too.
+    """
+    environ = os.environ if environ is None else environ
+    values = {var: environ.pop(var, None) for var in _LISTEN_VARS}
+    try:
+        count = int(values["LISTEN_FDS"] or "0")
+        owner = int(values["LISTEN_PID"] or "0")
+    except ValueError:
+        return None
+    if count < 1 or owner != (os.getpid() if pid is None else pid):
+        return None
+    names = (values["LISTEN_FDNAMES"] or "").split(":")[:count]
+    if name in names:
+        index = names.index(name)
+    elif count == 1 and names in ([""], ["unknown"]):
+        index = 0
+    else:
+        logger.warning(
+            "systemd passed sockets %s but none named %r; binding our own", names, name
+        )
+        return None
+    descriptor = SD_LISTEN_FDS_START + index
+    os.set_inheritable(descriptor, False)  # commands we run must not hold the port
+    return socket.socket(fileno=descriptor)
+
+
+class _CherootServer(wsgi.Server):
+    """cheroot's server, logging through our logger and able to serve a given socket."""
+
+    inherited: socket.socket | None = None
+
+    def bind(self, family, type, proto=0):  # noqa: A002 (cheroot's signature)
+        if self.inherited is None:
+            return super().bind(family, type, proto)
+        sock = self.inherited
+        if self.ssl_adapter is not None:
+            sock = self.ssl_adapter.bind(sock)
+        self.socket = sock
+        self.bind_addr = self.resolve_real_bind_addr(sock)
+        return sock
+
+    def error_log(self, msg="", level=logging.INFO, traceback=False):
+        # cheroot reports client mistakes (bad TLS hellos, timeouts) too: debug only.
+        logger.log(
+            logging.ERROR if level >= logging.ERROR else logging.DEBUG,
+            "web server: %s",
+            msg,
+            exc_info=traceback,
+        )
+
+
+class WebServer:
+    """The page's HTTP(S) server, running in a thread of the daemon.
+
+    Args:
+        app: the WSGI application (``create_app(...)``); ``close()``d on stop.
+        address, port: where to listen (port 0 picks a free one); ignored with ``sock``.
+        tls_cert, tls_key: PEM files for HTTPS (``tls_key`` may be None when the
+            certificate file holds the key).
+        sock: an already listening socket (systemd socket activation).
+        announce: called with the page's URL once it listens (the demo prints it).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        address: str = "0.0.0.0",
+        port: int = 80,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        sock: socket.socket | None = None,
+        announce: Callable[[str], object] | None = None,
+    ) -> None:
+        self.app = app
+        self.https = bool(tls_cert)
+        self._announce = announce
+        self._server = _CherootServer(
+            (address, port),
+            app,
+            numthreads=THREADS,
+            server_name="ivs-accessory",
+            max=THREADS * 2,
+            timeout=CONNECTION_TIMEOUT_S,
+            shutdown_timeout=3,
+        )
+        self._server.max_request_header_size = MAX_HEADER_BYTES
+        self._server.max_request_body_size = MAX_BODY_BYTES
+        self._server.inherited = sock
+        if tls_cert:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            self._server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key or tls_cert)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) actually listened on (after :meth:`start`)."""
+        host, port = self._server.bind_addr[:2]
+        return host, port
+
+    @property
+    def url(self) -> str:
+        """The page's URL as a browser on this machine can open it."""
+        host, port = self.address
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        scheme = "https" if self.https else "http"
+        default = 443 if self.https else 80
+        return f"{scheme}://{host}" + ("" if port == default else f":{port}") + "/"
+
+    def start(self) -> None:
+        """Listen (OSError at once if the port is taken), then serve on a thread."""
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
+        self._thread.start()
+        logger.info("configuration page at %s", self.url)
+        if self._announce is not None:
+            self._announce(self.url)
+
+    def stop(self) -> None:
+        """Stop accepting, finish requests in hand (seconds at most), close the app."""
+        try:
+            self._server.stop()
+        finally:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.join(_JOIN_TIMEOUT_S)
+                if thread.is_alive():
+                    logger.error("the web server thread did not stop in time")
+            close = getattr(self.app, "close", None)
+            if close is not None:
+                close()
+
+    def _serve(self) -> None:
+        try:
+            self._server.serve()
+        except Exception:
+            logger.exception("the configuration page stopped serving")
+
+
+def page_for(
+    service: Any,
+    *,
+    announce: Callable[[str], object] | None = None,
+    environ: MutableMapping[str, str] | None = None,
+) -> WebServer:
+    """The page for a :class:`~ivs_accessory.service.Service`, from ``[web]``.
+
+    A socket passed by systemd (named ``web``) wins over ``address``/``port``.
+    """
+    from ivs_accessory.web.app import create_app
+
+    web = service.config["web"]
+    https = bool(web["tls_cert"])
+    return WebServer(
+        create_app(service, https=https),
+        address=web["address"],
+        port=web["port"],
+        tls_cert=web["tls_cert"] or None,
+        tls_key=web["tls_key"] or None,
+        sock=inherited_socket("web", environ),
+        announce=announce,
+    )

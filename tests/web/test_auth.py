@@ -1,0 +1,155 @@
+"""Password hashing and file, sessions, CSRF comparison, the login throttle (pure parts, real files)."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+
+from ivs_accessory.web.auth import (
+    FACTORY_PASSWORD,
+    INITIAL_HASH,
+    LoginThrottle,
+    PasswordFile,
+    PasswordFileError,
+    Sessions,
+    hash_password,
+    new_password_problem,
+    tokens_match,
+    verify_password,
+)
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "config" / "web-password"
+
+
+def test_hash_is_salted_scrypt_and_verifies():
+    first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
+    assert first.startswith("scrypt$16384$8$1$") and first != second
+    assert verify_password("s3cret-pass", first) and verify_password(
+        "s3cret-pass", second
+    )
+    assert not verify_password("s3cret-pasS", first)
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "",
+        "plain",
+        "md5$1$2$3$4$5",
+        "scrypt$16384$8$1$!!!$AAAA",
+        "scrypt$x$8$1$AAAA$AAAA",
+        "scrypt$3$8$1$AAAA$AAAA",  # n must be a power of two
+        "scrypt$1073741824$8$1$AAAA$AAAA",  # far beyond the memory limit
+    ],
+)
+def test_verify_refuses_damaged_hashes_without_raising(encoded):
+    assert verify_password("anything", encoded) is False
+
+
+def test_factory_template_holds_the_initial_hash_and_must_change():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(TEMPLATE)
+    assert parser["password"]["hash"] == INITIAL_HASH
+    assert parser["password"].getboolean("must_change") is True
+    assert verify_password(FACTORY_PASSWORD, INITIAL_HASH)
+    record = PasswordFile(str(TEMPLATE)).read()
+    assert record.must_change and record.hash == INITIAL_HASH
+
+
+def test_missing_file_means_the_factory_password_to_be_changed(tmp_path):
+    store = PasswordFile(str(tmp_path / "web-password"))
+    assert store.read().must_change and store.verify(FACTORY_PASSWORD)
+
+
+def test_change_writes_a_private_file_atomically_without_the_password(tmp_path):
+    path = tmp_path / "web-password"
+    store = PasswordFile(str(path))
+    store.change("a-new-password")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "a-new-password" not in path.read_text()
+    assert not store.read().must_change
+    assert store.verify("a-new-password") and not store.verify(FACTORY_PASSWORD)
+    assert [p.name for p in tmp_path.iterdir()] == ["web-password"]  # no temp file left
+
+
+def test_change_into_a_missing_folder_raises_a_password_file_error(tmp_path):
+    with pytest.raises(PasswordFileError, match="cannot write the password file"):
+        PasswordFile(str(tmp_path / "nope" / "web-password")).change("a-new-password")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "garbage",
+        "[password]\n",
+        "[other]\nhash = x\n",
+        "[password]\nhash = x\nmust_change = perhaps\n",
+    ],
+)
+def test_damaged_file_is_reported_not_replaced_by_the_factory_password(tmp_path, text):
+    path = tmp_path / "web-password"
+    path.write_text(text)
+    with pytest.raises(PasswordFileError, match="is damaged"):
+        PasswordFile(str(path)).read()
+
+
+def test_unreadable_file_is_reported(tmp_path):
+    path = tmp_path / "web-password"
+    path.write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(PasswordFileError, match="cannot read"):
+        PasswordFile(str(path)).read()
+
+
+@pytest.mark.parametrize(
+    "new, confirm, current, field",
+    [
+        ("short", "short", "", "new"),
+        ("x" * 257, "x" * 257, "", "new"),
+        ("long-enough", "long-enougH", "", "confirm"),
+        ("same-as-now", "same-as-now", "same-as-now", "new"),
+        (FACTORY_PASSWORD, FACTORY_PASSWORD, "", "new"),
+    ],
+)
+def test_new_password_rules(new, confirm, current, field):
+    assert list(new_password_problem(new, confirm, current)) == [field]
+
+
+def test_new_password_accepted():
+    assert new_password_problem("good-password", "good-password", "old-password") == {}
+
+
+def test_sessions_expire_when_idle_and_keep_a_limit():
+    now = [0.0]
+    sessions = Sessions(lambda: 60, clock=lambda: now[0], limit=2)
+    first = sessions.create(must_change=False)
+    assert sessions.get(first.token) is first
+    now[0] = 59
+    assert sessions.get(first.token) is first
+    now[0] = 120
+    assert sessions.get(first.token) is None
+    a, b, c = (sessions.create(False) for _ in range(3))
+    assert sessions.get(a.token) is None and sessions.get(c.token) is c
+    sessions.drop_others(c.token)
+    assert sessions.get(b.token) is None and sessions.get(c.token) is c
+    assert sessions.get("") is None and sessions.get(None) is None
+
+
+def test_tokens_match_in_constant_time_and_refuse_blanks():
+    assert tokens_match("abc", "abc")
+    assert not tokens_match("abc", "abd") and not tokens_match("abc", None)
+    assert not tokens_match("", "") and not tokens_match("abc", "\ud800")
+
+
+def test_login_throttle_backs_off_and_forgets_after_success():
+    now = [0.0]
+    throttle = LoginThrottle(max_failures=3, base_s=10, max_s=25, clock=lambda: now[0])
+    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 10]
+    assert throttle.wait_s("a") == 10 and throttle.wait_s("b") == 0
+    now[0] = 10
+    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 20]
+    now[0] = 30
+    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 25]
+    throttle.succeeded("a")
+    assert throttle.wait_s("a") == 0 and throttle.failed("a") == 0

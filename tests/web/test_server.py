@@ -1,0 +1,218 @@
+"""The page served for real: cheroot on loopback, limits, HTTPS, the daemon's wiring, socket activation, the demo."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+
+from ivs_accessory.config import load
+from ivs_accessory.service import Service
+from ivs_accessory.web import WebServer, create_app, inherited_socket
+
+from .helpers import PipeConsoles, write_box_config
+
+COMMAND = [sys.executable, "-m", "ivs_accessory"]
+
+
+@pytest.fixture
+def served(box):
+    server = WebServer(create_app(box.service), address="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_served_page_answers_over_http(served):
+    answer = requests.get(served.url + "login", timeout=5)
+    assert answer.status_code == 200 and "Log in" in answer.text
+    assert answer.headers["Server"] == "ivs-accessory"
+    assert requests.get(served.url + "healthz", timeout=5).json()["status"] == "ok"
+
+
+def test_oversized_body_and_headers_are_refused(served):
+    big = requests.post(
+        served.url + "login", data={"password": "x" * 100_000}, timeout=5
+    )
+    assert big.status_code == 413
+    huge_header = requests.get(
+        served.url + "login", headers={"X-Junk": "y" * 20_000}, timeout=5
+    )
+    assert huge_header.status_code in (413, 431)
+
+
+def test_stop_closes_the_port(box):
+    server = WebServer(create_app(box.service), address="127.0.0.1", port=0)
+    server.start()
+    url = server.url
+    server.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "healthz", timeout=2)
+    assert not any(t.name == "web" for t in threading.enumerate())
+
+
+def test_https_with_a_certificate_and_secure_cookies(box, tls_files):
+    ca, cert, key = tls_files
+    server = WebServer(
+        create_app(box.service, https=True),
+        address="127.0.0.1",
+        port=0,
+        tls_cert=cert,
+        tls_key=key,
+    )
+    server.start()
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        answer = requests.get(server.url + "login", verify=ca, timeout=5)
+        assert answer.status_code == 200
+        assert "Secure" in answer.headers["Set-Cookie"]
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(server.url + "login", timeout=5)  # an unknown CA is refused
+    finally:
+        server.stop()
+
+
+def test_service_serves_the_page_from_config_and_stops_it(tmp_path, make_sim):
+    sim = make_sim()
+    path = write_box_config(tmp_path, sim.url)
+    text = path.read_text().replace(
+        "[web]\nenabled = false\n",
+        "[web]\nenabled = true\naddress = 127.0.0.1\nport = 0\n",
+    )
+    path.write_text(text)
+    service = Service(load(str(path)), source_factory=PipeConsoles())
+    service.start()
+    try:
+        url = service.web.url
+        assert requests.get(url + "login", timeout=5).status_code == 200
+    finally:
+        service.stop()
+    assert service.web is None
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "healthz", timeout=2)
+
+
+def test_service_without_its_page_when_disabled(box):
+    assert box.service.config["web"]["enabled"] is False
+    assert box.service.web is None
+
+
+def test_service_runs_without_its_page_when_the_port_is_taken(
+    tmp_path, make_sim, caplog
+):
+    sim = make_sim()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write_box_config(tmp_path, sim.url)
+        path.write_text(
+            path.read_text().replace(
+                "[web]\nenabled = false\n",
+                f"[web]\naddress = 127.0.0.1\nport = {port}\n",
+            )
+        )
+        consoles = PipeConsoles()
+        service = Service(load(str(path)), source_factory=consoles)
+        service.start()
+        try:
+            assert service.web is None and service.is_healthy()
+            assert "the configuration page cannot start" in caplog.text
+        finally:
+            service.stop()
+
+
+def test_inherited_socket_ignores_other_processes_and_clears_the_variables():
+    env = {"LISTEN_FDS": "1", "LISTEN_PID": "1", "LISTEN_FDNAMES": "web"}
+    assert inherited_socket("web", env, pid=2) is None
+    assert env == {}
+    env = {"LISTEN_FDS": "2", "LISTEN_PID": "7", "LISTEN_FDNAMES": "other:more"}
+    assert inherited_socket("web", env, pid=7) is None
+    assert (
+        inherited_socket("web", {"LISTEN_FDS": "x", "LISTEN_PID": "7"}, pid=7) is None
+    )
+    assert inherited_socket("web", {}, pid=7) is None
+
+
+# The daemon started the way systemd starts it: the socket unit's listening socket on
+# descriptor 3 (LISTEN_FDS=1, LISTEN_FDNAMES=web) and LISTEN_PID naming the process
+# itself, which only a program running in that process can know: this trampoline
+# moves the socket to 3, sets LISTEN_PID to its own pid and execs the daemon.
+_TRAMPOLINE = (
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "
+    "os.set_inheritable(3, True); os.environ['LISTEN_PID'] = str(os.getpid()); "
+    "os.execv(sys.executable, "
+    "[sys.executable, '-m', 'ivs_accessory'] + sys.argv[2:])"
+)
+
+
+def test_daemon_serves_the_socket_systemd_passes(tmp_path, make_sim):
+    sim = make_sim()
+    path = write_box_config(tmp_path, sim.url)
+    # address/port say something else: the passed socket must win.
+    path.write_text(
+        path.read_text().replace(
+            "[web]\nenabled = false\n", "[web]\naddress = 127.0.0.1\nport = 1\n"
+        )
+    )
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    env = os.environ | {"LISTEN_FDS": "1", "LISTEN_FDNAMES": "web"}
+    daemon = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _TRAMPOLINE,
+            str(listener.fileno()),
+            "run",
+            "--config",
+            str(path),
+        ],
+        pass_fds=[listener.fileno()],
+        env=env,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    listener.close()  # only the daemon holds it now
+    try:
+        line = ""
+        while "configuration page at" not in line:
+            line = daemon.stderr.readline()
+            assert line, "the daemon ended before serving the page"
+        answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert answer.status_code == 200 and answer.json()["version"]
+    finally:
+        daemon.terminate()
+        assert daemon.wait(timeout=15) == 0
+
+
+def test_demo_prints_the_page_url_and_the_login(tmp_path):
+    demo = subprocess.Popen(
+        COMMAND + ["demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = ""
+        while not line.startswith("Configuration page:"):
+            line = demo.stdout.readline()
+            assert line, "the demo ended without printing the page's URL"
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        assert "admin / ivs-setup" in line
+        assert requests.get(url + "login", timeout=5).status_code == 200
+    finally:
+        demo.stdin.close()
+        assert demo.wait(timeout=20) == 0
