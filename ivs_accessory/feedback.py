@@ -61,11 +61,15 @@ class LedFeedback:
         devices: a callable returning the sources that have ``set_leds(set[str])``
             (called each time, so re-opened devices are found).
         result_s: how long the refusal LED stays on.
+        override: returns the LEDs to show instead of the normal ones, or None
+            (the factory button's "let go now" pattern).
     """
 
     def __init__(self, devices: Callable[[], Iterable[Any]], result_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 override: Callable[[], frozenset[str] | None] | None = None) -> None:
         self._devices = devices
+        self._override = override
         self.result_s = result_s
         self._clock = clock
         self._recording = False
@@ -94,6 +98,9 @@ class LedFeedback:
 
     def wanted(self) -> frozenset[str]:
         """The LEDs that should be on now."""
+        shown = self._override() if self._override is not None else None
+        if shown is not None:
+            return frozenset(shown)
         on = set()
         if self._recording:
             on.add(LED_RECORDING)
