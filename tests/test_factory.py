@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from fakebox import make_box, script
@@ -117,3 +121,43 @@ def test_plan_without_commands_only_restores(tmp_path):
     )
     factory_default(plan, CommandRunner())
     assert (tmp_path / "live" / "t").read_text() == "template"
+
+
+def test_kill_during_factory_defaults_leaves_each_file_old_or_new(tmp_path):
+    """kill -9 a process that resets in a loop: every live file is whole, old or new."""
+    box = make_box(tmp_path)
+    live = {box.etc / "accessory.conf": "accessory.conf", box.netplan: "netplan.yaml",
+            box.etc / "web-password": "web-password"}  # fmt: skip
+    site = {path: f"site {name} " * 20_000 for path, name in live.items()}
+    loop = textwrap.dedent(f"""
+        import sys
+        from ivs_accessory.config import load
+        from ivs_accessory.factory import factory_default
+        from ivs_accessory.helper import factory_plan
+        from ivs_accessory.system import CommandRunner, atomic_write
+        import dataclasses
+        plan, runner = factory_plan(load({str(box.config)!r})), CommandRunner()
+        # Files only: the commands would take most of the time, and kills would miss
+        # the writes.
+        plan = dataclasses.replace(plan, web_enable_command=(), time=None,
+                                   reboot_command=())
+        names = {{{", ".join(f"{str(p)!r}: {n!r}" for p, n in live.items())}}}
+        site = {{path: f"site {{name}} " * 20_000 for path, name in names.items()}}
+        print("go", flush=True)
+        while True:
+            for path, text in site.items():
+                atomic_write(path, text.encode())
+            factory_default(plan, runner)
+            print("reset", flush=True)
+    """)
+    for round_ in range(12):
+        child = subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE,
+                                 text=True)  # fmt: skip
+        assert child.stdout.readline() == "go\n"
+        for _ in range(1 + round_ % 4):  # kill at a different point each round
+            assert child.stdout.readline() == "reset\n"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+        for path, name in live.items():
+            assert path.read_text() in (site[path], box.template(name)), path

@@ -90,15 +90,58 @@ def system_python_venv() -> Path:
     return target
 
 
-def install(*extra: str) -> None:
+def install(*extra: str, name: str = "install") -> None:
+    """Run scripts/install; the result is the fact ``name``."""
     began = time.monotonic()
     venv = system_python_venv()
-    code, out = run(str(REPO / "scripts" / "install"), "--use-venv", str(venv),
-                    "--keypad", "1209:0001", *extra, timeout=300)  # fmt: skip
-    fact("install", {"code": code, "tail": out.splitlines()[-3:],
-                     "seconds": round(time.monotonic() - began, 1)})  # fmt: skip
+    argv = [str(REPO / "scripts" / "install"), *extra]
+    if "--uninstall" not in extra:
+        argv += ["--use-venv", str(venv), "--keypad", "1209:0001"]
+    code, out = run(*argv, timeout=300)
+    fact(name, {"code": code, "tail": out.splitlines()[-3:],
+                "seconds": round(time.monotonic() - began, 1)})  # fmt: skip
     if code:
-        raise RuntimeError(f"install failed:\n{out}")
+        raise RuntimeError(f"{name} failed:\n{out}")
+
+
+def mark_config() -> None:
+    """Add a comment that only this site's config has (install must keep it)."""
+    CONF.write_text(CONF.read_text() + "# site marker\n")
+
+
+def reinstall_keeps_the_site() -> None:
+    """Install again over a running box: same result, config untouched."""
+    mark_config()
+    before = show(DAEMON, "MainPID")["MainPID"]
+    install(name="install_again")
+    fact("install_again_state", {
+        "active": show(DAEMON, "ActiveState")["ActiveState"],
+        "restarted": show(DAEMON, "MainPID")["MainPID"] != before,
+        "config_kept": CONF.read_text().endswith("# site marker\n"),
+        "network_drop_in": show("ivs-accessory-helper@apply-network.service",
+                                "PrivateNetwork")["PrivateNetwork"],
+        "factory_sandbox": show("ivs-accessory-helper@factory-default.service",
+                                "PrivateNetwork")["PrivateNetwork"],
+    })  # fmt: skip
+
+
+def uninstall_then_install() -> None:
+    """--uninstall removes the software but keeps the site; installing again works."""
+    mark_config()
+    install("--uninstall", name="uninstall")
+    fact("uninstalled", {
+        "unit": run("systemctl", "cat", DAEMON)[0] != 0,
+        "files": [p for p in ("/opt/ivs-accessory", "/etc/systemd/system/" + DAEMON,
+                              "/etc/polkit-1/rules.d/50-ivs-accessory.rules",
+                              "/etc/udev/rules.d/70-ivs-accessory.rules")
+                  if os.path.lexists(p)],
+        "config_kept": CONF.read_text().endswith("# site marker\n"),
+        "audit_dir_kept": Path("/var/lib/ivs-accessory").is_dir(),
+        "user_kept": run("id", USER)[0] == 0,
+    })  # fmt: skip
+    install(name="reinstall")
+    fact("reinstalled", {"active": show(DAEMON, "ActiveState")["ActiveState"],
+                         "config_kept": CONF.read_text().endswith("# site marker\n")})
 
 
 def daemon_facts() -> None:
@@ -159,6 +202,7 @@ def wait_for_reboot() -> None:
 def lifecycle() -> None:
     install()
     daemon_facts()
+    reinstall_keeps_the_site()
     fact("polkit", {
         "evil_instance": run("systemctl", "start", "--no-block",
                              "ivs-accessory-helper@evil.service", user=USER)[0],
@@ -239,6 +283,7 @@ def button() -> None:
 
     install()
     fact("daemon_template", show(DAEMON, "ActiveState", "StatusText"))
+    uninstall_then_install()
     bad_config()
     keypad = create(KEYPAD)
     button_spec = DeviceSpec("IVS test button", (e.KEY_RESTART,), product=0x0003)

@@ -174,6 +174,11 @@ def test_installed_daemon_lifecycle_then_factory_default_from_the_cli(vm: Vm) ->
                                 "no_new_privs": "1", "groups": ["dialout", "input"],
                                 "listen_fdnames": "web"}  # fmt: skip
     assert facts["socket"]["ActiveState"] == "active"
+    assert facts["install_again"]["code"] == 0  # idempotent over a running box
+    assert facts["install_again_state"] == {
+        "active": "active", "restarted": True, "config_kept": True,
+        "network_drop_in": "no", "factory_sandbox": "yes",
+    }  # fmt: skip
     # polkit: the daemon's user may start the helper's instances and nothing else.
     assert all(code != 0 for code in facts["polkit"].values()), facts["polkit"]
     assert facts["set_time"]["code"] == 0, facts["set_time"]
@@ -195,6 +200,10 @@ def test_bad_config_exits_78_and_a_held_key_restores_the_factory_settings(
     result, facts, probe = boot(vm, "button")
     assert "error" not in facts, facts.get("error")
     assert facts["daemon_template"]["ActiveState"] == "active"
+    assert facts["uninstall"]["code"] == 0
+    assert facts["uninstalled"] == {"unit": True, "files": [], "config_kept": True,
+                                    "audit_dir_kept": True, "user_kept": True}
+    assert facts["reinstalled"] == {"active": "active", "config_kept": True}
     bad = facts["bad_config"]
     assert bad["code"] != 0
     # "failed", not "auto-restart": systemd decided not to restart it.
