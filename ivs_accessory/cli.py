@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulator + daemon + console keypad")
     demo.add_argument("--valt-version", default="6.6.0", help="VALT version to simulate")
     demo.add_argument("--room", type=int, default=1)
+    factory = commands.add_parser(
+        "factory-default", help="restore the factory settings and reboot")
+    factory.add_argument("--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}")
+    factory.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    from ivs_accessory.helper import OPERATIONS
+
+    system = commands.add_parser(
+        "system", help="run one privileged operation (the root helper unit's command)")
+    system.add_argument("operation", choices=list(OPERATIONS))
+    system.add_argument("--config", help="a root-owned config for the helper "
+                        "(default: the packaged defaults only)")
     commands.add_parser(
         "valt-sim", add_help=False,
         help="run the VALT simulator (same options as python -m ivs_accessory.valtsim)",
@@ -111,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return config_check(args.file)
     if args.command == "list-devices":
         return list_devices(args.json)
+    if args.command == "factory-default":
+        return factory_default(args.config, args.yes)
+    if args.command == "system":
+        return system_operation(args.operation, args.config)
     if args.command == "demo":
         from ivs_accessory.demo import run_demo
 
@@ -146,6 +161,51 @@ def list_devices(as_json: bool) -> int:
         details = ", ".join(f"{k}={v}" for k, v in item.items()
                             if k not in ("path", "name") and v not in (None, "", [], False))
         print(f"{item.get('path')}  {item.get('name') or ''}  {details}")
+    return 0
+
+
+def factory_default(config_path: str, yes: bool) -> int:
+    """Ask for the factory default (after a confirmation unless ``yes``).
+
+    Like the page and the factory button, this only runs ``[system]
+    factory_default_command``, which asks systemd to start the privileged helper:
+    the same code path for every trigger, whoever calls it (root included).
+    """
+    from ivs_accessory.errors import SystemActionError
+    from ivs_accessory.system import SystemControl, system_settings
+
+    if not yes:
+        print("This restores the factory settings (configuration, web password, network "
+              "and time settings), keeps the audit log and reboots the box.",
+              file=sys.stderr)
+        print("Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
+        if sys.stdin.readline().strip().lower() != "yes":
+            print("factory default cancelled; nothing was changed", file=sys.stderr)
+            return 1
+    try:
+        SystemControl(system_settings(config_path)).factory_default()
+    except SystemActionError as exc:
+        logger.error("factory default could not be started: %s", exc)
+        return 1
+    print("factory default started: the box restores its settings and reboots",
+          file=sys.stderr)
+    return 0
+
+
+def system_operation(operation: str, config_path: str | None) -> int:
+    """The privileged helper: run one operation as root; 0, 1 (failed) or 78 (config)."""
+    from ivs_accessory.errors import ConfigError, SystemActionError
+    from ivs_accessory.helper import load_trusted, run_operation
+
+    try:
+        run_operation(operation, load_trusted(config_path))
+    except ConfigError as exc:
+        for error in exc.errors:
+            logger.error("config: %s", error)
+        return EX_CONFIG
+    except SystemActionError as exc:
+        logger.error("%s failed: %s", operation, exc)
+        return 1
     return 0
 
 

@@ -36,14 +36,18 @@ class Dispatcher:
         on_outcome: called with each outcome (tests, the page).
         tick_s: longest wait for an event before housekeeping (LED patterns
             step at this rate).
+        watchers: see each event before the mapper; one returning True consumes
+            it (the factory button).
     """
 
     def __init__(self, mapper: Mapper, actions: Actions, *, feedback: Sequence[FeedbackSink] = (),
                  audit: AuditLog | None = None,
                  on_outcome: Callable[[Outcome], object] | None = None,
                  queue_size: int = 1000, tick_s: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 watchers: Sequence[Callable[[InputEvent], bool]] = ()) -> None:
         self.mapper = mapper
+        self.watchers = list(watchers)
         self.actions = actions
         self.feedback = list(feedback)
         self.audit = audit
@@ -155,6 +159,8 @@ class Dispatcher:
     def handle(self, event: InputEvent) -> list[Outcome]:
         """Map one event and run what it asks for (on the dispatcher thread)."""
         logger.debug("event %s from %s", type(event).__name__, event.source)
+        if any(watcher(event) for watcher in self.watchers):
+            return []
         outcomes = []
         for intent in self.mapper.handle(event):
             if isinstance(intent, EntryChanged):

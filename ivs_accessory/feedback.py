@@ -94,11 +94,15 @@ class LedFeedback:
         devices: a callable returning the sources that have ``set_leds(set[str])``
             (called each time, so re-opened devices are found).
         result_s: the longest a pattern plays before the steady state returns.
+        override: returns the LEDs to show instead of the normal ones, or None
+            (the factory button's "let go now" pattern).
     """
 
     def __init__(self, devices: Callable[[], Iterable[Any]], result_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 override: Callable[[], frozenset[str] | None] | None = None) -> None:
         self._devices = devices
+        self._override = override
         self.result_s = result_s
         self._clock = clock
         self._recording = False
@@ -131,6 +135,9 @@ class LedFeedback:
 
     def wanted(self) -> frozenset[str]:
         """The LEDs that should be on now."""
+        shown = self._override() if self._override is not None else None
+        if shown is not None:
+            return frozenset(shown)
         elapsed = self._clock() - self._pattern_at
         if self._pattern and elapsed < self.result_s:
             end = 0.0

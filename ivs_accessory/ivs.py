@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ivs_accessory.errors import (
-    NotAvailableError,
     ValtAuthError,
     ValtError,
     ValtNotFound,
@@ -62,16 +61,20 @@ def _program_dir() -> str:
     return os.path.dirname(os.path.abspath(program)) if program else os.getcwd()
 
 
-def factorydefault() -> None:
-    """Restore the factory configuration and reboot (the product's factory default).
+def factorydefault(configpath: str = "/etc/ivs-accessory/accessory.conf") -> None:
+    """Restore all config files to their templates, re-enable the web page, reboot.
+
+    The same request as ``ivs-accessory factory-default``, the page and the held
+    factory button: it runs ``[system] factory_default_command`` from the config
+    at ``configpath`` (the packaged default when that file is missing or invalid),
+    which starts the privileged helper; the call returns once the helper started.
 
     Raises:
-        NotAvailableError: this build has no factory default yet.
+        SystemActionError: the helper could not be started.
     """
-    raise NotAvailableError(
-        "factory default is not available in this build of ivs-accessory yet; "
-        "nothing was changed"
-    )
+    from ivs_accessory.system import SystemControl, system_settings
+
+    SystemControl(system_settings(configpath)).factory_default()
 
 
 # The vendor's user messages for errors (reference §5), kept in ``errormsg``.

@@ -12,6 +12,7 @@ from ivs_accessory.actions import Actions, ActionSettings, Outcome
 from ivs_accessory.audit import AuditLog
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.dispatcher import Dispatcher
+from ivs_accessory.factory_button import FactoryButton
 from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
 from ivs_accessory.lockout import Lockout
 from ivs_accessory.mapping import Mapper, MappingSettings
@@ -119,10 +120,12 @@ class Service:
             logs = self.config["logging"]
             self.audit = AuditLog(logs["audit_file"] or None, logs["audit_max_bytes"],
                                   logs["audit_keep"])
+            self.factory_button = FactoryButton.from_settings(self.config["system"],
+                                                              self._clock)
             self.dispatcher = Dispatcher(
                 Mapper(mapping_settings(self.config)), actions,
                 feedback=self._feedback(), audit=self.audit, on_outcome=self._on_outcome,
-                clock=self._clock)
+                clock=self._clock, watchers=[self.factory_button.handle])
             self.dispatcher.start()
             self._sync_sources(self.config.sources)
             self._start_watchdog()
@@ -172,6 +175,7 @@ class Service:
             actions = self._actions(client)
             mapper = Mapper(mapping_settings(config))
             assert self.dispatcher is not None
+            self.factory_button.configure(config["system"])
             self.dispatcher.replace(mapper=mapper, actions=actions,
                                     feedback=self._feedback())
             if client is not self.client and self.client is not None:
@@ -196,7 +200,8 @@ class Service:
         sinks: list[FeedbackSink] = [StatusFeedback(self.notify, self.config["valt"]["room"])]
         if self.config["feedback"]["leds"]:
             sinks.append(LedFeedback(self._led_devices,
-                                     self.config["feedback"]["result_ms"] / 1000, self._clock))
+                                     self.config["feedback"]["result_ms"] / 1000, self._clock,
+                                     override=self.factory_button.leds))
         return sinks + self._extra_feedback
 
     def _led_devices(self) -> list[Any]:

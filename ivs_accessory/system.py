@@ -1,15 +1,16 @@
-"""System operations (reboot, timezone, network apply, factory default) over an injected command runner, as argument lists only."""
+"""System primitives: commands as argument lists, atomic and symlink-safe file work, and SystemControl (how the daemon asks for root operations)."""
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ivs_accessory.errors import SystemActionError
@@ -46,21 +47,37 @@ class CommandRunner:
         return done.stdout
 
 
-def atomic_copy(source: str, target: str, mode: int = 0o600) -> None:
+def atomic_copy(source: str, target: str, mode: int = 0o600, *, uid: int = -1,
+                gid: int = -1) -> None:
     """Replace ``target`` with a copy of ``source``: it is always the old or the new file.
 
-    The copy goes to a temporary file in the target's directory, is flushed to disk,
-    renamed over the target, and the directory entry is flushed too, so a power cut
-    at any moment leaves one whole file.
+    See :func:`atomic_write`; ``source`` is read whole (templates are small).
+    """
+    with open(source, "rb") as data:
+        atomic_write(target, data.read(), mode, uid=uid, gid=gid)
+
+
+def atomic_write(target: str, data: bytes, mode: int = 0o600, *, uid: int = -1,
+                 gid: int = -1) -> None:
+    """Replace ``target`` with ``data``: it is always the old or the new content.
+
+    The data goes to a temporary file in the target's directory, gets its mode and
+    owner (``uid``/``gid``, -1 keeps ours) through the open descriptor, is flushed to
+    disk, renamed over the target, and the directory entry is flushed too, so a
+    power cut at any moment leaves one whole file. Setting the owner before the
+    rename matters when root writes into a directory another user controls: a
+    ``chown`` by path afterwards could be redirected through a planted symlink.
     """
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=".factory-", dir=folder)
     try:
-        with os.fdopen(descriptor, "wb") as out, open(source, "rb") as data:
-            shutil.copyfileobj(data, out)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(data)
             out.flush()
             os.fchmod(out.fileno(), mode)
+            if uid != -1 or gid != -1:
+                os.fchown(out.fileno(), uid, gid)
             os.fsync(out.fileno())
         os.replace(temporary, target)
     except BaseException:
@@ -79,64 +96,86 @@ def sync_directory(folder: str) -> None:
         os.close(descriptor)
 
 
-@dataclass(frozen=True)
-class Restore:
-    """One factory template and where it lives."""
+def read_untrusted(path: str, limit: int) -> bytes:
+    """Read a file that a less privileged user may control, as root does.
 
-    template: str
-    target: str
-    mode: int = 0o600
-    owner: str | None = None  # "user:group" to hand the restored file to (root helper only)
-
-
-@dataclass(frozen=True)
-class FactoryPlan:
-    """Everything a factory default does, from configuration (so tests use tmp_path)."""
-
-    restores: Sequence[Restore]
-    remove: Sequence[str] = ()  # files the templates do not have (audit log, state)
-    timezone_command: Sequence[str] = ()
-    reboot_command: Sequence[str] = ()
-    extra_commands: Sequence[Sequence[str]] = field(default_factory=tuple)
-
-
-def factory_default(plan: FactoryPlan, runner: CommandRunner,
-                    chown: Callable[[str, str], None] | None = None) -> None:
-    """Restore every template, remove what they lack, apply the timezone, reboot.
-
-    Each step is logged. A missing template stops everything before any file is
-    touched, so the box is never half reset by a broken install.
+    The last component must not be a symlink (a planted link could make root read
+    any file) and must be a regular file of at most ``limit`` bytes.
 
     Raises:
-        SystemActionError: a template is missing or a command failed.
+        SystemActionError: the file is missing, a link, not a file or too big.
     """
-    missing = [r.template for r in plan.restores if not os.path.isfile(r.template)]
-    if missing:
-        raise SystemActionError(f"factory template(s) missing: {', '.join(missing)}; "
-                                "reinstall the package")
-    for item in plan.restores:
-        atomic_copy(item.template, item.target, item.mode)
-        if item.owner and chown is not None:
-            chown(item.target, item.owner)
-        logger.warning("factory default: restored %s", item.target)
-    for path in plan.remove:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-            logger.warning("factory default: removed %s", path)
-    for argv in [plan.timezone_command, *plan.extra_commands]:
-        if argv:
-            runner.run(argv)
-            logger.warning("factory default: ran %s", argv[0])
-    logger.warning("factory default: done; rebooting")
-    if plan.reboot_command:
-        runner.run(plan.reboot_command)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise SystemActionError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise SystemActionError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SystemActionError(f"{path} is not a regular file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise SystemActionError(f"{path} is larger than {limit} bytes")
+    return data
 
 
-def chown_to(path: str, owner: str) -> None:
-    """``chown user:group path`` without a shell (the root helper's use)."""
-    user, _, group = owner.partition(":")
-    shutil.chown(path, user or None, group or None)
+# Directories that a misconfigured path must never make us empty.
+_NEVER_CLEAR = frozenset({"/", "/etc", "/var", "/var/lib", "/usr", "/opt", "/home",
+                          "/root", "/srv", "/tmp", "/boot", "/run", "/etc/netplan"})
 
+
+def clear_directory(folder: str, keep: Iterable[str] = ()) -> list[str]:
+    """Remove every entry of ``folder`` except the names matching a ``keep`` glob.
+
+    Symlinks are removed, never followed, and sub-directories are removed with
+    ``shutil.rmtree``, which does not follow links either. A missing folder is
+    empty already.
+
+    Returns:
+        The paths removed, sorted.
+
+    Raises:
+        SystemActionError: ``folder`` is relative or a system directory such as /etc.
+    """
+    folder = os.path.normpath(folder)
+    if not os.path.isabs(folder) or folder in _NEVER_CLEAR:
+        raise SystemActionError(f"refusing to empty {folder}; give the accessory's "
+                                "own directory, e.g. /etc/ivs-accessory")
+    patterns = list(keep)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return []
+    removed = []
+    for entry in entries:
+        if any(fnmatch.fnmatchcase(entry.name, p) for p in patterns):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+        removed.append(entry.path)
+    return removed
+
+
+def system_settings(config_path: str | None) -> Mapping[str, Any]:
+    """The ``[system]`` section of the config at ``config_path``.
+
+    Falls back to the packaged defaults (with a warning) when the file is missing or
+    invalid: a broken configuration is one of the reasons to restore the factory
+    settings, so it must not stop that.
+    """
+    from ivs_accessory.config import load
+    from ivs_accessory.errors import ConfigError
+
+    try:
+        return load(config_path)["system"]
+    except ConfigError as exc:
+        logger.warning("config %s not usable (%d problem(s)); using the defaults of "
+                       "[system]", config_path, len(exc.errors))
+        return load(None)["system"]
 
 
 class SystemControl:

@@ -136,3 +136,54 @@ def test_logging_level_from_config_unless_flags_choose(tmp_path, make_sim, notif
             daemon.kill()
             daemon.wait()
     assert ("INFO ivs_accessory.service: accessory started" in daemon.stderr.read()) is shown
+
+
+def factory_config(tmp_path, extra=""):
+    """A config whose factory_default_command leaves a trace instead of starting the helper."""
+    script = tmp_path / "start-helper"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'trace'}\n")
+    script.chmod(0o755)
+    config = tmp_path / "accessory.conf"
+    config.write_text(f"[system]\nfactory_default_command = {script} factory-default\n{extra}")
+    return config
+
+
+@pytest.mark.parametrize("answer, code", [("no\n", 1), ("", 1), ("y\n", 1), ("yes\n", 0)])
+def test_factory_default_asks_for_confirmation(tmp_path, answer, code):
+    config = factory_config(tmp_path)
+    result = subprocess.run(COMMAND + ["factory-default", "--config", str(config)],
+                            input=answer, capture_output=True, text=True, timeout=60)
+    assert result.returncode == code, result.stderr
+    assert "keeps the audit log and reboots" in result.stderr
+    trace = tmp_path / "trace"
+    assert (trace.read_text() if trace.exists() else "") == ("factory-default\n" if code == 0
+                                                              else "")
+    if code:
+        assert "cancelled; nothing was changed" in result.stderr
+
+
+def test_factory_default_yes_skips_the_question_even_with_a_broken_config(tmp_path):
+    config = factory_config(tmp_path, extra="[valt]\ntimeout_s = soon\n")
+    # The broken file cannot name the command, so the packaged default runs:
+    # `systemctl start ...`, here a stand-in found first on PATH (never the real one).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(f"#!/bin/sh\necho \"$*\" > {tmp_path / 'systemctl'}\n")
+    (bin_dir / "systemctl").chmod(0o755)
+    env = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run(COMMAND + ["factory-default", "--yes", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "not usable" in result.stderr and "Type 'yes'" not in result.stderr
+    assert (tmp_path / "systemctl").read_text() == \
+        "start --no-block ivs-accessory-helper@factory-default.service\n"
+    assert not (tmp_path / "trace").exists()
+
+
+def test_factory_default_reports_a_helper_that_cannot_start(tmp_path):
+    config = tmp_path / "accessory.conf"
+    config.write_text(f"[system]\nfactory_default_command = {tmp_path}/no-such-command\n")
+    result = subprocess.run(COMMAND + ["factory-default", "--yes", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "could not be started" in result.stderr and "not found" in result.stderr

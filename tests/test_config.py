@@ -198,7 +198,8 @@ def test_secret_displays_masked_and_empty_as_empty():
 def test_load_defaults_only():
     cfg = load(None)
     assert cfg.path is None
-    assert set(cfg) == {"valt", "mapping", "feedback", "lockout", "logging", "web", "system"}
+    assert set(cfg) == {"valt", "mapping", "feedback", "lockout", "logging", "web", "system",
+                        "helper"}
     assert cfg["valt"]["timeout_s"] == 5.0
     assert cfg["valt"]["room"] is None
     assert cfg["valt"]["server"] == ""

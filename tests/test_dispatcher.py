@@ -199,3 +199,23 @@ def test_recent_events_are_recorded_masked_as_they_arrive(wired):
     dispatcher.emit(KeyPressed("keypad", "KEY_KPPLUS", 0.0))
     details = [e["detail"] for e in dispatcher.recent.latest()]
     assert details == ["KEY_KPPLUS", "decimal card ****1746 (10 characters)"]
+
+
+def test_a_watcher_that_consumes_an_event_keeps_it_from_the_mapper(make_sim, make_client):
+    sim = make_sim()
+    client = make_client(sim)
+    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
+                      ActionSettings(room=1), Lockout())
+    seen = []
+
+    def factory_key_only(event) -> bool:
+        seen.append(event)
+        return getattr(event, "key", None) == "KEY_KPPLUS"
+
+    mapper = Mapper(MappingSettings(mode="both", bindings={("KEY_KPPLUS", "tap"): "marker"}))
+    dispatcher = Dispatcher(mapper, actions, watchers=[factory_key_only])
+    assert dispatcher.handle(KeyPressed("keypad", "KEY_KPPLUS", time.monotonic())) == []
+    assert sim.requests() == []  # the marker binding never ran
+    card = CardRead("reader", "123456", "decimal", time.monotonic())
+    assert [o.result for o in dispatcher.handle(card)] == ["started"]
+    assert seen[-1] is card

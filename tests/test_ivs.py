@@ -10,7 +10,7 @@ import pytest
 
 from conftest import SECRET_PASSWORD, SECRET_USER
 from ivs_accessory import ivs
-from ivs_accessory.errors import NotAvailableError
+from ivs_accessory.errors import SystemActionError
 
 
 @pytest.fixture
@@ -242,6 +242,15 @@ def test_valt_logpath_receives_lifecycle_lines(vsim, tmp_path):
     assert SECRET_PASSWORD not in text
 
 
-def test_factorydefault_is_not_available_yet():
-    with pytest.raises(NotAvailableError, match="not available"):
-        ivs.factorydefault()
+def test_factorydefault_runs_the_configured_factory_default_command(tmp_path):
+    trace = tmp_path / "trace"
+    script = tmp_path / "start-helper"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {trace}\n")
+    script.chmod(0o755)
+    conf = tmp_path / "accessory.conf"
+    conf.write_text(f"[system]\nfactory_default_command = {script} factory-default\n")
+    assert ivs.factorydefault(str(conf)) is None
+    assert trace.read_text() == "factory-default\n"
+    conf.write_text(f"[system]\nfactory_default_command = {tmp_path}/missing\n")
+    with pytest.raises(SystemActionError, match="not found"):
+        ivs.factorydefault(str(conf))

@@ -12,7 +12,14 @@ import textwrap
 import pytest
 
 from ivs_accessory.errors import SystemActionError
-from ivs_accessory.system import CommandRunner, FactoryPlan, Restore, atomic_copy, factory_default
+from ivs_accessory.system import (
+    CommandRunner,
+    atomic_copy,
+    atomic_write,
+    clear_directory,
+    read_untrusted,
+    system_settings,
+)
 
 
 def script(tmp_path, name, body):
@@ -41,44 +48,6 @@ def test_runner_times_out(tmp_path):
     slow = script(tmp_path, "slow", "exec sleep 30")
     with pytest.raises(SystemActionError, match="within 0.2 s"):
         CommandRunner().run([slow], timeout_s=0.2)
-
-
-@pytest.fixture
-def plan(tmp_path):
-    templates, live = tmp_path / "templates", tmp_path / "live"
-    templates.mkdir()
-    live.mkdir()
-    for name, text in {"accessory.conf": "[valt]\n", "web-password": "hash\n",
-                       "ivs.yaml": "network: {}\n"}.items():
-        (templates / name).write_text(text)
-        (live / name).write_text("site settings\n")
-    (live / "audit.log").write_text("{}\n")
-    return FactoryPlan(
-        restores=[Restore(str(templates / n), str(live / n)) for n in
-                  ("accessory.conf", "web-password", "ivs.yaml")],
-        remove=[str(live / "audit.log"), str(live / "never-existed")],
-        timezone_command=[script(tmp_path, "timedatectl", ""), "set-timezone", "UTC"],
-        reboot_command=[script(tmp_path, "reboot", "")],
-    )
-
-
-def test_factory_default_restores_removes_and_reboots_in_order(plan, tmp_path):
-    factory_default(plan, CommandRunner())
-    live = tmp_path / "live"
-    assert (live / "accessory.conf").read_text() == "[valt]\n"
-    assert (live / "web-password").read_text() == "hash\n"
-    assert not (live / "audit.log").exists()
-    assert stat.S_IMODE(os.stat(live / "accessory.conf").st_mode) == 0o600
-    assert (tmp_path / "trace.log").read_text() == "timedatectl set-timezone UTC\nreboot \n"
-    assert [p.name for p in live.iterdir() if p.name.startswith(".")] == []
-
-
-def test_a_missing_template_touches_nothing(plan, tmp_path):
-    os.unlink(plan.restores[1].template)
-    with pytest.raises(SystemActionError, match="web-password"):
-        factory_default(plan, CommandRunner())
-    assert (tmp_path / "live" / "accessory.conf").read_text() == "site settings\n"
-    assert not (tmp_path / "trace.log").exists()
 
 
 def test_kill_during_atomic_copies_leaves_old_or_new(tmp_path):
@@ -144,3 +113,75 @@ def test_command_config_type_rejects_unclosed_quotes_and_empty(tmp_path):
     errors = check_file(str(conf))
     assert any("reboot_command" in e and "cannot split" in e for e in errors), errors
     assert any("apply_time_command" in e and "must be a command" in e for e in errors)
+
+
+def test_atomic_write_sets_the_owner_through_the_descriptor(tmp_path):
+    """The owner is set before the rename: a symlink planted at the target is replaced,
+    never followed (root writes into the daemon's directory)."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    target = tmp_path / "live.conf"
+    target.symlink_to(victim)
+    me = os.getuid(), os.getgid()
+    atomic_write(str(target), b"restored", 0o600, uid=me[0], gid=me[1])
+    assert not target.is_symlink() and target.read_text() == "restored"
+    assert victim.read_text() == "keep me"
+    info = os.stat(target)
+    assert (info.st_uid, info.st_gid) == me
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_atomic_write_gives_the_file_to_another_user(tmp_path):
+    atomic_write(str(tmp_path / "f"), b"x", 0o600, uid=65534, gid=65534)
+    info = os.stat(tmp_path / "f")
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (65534, 65534, 0o600)
+
+
+def test_read_untrusted_refuses_links_other_types_and_big_files(tmp_path):
+    (tmp_path / "ok").write_bytes(b"12345")
+    assert read_untrusted(str(tmp_path / "ok"), 5) == b"12345"
+    with pytest.raises(SystemActionError, match="larger than 4 bytes"):
+        read_untrusted(str(tmp_path / "ok"), 4)
+    (tmp_path / "link").symlink_to(tmp_path / "ok")
+    with pytest.raises(SystemActionError, match="cannot read"):
+        read_untrusted(str(tmp_path / "link"), 100)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(SystemActionError, match="not a regular file"):
+        read_untrusted(str(tmp_path / "fifo"), 100)
+    with pytest.raises(SystemActionError, match="does not exist"):
+        read_untrusted(str(tmp_path / "missing"), 100)
+
+
+def test_clear_directory_keeps_matches_and_never_follows_links(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("x")
+    state = tmp_path / "state"
+    (state / "sessions").mkdir(parents=True)
+    (state / "sessions" / "a").write_text("s")
+    (state / "audit.log").write_text("{}")
+    (state / "audit.log.1").write_text("{}")
+    (state / "cache.db").write_text("c")
+    (state / "link-to-outside").symlink_to(outside)
+    removed = clear_directory(str(state), ["audit.log", "audit.log.*"])
+    assert [os.path.basename(p) for p in removed] == ["cache.db", "link-to-outside",
+                                                      "sessions"]
+    assert sorted(os.listdir(state)) == ["audit.log", "audit.log.1"]
+    assert (outside / "precious").read_text() == "x"
+    assert clear_directory(str(tmp_path / "missing")) == []
+
+
+@pytest.mark.parametrize("folder", ["/", "/etc", "/var/lib/", "/etc/netplan", "relative"])
+def test_clear_directory_refuses_system_directories(folder):
+    with pytest.raises(SystemActionError, match="refusing to empty"):
+        clear_directory(folder)
+
+
+def test_system_settings_fall_back_to_the_defaults_for_a_broken_config(tmp_path, caplog):
+    conf = tmp_path / "a.conf"
+    conf.write_text("[system]\nreboot_command = /bin/true\n[valt]\ntimeout_s = never\n")
+    assert system_settings(str(conf))["reboot_command"][0] == "systemctl"
+    assert "not usable (1 problem(s))" in caplog.text
+    conf.write_text("[system]\nreboot_command = /bin/true\n")
+    assert system_settings(str(conf))["reboot_command"] == ["/bin/true"]
+    assert system_settings(str(tmp_path / "missing"))["factory_key"] == "KEY_RESTART"

@@ -274,6 +274,37 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             # Written by the daemon (the page), installed by the helper as root.
             "network_file": Path(default="/etc/ivs-accessory/network.yaml"),
             "time_file": Path(default="/etc/ivs-accessory/time.conf"),
+            # The physical factory-default trigger (a key held this long).
+            "factory_key": KeyName(optional=True, default="KEY_RESTART"),
+            "factory_hold_ms": Integer(
+                2000, 120_000, unit="milliseconds", default="10000"
+            ),
+        }
+    ),
+    # Read only by the privileged helper (`ivs-accessory system OP`, as root), from
+    # the packaged defaults and a root-owned file: never from accessory.conf, which
+    # the unprivileged daemon may write.
+    "helper": Section(
+        {
+            "factory_dir": Path(default="/opt/ivs-accessory/factory"),
+            "config_file": Path(default="/etc/ivs-accessory/accessory.conf"),
+            "web_password_file": Path(default="/etc/ivs-accessory/web-password"),
+            "netplan_file": Path(default="/etc/netplan/90-ivs-accessory.yaml"),
+            "timesyncd_file": Path(
+                default="/etc/systemd/timesyncd.conf.d/90-ivs-accessory.conf"
+            ),
+            "owner": String(optional=True, default="ivs-accessory"),
+            "state_dir": Path(default="/var/lib/ivs-accessory"),
+            "keep_state": String(optional=True, default="audit.log audit.log.*"),
+            "reboot_command": Command(default="systemctl reboot"),
+            "timezone_command": Command(default="timedatectl set-timezone"),
+            "ntp_restart_command": Command(
+                optional=True, default="systemctl try-restart systemd-timesyncd.service"
+            ),
+            "network_apply_command": Command(default="netplan apply"),
+            "web_enable_command": Command(
+                optional=True, default="systemctl enable ivs-accessory.socket"
+            ),
         }
     ),
 }

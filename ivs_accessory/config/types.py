@@ -253,11 +253,18 @@ KEY_NAMES = _key_names()
 
 
 class KeyName(ConfigValue):
-    """An evdev key name such as ``KEY_KPPLUS`` (exact case, as evdev spells it)."""
+    """An evdev key name such as ``KEY_KPPLUS`` (exact case, as evdev spells it).
+
+    Empty is allowed (and gives ``""``) only when ``optional``.
+    """
+
+    def __init__(self, optional: bool = False, *, default: str | None = None) -> None:
+        super().__init__(default=default)
+        self.optional = optional
 
     def deserialize(self, text: str) -> str:
         value = _one_line(text)
-        if value in KEY_NAMES:
+        if value in KEY_NAMES or (self.optional and not value):
             return value
         message = "must be an evdev key name such as KEY_KPPLUS"
         guess = value.upper() if value.upper() in KEY_NAMES else None

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from evdev import InputDevice, UInput
 from evdev import ecodes as e
+
 from integration.guest_uinput import (
     CARD_READER,
     KEYPAD,
@@ -33,7 +34,6 @@ from integration.guest_uinput import (
     type_card,
     type_digits,
 )
-
 from ivs_accessory.valtsim import ValtSimulator
 
 if not os.environ.get("IVS_VM_GUEST"):
