@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import logging
 import os
 import shutil
 import stat
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ivs_accessory import atomic
 from ivs_accessory.errors import SystemActionError
 
 logger = logging.getLogger(__name__)
@@ -59,41 +58,8 @@ def atomic_copy(source: str, target: str, mode: int = 0o600, *, uid: int = -1,
 
 def atomic_write(target: str, data: bytes, mode: int = 0o600, *, uid: int = -1,
                  gid: int = -1) -> None:
-    """Replace ``target`` with ``data``: it is always the old or the new content.
-
-    The data goes to a temporary file in the target's directory, gets its mode and
-    owner (``uid``/``gid``, -1 keeps ours) through the open descriptor, is flushed to
-    disk, renamed over the target, and the directory entry is flushed too, so a
-    power cut at any moment leaves one whole file. Setting the owner before the
-    rename matters when root writes into a directory another user controls: a
-    ``chown`` by path afterwards could be redirected through a planted symlink.
-    """
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".factory-", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fchmod(out.fileno(), mode)
-            if uid != -1 or gid != -1:
-                os.fchown(out.fileno(), uid, gid)
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    sync_directory(folder)
-
-
-def sync_directory(folder: str) -> None:
-    """Flush a directory's entries (the rename) to disk."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    """``atomic.atomic_write`` as the root helper uses it: a missing folder is made."""
+    atomic.atomic_write(target, data, mode, uid=uid, gid=gid, make_folder=True)
 
 
 def read_untrusted(path: str, limit: int) -> bytes:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import configparser
-import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ivs_accessory.atomic import atomic_write
 from ivs_accessory.config.schema import (
     SCHEMA,
     SOURCE_PREFIX,
@@ -385,23 +384,4 @@ def _set_key(lines: list[str], section: str, key: str, value: str | None) -> Non
 
 def _write_atomic(path: str, text: str, replace: Callable[[str, str], None]) -> None:
     """Temp file in the same directory, fsync, replace, fsync the directory."""
-    folder = os.path.dirname(path)
-    fd, temp = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), 0o600)  # it holds the VALT password
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)  # makes the rename itself durable
-    finally:
-        os.close(directory)
+    atomic_write(path, text.encode("utf-8"), 0o600, replace=replace)  # holds a password

@@ -448,7 +448,6 @@ class ValtSimulator:
     # -- the control API ------------------------------------------------------------------
     def _serve_control(self, handler: _Handler, path: str, query_text: str,
                        raw: bytes) -> None:
-        method = handler.command
         try:
             body = _parse_body(raw)
             status, payload = 200, self._control(handler, path.rstrip("/"), query_text, body)

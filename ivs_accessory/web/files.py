@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+
+from ivs_accessory.atomic import atomic_write
 
 
 def write_private(path: str, text: str, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text``: temp file, fsync, rename, fsync the directory.
-
-    The file is the old one or the new one at every moment, and never readable by
-    others (it is created with ``mode`` before anything is written).
+    """Replace the file ``path`` points to with ``text`` atomically, never readable
+    by others (see ``atomic.atomic_write``).
 
     Raises:
         OSError: the directory is missing or not writable.
     """
-    target = os.path.realpath(path)
-    folder = os.path.dirname(target)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    atomic_write(os.path.realpath(path), text.encode("utf-8"), mode)
 
 
 def read_text(path: str, limit: int = 1_000_000) -> str | None:

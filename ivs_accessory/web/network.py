@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import ipaddress
 import logging
 import re
@@ -11,7 +10,13 @@ from typing import Any
 
 from ivs_accessory.config import Choice, ConfigValue
 from ivs_accessory.config.schema import Section
+from ivs_accessory.errors import ConfigError
 from ivs_accessory.system import SystemControl
+from ivs_accessory.timeconfig import (
+    TimeSettings,
+    format_time_settings,
+    parse_time_settings,
+)
 from ivs_accessory.web.files import write_private
 
 logger = logging.getLogger(__name__)
@@ -210,25 +215,19 @@ def read_netplan(text: str | None) -> dict[str, str]:
 
 
 def time_conf(settings: dict[str, Any]) -> str:
-    """The time file (INI ``[time]``) for validated TIME_FORM values."""
-    return (
-        f"{_FILE_HEADER}[time]\ntimezone = {settings['timezone']}\n"
-        f"ntp_servers = {' '.join(settings['ntp_servers'])}\n"
+    """The time file for validated TIME_FORM values, in the helper's own format."""
+    return format_time_settings(
+        TimeSettings(settings["timezone"], tuple(settings["ntp_servers"]))
     )
 
 
 def read_time_conf(text: str | None) -> dict[str, str]:
     """The form text of a time file; Etc/UTC and no servers when missing or bad."""
-    parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(text or "")
-        section = parser["time"]
-        return {
-            "timezone": section.get("timezone", "Etc/UTC").strip(),
-            "ntp_servers": section.get("ntp_servers", "").strip(),
-        }
-    except (configparser.Error, KeyError):
-        return {"timezone": "Etc/UTC", "ntp_servers": ""}
+        settings = parse_time_settings(text or "")
+    except ConfigError:
+        settings = TimeSettings()
+    return {"timezone": settings.timezone, "ntp_servers": " ".join(settings.ntp_servers)}
 
 
 def apply_time(system: SystemControl, path: str, settings: dict[str, Any]) -> None:

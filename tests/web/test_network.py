@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ivs_accessory.timeconfig import TimeSettings, parse_time_settings
 from ivs_accessory.web.network import (
     NETWORK_FORM,
     TIME_FORM,
@@ -105,10 +106,11 @@ def test_time_conf_round_trip():
     )
     assert errors == {}
     text = time_conf(checked)
-    assert (
-        "[time]\ntimezone = America/New_York\nntp_servers = a.example b.example\n"
-        in text
-    )
+    assert "\ntimezone = America/New_York\n" in text
+    assert "\nntp_servers = a.example b.example\n" in text
+    # the root helper reads what the page writes
+    assert parse_time_settings(text) == TimeSettings(
+        "America/New_York", ("a.example", "b.example"))
     assert read_time_conf(text) == {
         "timezone": "America/New_York",
         "ntp_servers": "a.example b.example",
