@@ -75,6 +75,20 @@ class _CherootServer(wsgi.Server):
         self.bind_addr = self.resolve_real_bind_addr(sock)
         return sock
 
+    def stop(self):
+        if self.inherited is None:
+            return super().stop()
+        # The socket is shared with systemd's socket unit. cheroot wakes its accept
+        # loop by connecting to its own socket; that connection would stay queued
+        # after we stop, and systemd would start the service again to answer it. The
+        # loop polls every few milliseconds anyway, so stop without the wake-up.
+        sock, self.socket = self.socket, None
+        try:
+            return super().stop()
+        finally:
+            if sock is not None:
+                sock.close()
+
     def error_log(self, msg="", level=logging.INFO, traceback=False):
         # cheroot reports client mistakes (bad TLS hellos, timeouts) too: debug only.
         logger.log(

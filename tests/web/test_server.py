@@ -130,6 +130,26 @@ def test_service_runs_without_its_page_when_the_port_is_taken(
             service.stop()
 
 
+def test_stopping_on_a_passed_socket_leaves_no_connection_queued_for_systemd(box):
+    import select
+
+    # systemd keeps its own copy of a socket unit's listening socket; a connection
+    # left queued there after we stop makes it start the service again.
+    listener = socket.create_server(("127.0.0.1", 0))
+    systemds_copy = socket.socket(fileno=os.dup(listener.fileno()))
+    server = WebServer(create_app(box.service), sock=listener)
+    server.start()
+    assert requests.get(server.url + "healthz", timeout=5).status_code == 200
+    server.stop()
+    try:
+        readable, _, _ = select.select([systemds_copy], [], [], 0.5)
+        assert readable == [], "stopping the page left a connection for systemd"
+        assert listener.fileno() == -1  # our copy is closed; systemd's still listens
+        assert not any(t.name == "web" for t in threading.enumerate())
+    finally:
+        systemds_copy.close()
+
+
 def test_inherited_socket_ignores_other_processes_and_clears_the_variables():
     env = {"LISTEN_FDS": "1", "LISTEN_PID": "1", "LISTEN_FDNAMES": "web"}
     assert inherited_socket("web", env, pid=2) is None
