@@ -75,6 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
     # Answer garbage request lines with a full status line, not HTTP/0.9 style.
     default_request_version = "HTTP/1.0"
     timeout = IDLE_TIMEOUT_S
+    # TCP_NODELAY: headers and body are separate writes, and with Nagle the body would
+    # wait for the client's delayed ACK (40 ms) on a busy keep-alive connection.
+    disable_nagle_algorithm = True
     server: _Server
 
     # -- connection bookkeeping -----------------------------------------------------
