@@ -433,3 +433,33 @@ def test_answers_leave_without_waiting_for_the_clients_ack(make_sim):
         assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in served)
     finally:
         connection.close()
+
+
+def test_many_clients_connecting_at_once_are_all_answered(make_sim):
+    # socketserver listens with a backlog of 5: a burst of connections (many
+    # accessories starting together) was reset instead of queued.
+    sim = make_sim()
+    clients = 50
+    together = threading.Barrier(clients)
+    failures: list[str] = []
+
+    def log_in() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
+        together.wait()
+        try:
+            connection.request("POST", "/api/v3/login", headers={"Content-Type":
+                               "application/json"}, body=json.dumps(
+                               {"username": "admin", "password": "admin"}))
+            assert connection.getresponse().status == 200
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=log_in) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    assert len(sim.requests("login")) == clients

@@ -35,6 +35,9 @@ _SECRET_FIELDS = ("password",)
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 resets bursts of connections (many accessories
+    # starting together); web servers in front of VALT queue hundreds.
+    request_queue_size = 512
 
     def __init__(self, address, handler, sim: ValtSimulator,
                  tls: ssl.SSLContext | None) -> None:
