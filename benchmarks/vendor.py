@@ -26,7 +26,9 @@ class VendorReplay:
         self.timeout_s = timeout_s
         self.token = ""
         self.requests = 0
+        # Wall-clock times of the last flow's action request and of its answer.
         self.action_sent_at: float | None = None
+        self.action_answered_at: float | None = None
 
     # -- transport, as urllib does it ------------------------------------------------------
     def _call(self, path: str, body: Any = None) -> Any:
@@ -78,6 +80,7 @@ class VendorReplay:
         self.action_sent_at = time.time()
         self._call(f"rooms/{self.room}/record/markers",
                    {"event": name, "time": time_s, "color": "red"})
+        self.action_answered_at = time.time()
         self._call(info)
         return "marked"
 
@@ -90,6 +93,7 @@ class VendorReplay:
             self.action_sent_at = time.time()
             self._call(f"rooms/{self.room}/record/start",
                        {"name": "Accessory Recording", "author": author})
+            self.action_answered_at = time.time()
             self._call(info)  # room name for the log line
             self._call(f"admin/users/{author}")  # user name for the same line
             if panel:
@@ -101,6 +105,7 @@ class VendorReplay:
                 return "busy"
             self.action_sent_at = time.time()
             self._call(f"rooms/{self.room}/record/stop", _DUMMY)
+            self.action_answered_at = time.time()
             self._call(info)
             return "stopped"
         return "busy"  # paused, locked or unknown: 2 requests in all
