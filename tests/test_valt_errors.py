@@ -325,3 +325,30 @@ def test_no_password_or_token_in_logs_or_errors(make_sim, make_client, caplog):
     assert token and token not in text
     assert c.auth.token is None or c.auth.token not in text
     assert SECRET_PASSWORD not in text
+
+
+@pytest.mark.parametrize("version", ["5.2.0", "6.6.0"])
+def test_no_card_number_in_logs_or_errors(make_sim, make_client, caplog, version):
+    # Found by the reliability suite's log check: urllib3's DEBUG line (ivs-accessory
+    # -vv) showed the ?cardNumber= query of each lookup, the PIN or card in clear.
+    sim = make_sim(version=version)
+    c = make_client(sim, timeout=0.3)
+    messages = []
+    with caplog.at_level(logging.DEBUG):
+        assert c.user_by_card("0004921746").id == 4
+        sim.inject(path="admin/users", status=500, count=1)
+        try:
+            c.user_by_card("0004921746")
+        except ValtError as exc:
+            messages.append(str(exc))
+    assert "urllib3" in caplog.text
+    assert "0004921746" not in caplog.text + "\n".join(messages)
+
+
+def test_redact_hides_tokens_passwords_and_card_numbers():
+    from ivs_accessory.valt import redact
+
+    line = ('"GET /api/v3/admin/users?cardNumber=0004921746&access_token=abc HTTP/1.1" '
+            '{"password": "pw"} cardNumber=12%2034')
+    assert redact(line) == ('"GET /api/v3/admin/users?cardNumber=***&access_token=*** '
+                            'HTTP/1.1" {"password": "***"} cardNumber=***')
