@@ -26,9 +26,11 @@ class VendorReplay:
         self.timeout_s = timeout_s
         self.token = ""
         self.requests = 0
-        # Wall-clock times of the last flow's action request and of its answer.
+        # Wall-clock times of the last flow's action request, of its answer, and of
+        # the moment the vendor's keypad shows the result (after the log-line reads).
         self.action_sent_at: float | None = None
         self.action_answered_at: float | None = None
+        self.shown_at: float | None = None
 
     # -- transport, as urllib does it ------------------------------------------------------
     def _call(self, path: str, body: Any = None) -> Any:
@@ -82,6 +84,7 @@ class VendorReplay:
                    {"event": name, "time": time_s, "color": "red"})
         self.action_answered_at = time.time()
         self._call(info)
+        self.shown_at = time.time()
         return "marked"
 
     def _toggle(self, author: int, panel: bool) -> str:
@@ -96,6 +99,7 @@ class VendorReplay:
             self.action_answered_at = time.time()
             self._call(info)  # room name for the log line
             self._call(f"admin/users/{author}")  # user name for the same line
+            self.shown_at = time.time()  # "Recording Started" on the keypad
             if panel:
                 self._call(info)  # the panel seeds its timer: has_recording ...
                 self._call(info)  # ... then recording.time
@@ -107,5 +111,6 @@ class VendorReplay:
             self._call(f"rooms/{self.room}/record/stop", _DUMMY)
             self.action_answered_at = time.time()
             self._call(info)
+            self.shown_at = time.time()
             return "stopped"
         return "busy"  # paused, locked or unknown: 2 requests in all
