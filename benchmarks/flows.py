@@ -16,12 +16,12 @@ from benchmarks.harness import (
     PIN_ALICE,
     USERNAME,
     Daemon,
+    RemoteSimulator,
     Trial,
     requests_between,
     simulator,
 )
 from benchmarks.vendor import VendorReplay
-from ivs_accessory.valtsim import ValtSimulator
 
 CARD_CAROL = "0004921746"
 
@@ -103,7 +103,7 @@ FLOWS = (
 def run(latency_ms: float, log: Callable[[str], object] = print) -> dict[str, Any]:
     """Measure every flow; returns rows for the report."""
     rows = []
-    sims: dict[str, ValtSimulator] = {}
+    sims: dict[str, RemoteSimulator] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="ivs-bench-flows-") as folder:
             for index, flow in enumerate(FLOWS):
@@ -122,7 +122,9 @@ def run(latency_ms: float, log: Callable[[str], object] = print) -> dict[str, An
     return {"latency_ms": latency_ms, "flows": rows}
 
 
-def _measure(flow: Flow, sim: ValtSimulator, folder: Path, room: int) -> dict[str, Any]:
+def _measure(
+    flow: Flow, sim: RemoteSimulator, folder: Path, room: int
+) -> dict[str, Any]:
     sim.set_room_status(room, flow.room_status)
     with Daemon(sim, room, folder) as daemon:
         cold = _ours(daemon, flow.line, flow.expect)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import queue
+import re
 import statistics
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -14,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from ivs_accessory.actions import Outcome
 from ivs_accessory.config import load
 from ivs_accessory.notify import Notifier
 from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource
-from ivs_accessory.valtsim import ValtSimulator, default_data
 
 ROOT = Path(__file__).resolve().parent.parent
 USERNAME, PASSWORD = "admin", "admin"
@@ -28,13 +33,81 @@ PIN_ALICE, PIN_BOB, BAD_PIN = "123456", "654321", "999999"
 CARD_BOB = "654321"
 
 
-def simulator(version: str, latency_ms: float, rooms: int = 4) -> ValtSimulator:
-    """A started simulator with the default users and ``rooms`` rooms (1..rooms)."""
-    data = default_data()
-    data["rooms"] = [{"id": i, "name": f"Room {i}"} for i in range(1, rooms + 1)]
-    return ValtSimulator(
-        port=0, version=version, data=data, latency_ms=latency_ms
-    ).start()
+def simulator(version: str, latency_ms: float, rooms: int = 4) -> RemoteSimulator:
+    """A simulator in its own process (as VALT is), with the default users and
+    ``rooms`` rooms; the daemon under test does not share its interpreter."""
+    return RemoteSimulator(version, latency_ms, rooms)
+
+
+class RemoteSimulator:
+    """``python -m ivs_accessory.valtsim`` in a subprocess, driven over its control API.
+
+    Offers what the benchmarks use of :class:`ValtSimulator`: ``url``, ``requests()``,
+    ``set_room_status()``, ``stop()``. Request times are the wall clock of this machine.
+    """
+
+    def __init__(self, version: str, latency_ms: float, rooms: int = 4) -> None:
+        data = {"rooms": [{"id": i, "name": f"Room {i}"} for i in range(1, rooms + 1)]}
+        self._folder = tempfile.TemporaryDirectory(prefix="ivs-bench-sim-")
+        data_file = Path(self._folder.name) / "data.json"
+        data_file.write_text(json.dumps(data))
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ivs_accessory.valtsim",
+                "--port",
+                "0",
+                "--version",
+                version,
+                "--latency-ms",
+                f"{latency_ms:g}",
+                "--data",
+                str(data_file),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        found = re.search(r"listening on (\S+)", first)
+        if not found:
+            self.stop()
+            raise RuntimeError(f"the simulator did not start: {first!r}")
+        self.url = found.group(1)
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self._control = requests.Session()
+
+    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        """The API request log, optionally for one path pattern (oldest first)."""
+        answer = self._control.get(
+            f"{self.url}/_sim/requests",
+            params={"path": path} if path else None,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()["requests"]
+
+    def clear_requests(self) -> None:
+        self._control.delete(f"{self.url}/_sim/requests", timeout=30).raise_for_status()
+
+    def set_room_status(self, room: int, status: str) -> None:
+        self._control.post(
+            f"{self.url}/_sim/rooms/{room}/status", json={"status": status}, timeout=30
+        ).raise_for_status()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._folder.cleanup()
 
 
 def config_text(
@@ -117,7 +190,7 @@ class Daemon:
 
     def __init__(
         self,
-        sim: ValtSimulator,
+        sim: RemoteSimulator,
         room: int,
         folder: Path,
         *,
@@ -192,7 +265,9 @@ class Trial:
     shown: float
 
 
-def arrival(sim: ValtSimulator, path: str, after: float, method: str = "POST") -> float:
+def arrival(
+    sim: RemoteSimulator, path: str, after: float, method: str = "POST"
+) -> float:
     """When the first ``method path`` request since ``after`` reached the simulator."""
     for entry in sim.requests(path):
         if entry["method"] == method and entry["time"] >= after:
@@ -201,7 +276,7 @@ def arrival(sim: ValtSimulator, path: str, after: float, method: str = "POST") -
 
 
 def requests_between(
-    sim: ValtSimulator, began: float, ended: float
+    sim: RemoteSimulator, began: float, ended: float
 ) -> list[dict[str, Any]]:
     """The simulator's log entries that arrived in [began, ended]."""
     return [e for e in sim.requests() if began <= e["time"] <= ended]

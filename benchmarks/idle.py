@@ -146,9 +146,7 @@ def _advance(
                 lambda r, now=now: r.last_tick is not None and r.last_tick >= now
             )
         if index % max(1, steps // 10) == 0:
-            log(
-                f"  idle: {(now - start) / 60:.1f} of {seconds / 60:g} simulated min"
-            )
+            log(f"  idle: {(now - start) / 60:.1f} of {seconds / 60:g} simulated min")
 
 
 def _by_path(entries: list[dict[str, Any]]) -> dict[str, int]:

@@ -18,8 +18,9 @@ class VendorReplay:
     every check and log-line lookup the vendor makes (reference §6.1-6.4, 6.6).
     """
 
-    def __init__(self, server: str, username: str, password: str, room: int,
-                 timeout_s: float = 5) -> None:
+    def __init__(
+        self, server: str, username: str, password: str, room: int, timeout_s: float = 5
+    ) -> None:
         self.base = server.rstrip("/") + "/api/v3/"
         self.username, self.password = username, password
         self.room = room
@@ -35,7 +36,11 @@ class VendorReplay:
     # -- transport, as urllib does it ------------------------------------------------------
     def _call(self, path: str, body: Any = None) -> Any:
         separator = "&" if "?" in path else "?"
-        url = self.base + path + (f"{separator}access_token={self.token}" if self.token else "")
+        url = (
+            self.base
+            + path
+            + (f"{separator}access_token={self.token}" if self.token else "")
+        )
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data)
         if data is not None:
@@ -47,8 +52,9 @@ class VendorReplay:
     def connect(self) -> None:
         """§6.7: login, then the version."""
         self.token = ""
-        self.token = self._call("login", {"username": self.username,
-                                          "password": self.password})["data"]["access_token"]
+        self.token = self._call(
+            "login", {"username": self.username, "password": self.password}
+        )["data"]["access_token"]
         self._call("admin/general")
 
     # -- flows -------------------------------------------------------------------------------
@@ -80,8 +86,10 @@ class VendorReplay:
         self._call(info)
         time_s = self._call(info)["data"]["recording"]["time"]
         self.action_sent_at = time.time()
-        self._call(f"rooms/{self.room}/record/markers",
-                   {"event": name, "time": time_s, "color": "red"})
+        self._call(
+            f"rooms/{self.room}/record/markers",
+            {"event": name, "time": time_s, "color": "red"},
+        )
         self.action_answered_at = time.time()
         self._call(info)
         self.shown_at = time.time()
@@ -94,8 +102,10 @@ class VendorReplay:
             if self._call(info)["data"].get("has_recording"):
                 return "busy"
             self.action_sent_at = time.time()
-            self._call(f"rooms/{self.room}/record/start",
-                       {"name": "Accessory Recording", "author": author})
+            self._call(
+                f"rooms/{self.room}/record/start",
+                {"name": "Accessory Recording", "author": author},
+            )
             self.action_answered_at = time.time()
             self._call(info)  # room name for the log line
             self._call(f"admin/users/{author}")  # user name for the same line
