@@ -113,13 +113,18 @@ _METRICS = (
 
 
 def _idle(section: dict[str, Any]) -> list[str]:
+    login = (
+        "8-hour login included"
+        if section.get("relogin_in_window")
+        else f"{section['per_accessory_per_min_with_8h_relogin']:.3f} with the "
+        "8-hour login"
+    )
     return [
         f"Idle load ({section['accessories']} daemons, "
         f"{section['simulated_minutes']:g} simulated minutes in "
         f"{section['step_s']:g} s steps, {section['wall_s']:g} s wall)",
         f"  per accessory per minute: {section['per_accessory_per_min']:.3f} "
-        f"({section['per_accessory_per_min_with_8h_relogin']:.3f} with the 8-hour "
-        f"login); vendor {section['vendor_per_accessory_per_min']} (§6.7)",
+        f"({login}); vendor {section['vendor_per_accessory_per_min']} (§6.7)",
         f"  all {section['accessories']}: {section['total_per_min']:g} requests/min; "
         f"vendor {section['vendor_total_per_min']}",
         f"  start-up: {section['start_up_per_accessory']:g} requests per accessory "
