@@ -96,9 +96,9 @@ def _latency(section: dict[str, Any]) -> list[str]:
                 f"{r[f'ours_cold.{metric}.p95_ms']:.2f})"
             )
     lines += [
-        "  request: the action request reaches VALT; answered: VALT's answer to it is",
-        "  back; shown: the result is shown at the door (the vendor first reads the room",
-        "  and user names for a log line); done: the vendor panel's timer reads too.",
+        "  request: the action request reaches VALT; answered: VALT's answer to it",
+        "  is back; shown: the result is shown at the door (the vendor first reads",
+        "  room and user names for a log line); done: the vendor panel's timer too.",
         "  warm: user cached; cold: user looked up (user_cache_s = 0). Target <= 0.3.",
     ]
     return lines

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,34 +153,39 @@ def memory(events: int, log: Callable[[str], object] = print) -> dict[str, Any]:
     The simulator answers without added latency: this measures memory, not speed.
     """
     sim = simulator("6.6.0", 0)
-    samples: list[tuple[int, int]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="ivs-bench-rss-") as folder:
             daemon = DaemonProcess(Path(folder), sim.url)
             daemon.start()
             try:
                 daemon.wait_for(lambda m: m.startswith("STATUS=room 1 available"))
-                assert daemon.process is not None
-                pid = daemon.process.pid
-                samples.append((0, rss_kib(pid)))
-                sent = outcomes = 0
-                lines = _lines_forever()
-                while sent < events:
-                    batch = [next(lines) for _ in range(BATCH)]
-                    daemon.type(batch)
-                    sent += len(batch) + sum(line == "key plus" for line in batch)
-                    outcomes += len(batch)
-                    daemon.wait_outcomes(outcomes)
-                    if sent // 1000 > samples[-1][0] // 1000:
-                        samples.append((sent, rss_kib(pid)))
-                        log(f"  memory: {sent} events, RSS {samples[-1][1]} KiB")
-                if samples[-1][0] != sent:
-                    samples.append((sent, rss_kib(pid)))
+                samples = _feed(daemon, events, log)
             finally:
                 code = daemon.stop()
     finally:
         sim.stop()
     return _memory_report(samples, code)
+
+
+def _feed(daemon: DaemonProcess, events: int, log: Callable[[str], object]) -> list:
+    """Type batches of lines until ``events`` went in; (events, RSS KiB) every 1000."""
+    assert daemon.process is not None
+    pid = daemon.process.pid
+    samples = [(0, rss_kib(pid))]
+    sent = outcomes = 0
+    lines = itertools.cycle(CYCLE)
+    while sent < events:
+        batch = [next(lines) for _ in range(BATCH)]
+        daemon.type(batch)
+        sent += len(batch) + sum(line == "key plus" for line in batch)
+        outcomes += len(batch)
+        daemon.wait_outcomes(outcomes)
+        if sent // 1000 > samples[-1][0] // 1000:
+            samples.append((sent, rss_kib(pid)))
+            log(f"  memory: {sent} events, RSS {samples[-1][1]} KiB")
+    if samples[-1][0] != sent:
+        samples.append((sent, rss_kib(pid)))
+    return samples
 
 
 def _memory_report(samples: list[tuple[int, int]], code: int | None) -> dict[str, Any]:
@@ -195,10 +200,6 @@ def _memory_report(samples: list[tuple[int, int]], code: int | None) -> dict[str
         "samples": samples,
         "exit_code": code,
     }
-
-
-def _lines_forever() -> Iterator[str]:
-    return itertools.cycle(CYCLE)
 
 
 def _lines(path: Path) -> int:
