@@ -113,6 +113,7 @@ class Keypad:
     def __init__(self, name: str) -> None:
         self.name = name
         self.leds: set[str] = set()
+        self.led_log: list[tuple[float, frozenset[str]]] = []  # (wall clock, LEDs)
         self.led_changes = threading.Condition()
         self._keys: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -144,6 +145,7 @@ class Keypad:
     def set_leds(self, leds: set[str]) -> None:
         with self.led_changes:
             self.leds = set(leds)
+            self.led_log.append((time.time(), frozenset(leds)))
             self.led_changes.notify_all()
 
     def press(self, *keys: str) -> None:
@@ -152,6 +154,13 @@ class Keypad:
 
     def type_digits(self, digits: str) -> None:
         self.press(*(f"KEY_KP{d}" for d in digits))
+
+    def lit_since(self, led: str, since: float) -> bool:
+        """True if ``led`` was on at ``since`` (wall clock) or at some moment after."""
+        with self.led_changes:
+            before = [leds for at, leds in self.led_log if at < since][-1:]
+            after = [leds for at, leds in self.led_log if at >= since]
+            return any(led in leds for leds in before + after)
 
     def wait_leds(
         self, predicate: Callable[[set[str]], bool], timeout: float = 10
