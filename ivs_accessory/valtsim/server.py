@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v3/"
 MAX_BODY = 1 << 20
+_DISCARD_MAX = 16 * MAX_BODY  # larger refused bodies are cut off, connection reset
 # Close idle keep-alive connections after this long, as a web server in front of VALT would.
 IDLE_TIMEOUT_S = 300
 # Two days: the vendor's log shows the same token coming back for about that long.
@@ -155,8 +156,19 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise SimError(400, "Content-Length is not a number") from None
         if length < 0 or length > MAX_BODY:
+            self._discard(length)
             raise SimError(413, f"the body must be at most {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a body we refuse (up to a limit), so the client can finish
+        sending and read the answer: closing with unread data resets the connection."""
+        left = min(length, _DISCARD_MAX)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                return
+            left -= len(chunk)
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send_raw(status, json.dumps(payload).encode())
