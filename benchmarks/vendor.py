@@ -18,20 +18,29 @@ class VendorReplay:
     every check and log-line lookup the vendor makes (reference §6.1-6.4, 6.6).
     """
 
-    def __init__(self, server: str, username: str, password: str, room: int,
-                 timeout_s: float = 5) -> None:
+    def __init__(
+        self, server: str, username: str, password: str, room: int, timeout_s: float = 5
+    ) -> None:
         self.base = server.rstrip("/") + "/api/v3/"
         self.username, self.password = username, password
         self.room = room
         self.timeout_s = timeout_s
         self.token = ""
         self.requests = 0
+        # Wall-clock times of the last flow's action request, of its answer, and of
+        # the moment the vendor's keypad shows the result (after the log-line reads).
         self.action_sent_at: float | None = None
+        self.action_answered_at: float | None = None
+        self.shown_at: float | None = None
 
     # -- transport, as urllib does it ------------------------------------------------------
     def _call(self, path: str, body: Any = None) -> Any:
         separator = "&" if "?" in path else "?"
-        url = self.base + path + (f"{separator}access_token={self.token}" if self.token else "")
+        url = (
+            self.base
+            + path
+            + (f"{separator}access_token={self.token}" if self.token else "")
+        )
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data)
         if data is not None:
@@ -43,8 +52,9 @@ class VendorReplay:
     def connect(self) -> None:
         """§6.7: login, then the version."""
         self.token = ""
-        self.token = self._call("login", {"username": self.username,
-                                          "password": self.password})["data"]["access_token"]
+        self.token = self._call(
+            "login", {"username": self.username, "password": self.password}
+        )["data"]["access_token"]
         self._call("admin/general")
 
     # -- flows -------------------------------------------------------------------------------
@@ -76,9 +86,13 @@ class VendorReplay:
         self._call(info)
         time_s = self._call(info)["data"]["recording"]["time"]
         self.action_sent_at = time.time()
-        self._call(f"rooms/{self.room}/record/markers",
-                   {"event": name, "time": time_s, "color": "red"})
+        self._call(
+            f"rooms/{self.room}/record/markers",
+            {"event": name, "time": time_s, "color": "red"},
+        )
+        self.action_answered_at = time.time()
         self._call(info)
+        self.shown_at = time.time()
         return "marked"
 
     def _toggle(self, author: int, panel: bool) -> str:
@@ -88,10 +102,14 @@ class VendorReplay:
             if self._call(info)["data"].get("has_recording"):
                 return "busy"
             self.action_sent_at = time.time()
-            self._call(f"rooms/{self.room}/record/start",
-                       {"name": "Accessory Recording", "author": author})
+            self._call(
+                f"rooms/{self.room}/record/start",
+                {"name": "Accessory Recording", "author": author},
+            )
+            self.action_answered_at = time.time()
             self._call(info)  # room name for the log line
             self._call(f"admin/users/{author}")  # user name for the same line
+            self.shown_at = time.time()  # "Recording Started" on the keypad
             if panel:
                 self._call(info)  # the panel seeds its timer: has_recording ...
                 self._call(info)  # ... then recording.time
@@ -101,6 +119,8 @@ class VendorReplay:
                 return "busy"
             self.action_sent_at = time.time()
             self._call(f"rooms/{self.room}/record/stop", _DUMMY)
+            self.action_answered_at = time.time()
             self._call(info)
+            self.shown_at = time.time()
             return "stopped"
         return "busy"  # paused, locked or unknown: 2 requests in all

@@ -24,7 +24,8 @@ class RoomState:
         self.client = client
         self.room = room
         self.refresh_s = refresh_s
-        # While VALT is unreachable, look more often so the box recovers soon after it.
+        # While VALT is unreachable or failing, look more often so the box (and the
+        # status page) recovers soon after it.
         self.offline_refresh_s = min(offline_refresh_s, refresh_s)
         self._clock = clock
         self.status: RoomStatus | None = None
@@ -58,7 +59,8 @@ class RoomState:
         return self.status
 
     def due(self) -> bool:
-        """True when the background refresh should run."""
-        interval = self.offline_refresh_s if self.online is False else self.refresh_s
+        """True when the background refresh should run (sooner after a failure)."""
+        failing = self.online is False or self.last_error is not None
+        interval = self.offline_refresh_s if failing else self.refresh_s
         return self._clock() - self._checked >= interval
 

@@ -205,6 +205,20 @@ def test_user_by_card_keeps_leading_zeros_and_misses(client):
     assert client.user_by_card("999999") is None
 
 
+@pytest.mark.parametrize("old", ["5.2.0", "6.4.0"])
+def test_user_by_card_never_takes_the_first_user_on_trust(make_sim, make_client, old):
+    # Found by the reliability fault matrix: a version read that failed at login left
+    # the client on the newest behaviour, and a server before 6.5 ignores ?cardNumber=
+    # and lists every user, so any PIN, even a wrong one, was taken as the first user.
+    sim = make_sim(version=old)
+    sim.inject(path="admin/general", status=500, count=1)
+    c = make_client(sim)
+    c.login()
+    assert c.version is None
+    assert c.user_by_card("999999") is None
+    assert c.user_by_card("654321").id == 3
+
+
 def test_user_repr_hides_card_number(client):
     user = client.user_by_card("123456")
     assert "123456" not in repr(user)

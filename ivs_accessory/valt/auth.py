@@ -7,7 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from ivs_accessory.errors import ValtBadResponse, ValtError, ValtRejected
+from ivs_accessory.errors import (
+    ValtAuthError,
+    ValtBadResponse,
+    ValtError,
+    ValtRejected,
+    ValtUnavailable,
+)
 from ivs_accessory.valt.models import NEWEST_KNOWN_VERSION, ServerVersion
 from ivs_accessory.valt.transport import Transport
 
@@ -88,9 +94,12 @@ class Session:
                 self._failed(str(exc))
                 raise
             self.token = token
-            self.version = self._read_version(token)
+            self.version, settled = self._read_version(token)
             self.last_error = None
-            self._schedule(self.success_reauth_time)
+            # A version that could not be read for a reason that passes (5xx, no
+            # answer) is read again at the next login, which then comes soon.
+            self._schedule(
+                self.success_reauth_time if settled else self.failure_reauth_time)
             logger.info("Logged in to VALT %s as %s (server version %s)",
                         self._transport.host, self.username, self.version or "unknown")
             return token
@@ -143,17 +152,26 @@ class Session:
                        reason, self.failure_reauth_time)
         self._schedule(self.failure_reauth_time)
 
-    def _read_version(self, token: str) -> ServerVersion | None:
+    def _read_version(self, token: str) -> tuple[ServerVersion | None, bool]:
+        """The server's version, and whether that is settled until the 8-hour login.
+
+        Unsettled: it could not be read for a reason that may pass (no answer, a 5xx).
+        A non-admin account can never read admin/general (reference §1.4): settled.
+        """
         try:
             data = self._transport.request(
                 "GET", "admin/general", what="read the VALT version", token=token
             )
-            return ServerVersion.parse((data or {}).get("data", {}).get("version", ""))
-        except (ValtRejected, ValtBadResponse, ValueError, AttributeError) as exc:
-            # A non-admin account cannot read admin/general (reference §1.4).
-            logger.warning("Cannot read the VALT version (%s); assuming %s behaviour",
-                           exc, NEWEST_KNOWN_VERSION)
-            return None
+            text = (data or {}).get("data", {}).get("version", "")
+            return ServerVersion.parse(text), True
+        except (ValtError, ValueError, AttributeError) as exc:
+            passing = isinstance(exc, (ValtUnavailable, ValtAuthError)) or (
+                isinstance(exc, ValtRejected) and exc.status >= 500)
+            logger.warning("Cannot read the VALT version (%s); assuming %s behaviour%s",
+                           exc, NEWEST_KNOWN_VERSION,
+                           f" until the next login in {self.failure_reauth_time:g} s"
+                           if passing else "")
+            return None, not passing
 
     def _schedule(self, delay: float) -> None:
         if not self.auto_reauth or self._closed:

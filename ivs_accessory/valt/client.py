@@ -329,7 +329,13 @@ class ValtClient:
         if self.auth.behaviour_version.has_card_query:
             data = self._data("GET", "admin/users", "look up a card number",
                               params={"cardNumber": card})
-            return models.user_from(data[0]) if data else None
+            found = [models.user_from(u) for u in data or ()]
+            # Servers before 6.5 ignore the query and list every user with a card
+            # number (we may think the server newer than it is when its version could
+            # not be read): match here rather than take the first user on trust.
+            if any(u.card_number is not None for u in found):
+                return next((u for u in found if u.card_number == card), None)
+            return found[0] if found else None
         for user in self.users():
             if user.card_number == card:
                 return user

@@ -23,12 +23,14 @@ from ivs_accessory.errors import (
 
 logger = logging.getLogger(__name__)
 
-_TOKEN_RE = re.compile(r"(access_token=)[^&\s'\"]*")
+# The token, and the card number (a keypad PIN) of a ?cardNumber= lookup, travel in
+# URLs that urllib3 logs at DEBUG.
+_TOKEN_RE = re.compile(r"((?:access_token|cardNumber)=)[^&\s'\"]*")
 _PASSWORD_RE = re.compile(r"(\"password\"\s*:\s*)\"(?:[^\"\\]|\\.)*\"")
 
 
 def redact(text: str) -> str:
-    """Replace access tokens and JSON passwords in ``text`` by ``***``."""
+    """Replace access tokens, card numbers in queries and JSON passwords by ``***``."""
     return _PASSWORD_RE.sub(r'\1"***"', _TOKEN_RE.sub(r"\1***", str(text)))
 
 

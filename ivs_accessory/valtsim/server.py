@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v3/"
 MAX_BODY = 1 << 20
+_DISCARD_MAX = 16 * MAX_BODY  # larger refused bodies are cut off, connection reset
 # Close idle keep-alive connections after this long, as a web server in front of VALT would.
 IDLE_TIMEOUT_S = 300
 # Two days: the vendor's log shows the same token coming back for about that long.
@@ -35,6 +36,9 @@ _SECRET_FIELDS = ("password",)
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's backlog of 5 resets bursts of connections (many accessories
+    # starting together); web servers in front of VALT queue hundreds.
+    request_queue_size = 512
 
     def __init__(self, address, handler, sim: ValtSimulator,
                  tls: ssl.SSLContext | None) -> None:
@@ -75,6 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
     # Answer garbage request lines with a full status line, not HTTP/0.9 style.
     default_request_version = "HTTP/1.0"
     timeout = IDLE_TIMEOUT_S
+    # TCP_NODELAY: headers and body are separate writes, and with Nagle the body would
+    # wait for the client's delayed ACK (40 ms) on a busy keep-alive connection.
+    disable_nagle_algorithm = True
     server: _Server
 
     # -- connection bookkeeping -----------------------------------------------------
@@ -149,8 +156,19 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise SimError(400, "Content-Length is not a number") from None
         if length < 0 or length > MAX_BODY:
+            self._discard(length)
             raise SimError(413, f"the body must be at most {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a body we refuse (up to a limit), so the client can finish
+        sending and read the answer: closing with unread data resets the connection."""
+        left = min(length, _DISCARD_MAX)
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                return
+            left -= len(chunk)
 
     def _send_json(self, status: int, payload: Any) -> None:
         self._send_raw(status, json.dumps(payload).encode())

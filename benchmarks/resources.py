@@ -1,0 +1,210 @@
+"""Resources of the real daemon process: time to READY, RSS after start and after many input events."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.harness import config_text, rss_kib, simulator, write_config
+
+# One cycle of console lines: 11 input events, 10 outcomes. PINs and cards of the
+# simulator's users toggle the room, a wrong PIN is denied (never 5 in a row, so no
+# lockout), "key plus" (KeyHeld + KeyPressed) adds a marker or finds the room idle.
+# The two cards alternate: the same card twice within 2 s counts as one swipe.
+CYCLE = (
+    "123456",
+    "654321",
+    "card 0004921746",
+    "123456",
+    "999999",
+    "key plus",
+    "654321",
+    "card 13579",
+    "123456",
+    "654321",
+)
+EVENTS_PER_CYCLE = len(CYCLE) + 1
+BATCH = 200  # lines per write; well under the dispatcher's queue of 1000 events
+
+
+def daemon_command() -> list[str]:
+    """``ivs-accessory run`` as installed next to this Python (else ``-m``)."""
+    script = Path(sys.executable).with_name("ivs-accessory")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ivs_accessory"]
+
+
+class DaemonProcess:
+    """``ivs-accessory run`` in a subprocess: console on a pipe, READY on our socket."""
+
+    def __init__(self, folder: Path, server: str, room: int = 1) -> None:
+        self.folder = folder
+        self.config = write_config(
+            folder, "accessory.conf", config_text(server, room, folder)
+        )
+        self.audit = folder / "audit.log"
+        self.notify_path = str(folder / "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.notify_path)
+        self.messages: queue.Queue[str] = queue.Queue()
+        # Drain the socket as systemd does: sd_notify blocks the daemon's dispatcher
+        # once the socket's queue is full (net.unix.max_dgram_qlen, as low as 10).
+        self._drain = threading.Thread(target=self._read_notify, daemon=True)
+        self._drain.start()
+        self.process: subprocess.Popen | None = None
+        self.started = 0.0
+
+    def _read_notify(self) -> None:
+        while True:
+            try:
+                self.messages.put(self.sock.recv(4096).decode())
+            except OSError:  # closed by stop()
+                return
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        with open(self.folder / "daemon.log", "ab") as errors:
+            self.process = subprocess.Popen(
+                daemon_command() + ["run", "--config", str(self.config)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env=os.environ | {"NOTIFY_SOCKET": self.notify_path},
+            )
+
+    def wait_for(self, predicate: Callable[[str], bool]) -> float:
+        """Read notify messages until ``predicate`` holds; seconds since start."""
+        while True:
+            message = self.messages.get(timeout=60)
+            if predicate(message):
+                return time.monotonic() - self.started
+
+    def type(self, lines: list[str]) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(("\n".join(lines) + "\n").encode())
+        self.process.stdin.flush()
+
+    def wait_outcomes(self, count: int, timeout: float = 120) -> None:
+        """Wait until the audit log holds ``count`` outcomes (polled)."""
+        deadline = time.monotonic() + timeout
+        while _lines(self.audit) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the daemon recorded {_lines(self.audit)} of {count} "
+                    "outcomes in time"
+                )
+            time.sleep(0.02)
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        self.process.terminate()
+        try:
+            return self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(10)
+        finally:
+            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.close()
+            self._drain.join(5)
+
+
+def ready_time(trials: int, log: Callable[[str], object] = print) -> dict[str, Any]:
+    """Seconds from process start (``Popen``) to ``READY=1``, ``trials`` times."""
+    sim = simulator("6.6.0", 0)
+    seconds = []
+    try:
+        for index in range(trials):
+            with tempfile.TemporaryDirectory(prefix="ivs-bench-ready-") as folder:
+                daemon = DaemonProcess(Path(folder), sim.url)
+                daemon.start()
+                try:
+                    seconds.append(daemon.wait_for(lambda m: m == "READY=1"))
+                finally:
+                    daemon.stop()
+            log(f"  ready: {index + 1} of {trials}: {seconds[-1]:.3f} s")
+    finally:
+        sim.stop()
+    return {
+        "trials": trials,
+        "median_s": round(statistics.median(seconds), 3),
+        "max_s": round(max(seconds), 3),
+        "min_s": round(min(seconds), 3),
+        "command": " ".join(
+            [Path(daemon_command()[-1]).name, "run", "--config", "FILE"]
+        ),
+    }
+
+
+def memory(events: int, log: Callable[[str], object] = print) -> dict[str, Any]:
+    """RSS after start and as ``events`` input events go through the real daemon.
+
+    The simulator answers without added latency: this measures memory, not speed.
+    """
+    sim = simulator("6.6.0", 0)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ivs-bench-rss-") as folder:
+            daemon = DaemonProcess(Path(folder), sim.url)
+            daemon.start()
+            try:
+                daemon.wait_for(lambda m: m.startswith("STATUS=room 1 available"))
+                samples = _feed(daemon, events, log)
+            finally:
+                code = daemon.stop()
+    finally:
+        sim.stop()
+    return _memory_report(samples, code)
+
+
+def _feed(daemon: DaemonProcess, events: int, log: Callable[[str], object]) -> list:
+    """Type batches of lines until ``events`` went in; (events, RSS KiB) every 1000."""
+    assert daemon.process is not None
+    pid = daemon.process.pid
+    samples = [(0, rss_kib(pid))]
+    sent = outcomes = 0
+    lines = itertools.cycle(CYCLE)
+    while sent < events:
+        batch = [next(lines) for _ in range(BATCH)]
+        daemon.type(batch)
+        sent += len(batch) + sum(line == "key plus" for line in batch)
+        outcomes += len(batch)
+        daemon.wait_outcomes(outcomes)
+        if sent // 1000 > samples[-1][0] // 1000:
+            samples.append((sent, rss_kib(pid)))
+            log(f"  memory: {sent} events, RSS {samples[-1][1]} KiB")
+    if samples[-1][0] != sent:
+        samples.append((sent, rss_kib(pid)))
+    return samples
+
+
+def _memory_report(samples: list[tuple[int, int]], code: int | None) -> dict[str, Any]:
+    start = samples[0][1]
+    first_k = next((rss for count, rss in samples if count >= 1000), samples[-1][1])
+    return {
+        "events": samples[-1][0],
+        "rss_start_kib": start,
+        "rss_1k_kib": first_k,
+        "rss_end_kib": samples[-1][1],
+        "growth_1k_to_end_kib": samples[-1][1] - first_k,
+        "samples": samples,
+        "exit_code": code,
+    }
+
+
+def _lines(path: Path) -> int:
+    try:
+        with open(path, "rb") as audit:
+            return audit.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
