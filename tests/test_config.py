@@ -791,3 +791,20 @@ def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(tmp_pa
     assert "Traceback" not in result.stderr
     assert f"cannot read {folder / 'accessory.conf'}: Permission denied" in result.stderr
     assert "does not exist" not in result.stderr
+
+
+def test_save_removes_temp_files_left_by_a_killed_save_but_not_fresh_ones(tmp_path):
+    path = tmp_path / "accessory.conf"
+    path.write_text("[valt]\nroom = 1\n")
+    old_leftover = tmp_path / ".accessory.conf.abc123.tmp"
+    fresh = tmp_path / ".accessory.conf.def456.tmp"  # a save in progress elsewhere
+    other = tmp_path / ".other.conf.abc123.tmp"
+    for leftover in (old_leftover, fresh, other):
+        leftover.write_text("[valt]\npassword = secret\n")
+    two_minutes_ago = os.path.getmtime(fresh) - 120
+    os.utime(old_leftover, (two_minutes_ago, two_minutes_ago))
+    os.utime(other, (two_minutes_ago, two_minutes_ago))
+    save(path, {"valt": {"room": "2"}})
+    assert load(str(path))["valt"]["room"] == 2
+    assert not old_leftover.exists()
+    assert fresh.exists() and other.exists()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
+import glob
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +105,22 @@ def save(
     errors = _build(target, new)[1]
     if errors:
         raise ConfigError(_summary(errors), errors)
+    _remove_stale_temps(target)
     _write_atomic(target, new, replace)
+
+
+# A save killed between creating its temporary file and the rename leaves that file
+# behind, holding the VALT password. One this old cannot belong to a save in progress.
+STALE_TEMP_S = 60
+
+
+def _remove_stale_temps(target: str, now: float | None = None) -> None:
+    folder, name = os.path.split(target)
+    now = time.time() if now is None else now
+    for leftover in Path(folder).glob(f".{glob.escape(name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if now - leftover.lstat().st_mtime > STALE_TEMP_S:
+                leftover.unlink()
 
 
 # -- loading ----------------------------------------------------------------------
