@@ -155,12 +155,14 @@ class Keypad:
     def type_digits(self, digits: str) -> None:
         self.press(*(f"KEY_KP{d}" for d in digits))
 
-    def lit_since(self, led: str, since: float) -> bool:
-        """True if ``led`` was on at ``since`` (wall clock) or at some moment after."""
+    def lit_since(self, leds: str | frozenset[str], since: float) -> bool:
+        """True if ``leds`` (one name, or a set that must all be on) were lit at
+        ``since`` (wall clock) or at some moment after."""
+        wanted = {leds} if isinstance(leds, str) else set(leds)
         with self.led_changes:
-            before = [leds for at, leds in self.led_log if at < since][-1:]
-            after = [leds for at, leds in self.led_log if at >= since]
-            return any(led in leds for leds in before + after)
+            before = [lit for at, lit in self.led_log if at < since][-1:]
+            after = [lit for at, lit in self.led_log if at >= since]
+            return any(wanted <= lit for lit in before + after)
 
     def wait_leds(
         self, predicate: Callable[[set[str]], bool], timeout: float = 10

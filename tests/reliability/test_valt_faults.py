@@ -14,7 +14,7 @@ import pytest
 import requests
 from conftest import SECRET_PASSWORD
 
-from ivs_accessory.feedback import LED_OFFLINE, LED_REFUSED
+from ivs_accessory.feedback import ALL_LEDS, LED_OFFLINE, pattern_for
 from ivs_accessory.valtsim import ValtSimulator
 
 from .conftest import LONG
@@ -233,8 +233,11 @@ def _check_failed(door: Door, tried: tuple, result: str, reason: str) -> tuple:
     outcome = tried[0]
     assert outcome.result == result, outcome.message
     assert door.service.is_healthy()
-    led = LED_OFFLINE if result == "offline" else LED_REFUSED
-    assert door.keypad.lit_since(led, tried[1]), door.keypad.led_log[-3:]
+    # The offline/error rhythm flashes every LED; the steady Scroll Lock follows offline.
+    assert pattern_for(outcome) == "offline"
+    assert door.keypad.lit_since(ALL_LEDS, tried[1]), door.keypad.led_log[-3:]
+    if result == "offline":
+        door.keypad.wait_leds(lambda leds: leds == {LED_OFFLINE})
     assert any(
         outcome.message in line for line in door.status_lines if "STATUS=" in line
     )
