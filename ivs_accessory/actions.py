@@ -37,18 +37,30 @@ _NEEDS: dict[str, Callable[[RoomStatus], bool]] = {
     "marker": lambda s: s.has_recording,
 }
 _AFTER = {
-    "start": RoomStatus.RECORDING, "stop": RoomStatus.AVAILABLE,
-    "pause": RoomStatus.PAUSED, "resume": RoomStatus.RECORDING,
-    "lock": RoomStatus.LOCKED, "unlock": RoomStatus.AVAILABLE,
+    "start": RoomStatus.RECORDING,
+    "stop": RoomStatus.AVAILABLE,
+    "pause": RoomStatus.PAUSED,
+    "resume": RoomStatus.RECORDING,
+    "lock": RoomStatus.LOCKED,
+    "unlock": RoomStatus.AVAILABLE,
 }
 _DONE = {
-    "start": "started", "stop": "stopped", "pause": "paused", "resume": "resumed",
-    "lock": "locked", "unlock": "unlocked", "marker": "marked",
+    "start": "started",
+    "stop": "stopped",
+    "pause": "paused",
+    "resume": "resumed",
+    "lock": "locked",
+    "unlock": "unlocked",
+    "marker": "marked",
 }
 _WORDS = {
-    "started": "Recording started", "stopped": "Recording stopped",
-    "paused": "Recording paused", "resumed": "Recording resumed",
-    "locked": "Room locked", "unlocked": "Room unlocked", "marked": "Marker added",
+    "started": "Recording started",
+    "stopped": "Recording stopped",
+    "paused": "Recording paused",
+    "resumed": "Recording resumed",
+    "locked": "Room locked",
+    "unlocked": "Room unlocked",
+    "marked": "Marker added",
 }
 OK_RESULTS = frozenset(_WORDS)
 
@@ -101,9 +113,15 @@ class Actions:
     the room meanwhile (409), the status is read again and the decision made once more.
     """
 
-    def __init__(self, client: ValtClient | None, room: RoomState | None,
-                 directory: UserDirectory | None, settings: ActionSettings,
-                 lockout: Lockout, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: ValtClient | None,
+        room: RoomState | None,
+        directory: UserDirectory | None,
+        settings: ActionSettings,
+        lockout: Lockout,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.room = room
         self.directory = directory
@@ -119,19 +137,33 @@ class Actions:
             credential = _credential(intent)
         except credentials.CredentialError as exc:
             logger.warning("unreadable %s from %s: %s", intent.kind, intent.source, exc)
-            return self._finish(intent, Outcome("unreadable", message="Card not readable",
-                                                **base), None)
+            return self._finish(
+                intent, Outcome("unreadable", message="Card not readable", **base), None
+            )
         base["credential"] = credential.masked()
         if self.client is None or self.room is None:
-            return self._finish(intent, Outcome(
-                "not_configured", message="VALT server or room not configured", **base), None)
+            return self._finish(
+                intent,
+                Outcome(
+                    "not_configured",
+                    message="VALT server or room not configured",
+                    **base,
+                ),
+                None,
+            )
         if self._expired(intent):
             return self._finish(intent, self._too_late(base), None)
         waiting = self.lockout.remaining(intent.source, self._clock())
         if waiting > 0:
-            return self._finish(intent, Outcome(
-                "locked_out", message=f"Too many attempts; try again in {waiting:.0f} s",
-                **base), None)
+            return self._finish(
+                intent,
+                Outcome(
+                    "locked_out",
+                    message=f"Too many attempts; try again in {waiting:.0f} s",
+                    **base,
+                ),
+                None,
+            )
         before = self.client.request_count
         try:
             user = self._user(credential)
@@ -147,8 +179,15 @@ class Actions:
         """A key binding fired: run its action in the room, with no user."""
         base = {"action": intent.action, "source": intent.source}
         if self.client is None or self.room is None:
-            return self._finish(intent, Outcome(
-                "not_configured", message="VALT server or room not configured", **base), None)
+            return self._finish(
+                intent,
+                Outcome(
+                    "not_configured",
+                    message="VALT server or room not configured",
+                    **base,
+                ),
+                None,
+            )
         if self._expired(intent):
             return self._finish(intent, self._too_late(base), None)
         before = self.client.request_count
@@ -184,7 +223,9 @@ class Actions:
             if isinstance(exc, ValtRejected) and exc.status != 409:
                 raise
             # Someone else changed the room since we last knew: look again, decide again.
-            logger.info("room %s changed meanwhile (%s); deciding again", self.room.room, exc)
+            logger.info(
+                "room %s changed meanwhile (%s); deciding again", self.room.room, exc
+            )
             status = self.room.refresh()
             chosen = self._choose(action, status)
             if chosen is None:
@@ -202,8 +243,13 @@ class Actions:
                 return self.settings.busy_action
             return None
         if action == "privacy_toggle":
-            return "unlock" if status is RoomStatus.LOCKED else \
-                "lock" if status.can_start else None
+            return (
+                "unlock"
+                if status is RoomStatus.LOCKED
+                else "lock"
+                if status.can_start
+                else None
+            )
         return action if _NEEDS[action](status) else None
 
     def _do(self, action: str, user: User | None, base: dict) -> Outcome:
@@ -211,8 +257,9 @@ class Actions:
         room, s = self.room.room, self.settings
         recording_id = None
         if action == "start":
-            recording_id = self.client.start(room, s.recording_name,
-                                             author=user.id if user else None)
+            recording_id = self.client.start(
+                room, s.recording_name, author=user.id if user else None
+            )
         elif action == "marker":
             self.client.add_marker(room, s.marker_name, s.marker_colour)
         else:
@@ -220,27 +267,46 @@ class Actions:
         if action in _AFTER:
             self.room.set(_AFTER[action])
         result = _DONE[action]
-        who = f" for {_display(user)}" if user and action == "start" else \
-            f" by {_display(user)}" if user else ""
-        return Outcome(result, message=_WORDS[result] + who, user_id=user.id if user else None,
-                       user_name=_display(user) if user else None,
-                       recording_id=recording_id if action not in ("lock", "unlock") else None,
-                       room_status=self.room.known(), **base)
+        who = (
+            f" for {_display(user)}"
+            if user and action == "start"
+            else f" by {_display(user)}"
+            if user
+            else ""
+        )
+        return Outcome(
+            result,
+            message=_WORDS[result] + who,
+            user_id=user.id if user else None,
+            user_name=_display(user) if user else None,
+            recording_id=recording_id if action not in ("lock", "unlock") else None,
+            room_status=self.room.known(),
+            **base,
+        )
 
     def _busy(self, status: RoomStatus, base: dict, user: User | None) -> Outcome:
-        return Outcome("busy", message=f"Room is busy ({status.value})",
-                       user_id=user.id if user else None,
-                       user_name=_display(user) if user else None,
-                       room_status=status, **base)
+        return Outcome(
+            "busy",
+            message=f"Room is busy ({status.value})",
+            user_id=user.id if user else None,
+            user_name=_display(user) if user else None,
+            room_status=status,
+            **base,
+        )
 
     def _expired(self, intent: Presented | Trigger) -> bool:
         return self._clock() - intent.timestamp > self.settings.max_wait_s
 
     def _too_late(self, base: dict) -> Outcome:
-        logger.warning("%s from %s waited over %.0f s behind a slow VALT; not run",
-                       base["action"], base["source"], self.settings.max_wait_s)
-        return Outcome("expired", message="VALT was too slow; not done, please try again",
-                       **base)
+        logger.warning(
+            "%s from %s waited over %.0f s behind a slow VALT; not run",
+            base["action"],
+            base["source"],
+            self.settings.max_wait_s,
+        )
+        return Outcome(
+            "expired", message="VALT was too slow; not done, please try again", **base
+        )
 
     # -- users and failures ----------------------------------------------------------------
     def _user(self, credential: credentials.Credential) -> User | None:
@@ -253,8 +319,11 @@ class Actions:
         message = "Unknown PIN or card"
         if locked:
             message += f"; locked for {locked:.0f} s after repeated failures"
-            logger.warning("source %s locked out for %.0f s after repeated failures",
-                           intent.source, locked)
+            logger.warning(
+                "source %s locked out for %.0f s after repeated failures",
+                intent.source,
+                locked,
+            )
         return Outcome("denied", message=message, **base)
 
     def _failed(self, exc: ValtError, base: dict) -> Outcome:
@@ -271,12 +340,16 @@ class Actions:
         logger.error("%s failed: %s", base["action"], exc)
         return Outcome(result, message=f"{words}: {exc}", **base)
 
-    def _finish(self, intent: Presented | Trigger, outcome: Outcome,
-                before: int | None) -> Outcome:
+    def _finish(
+        self, intent: Presented | Trigger, outcome: Outcome, before: int | None
+    ) -> Outcome:
         """Add the request count (``before``: the client's count at the start, None when
         no request could have been made) and the latency since the input."""
-        used = 0 if before is None or self.client is None else \
-            self.client.request_count - before
+        used = (
+            0
+            if before is None or self.client is None
+            else self.client.request_count - before
+        )
         latency = max(0.0, self._clock() - intent.timestamp)
         return replace(outcome, requests=used, latency_s=latency)
 
@@ -284,8 +357,9 @@ class Actions:
 def _credential(intent: Presented) -> credentials.Credential:
     if intent.kind == "pin":
         return credentials.from_pin(intent.value, intent.source)
-    return credentials.from_card(CardRead(intent.source, intent.value, intent.kind,
-                                          intent.timestamp))
+    return credentials.from_card(
+        CardRead(intent.source, intent.value, intent.kind, intent.timestamp)
+    )
 
 
 def _display(user: User | None) -> str:

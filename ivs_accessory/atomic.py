@@ -8,9 +8,16 @@ import tempfile
 from collections.abc import Callable
 
 
-def atomic_write(target: str, data: bytes, mode: int = 0o600, *, uid: int = -1,
-                 gid: int = -1, make_folder: bool = False,
-                 replace: Callable[[str, str], None] = os.replace) -> None:
+def atomic_write(
+    target: str,
+    data: bytes,
+    mode: int = 0o600,
+    *,
+    uid: int = -1,
+    gid: int = -1,
+    make_folder: bool = False,
+    replace: Callable[[str, str], None] = os.replace,
+) -> None:
     """Replace ``target`` with ``data``: it is always the old or the new content.
 
     The data goes to a temporary file in the target's directory (created 0600, so

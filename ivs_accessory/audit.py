@@ -24,12 +24,19 @@ class AuditLog:
     only the in-memory entries.
     """
 
-    def __init__(self, path: str | None, max_bytes: int = 1_000_000, keep: int = 3,
-                 recent: int = 50) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        max_bytes: int = 1_000_000,
+        keep: int = 3,
+        recent: int = 50,
+    ) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self.keep = keep
-        self._recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=recent)
+        self._recent: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=recent
+        )
         self._lock = threading.Lock()
         self._failing = False
 
@@ -51,13 +58,17 @@ class AuditLog:
     def _write(self, line: str) -> None:
         try:
             self._rotate_if_full(len(line))
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            descriptor = os.open(
+                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+            )
             with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
                 handle.write(line)
             self._failing = False
         except OSError as exc:
             if not self._failing:
-                logger.error("cannot write the audit log %s: %s", self.path, exc.strerror)
+                logger.error(
+                    "cannot write the audit log %s: %s", self.path, exc.strerror
+                )
             self._failing = True
 
     def _rotate_if_full(self, adding: int) -> None:
@@ -80,7 +91,9 @@ class AuditLog:
 def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
     """The audit fields of an outcome; the credential is already masked."""
     return {
-        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
         "source": outcome.source,
         "credential": outcome.credential,
         "user": outcome.user_id,

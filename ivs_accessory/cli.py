@@ -66,35 +66,53 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ivs-accessory",
         description="Keypad and card-reader accessory for VALT recording rooms.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="count", default=0)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser("run", help="run the accessory daemon")
-    run.add_argument("--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}")
+    run.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
+    )
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION")
-    check = config_commands.add_parser("check", help="validate a config file (exit 78 if bad)")
+    check = config_commands.add_parser(
+        "check", help="validate a config file (exit 78 if bad)"
+    )
     check.add_argument("file")
-    devices = commands.add_parser("list-devices",
-                                  help="input devices and serial ports to choose from")
+    devices = commands.add_parser(
+        "list-devices", help="input devices and serial ports to choose from"
+    )
     devices.add_argument("--json", action="store_true", help="machine-readable output")
     demo = commands.add_parser("demo", help="simulator + daemon + console keypad")
-    demo.add_argument("--valt-version", default="6.6.0", help="VALT version to simulate")
+    demo.add_argument(
+        "--valt-version", default="6.6.0", help="VALT version to simulate"
+    )
     demo.add_argument("--room", type=int, default=1)
     factory = commands.add_parser(
-        "factory-default", help="restore the factory settings and reboot")
-    factory.add_argument("--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}")
-    factory.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        "factory-default", help="restore the factory settings and reboot"
+    )
+    factory.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
+    )
+    factory.add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation"
+    )
     from ivs_accessory.helper import OPERATIONS
 
     system = commands.add_parser(
-        "system", help="run one privileged operation (the root helper unit's command)")
+        "system", help="run one privileged operation (the root helper unit's command)"
+    )
     system.add_argument("operation", choices=list(OPERATIONS))
-    system.add_argument("--config", help="a root-owned config for the helper "
-                        "(default: the packaged defaults only)")
+    system.add_argument(
+        "--config",
+        help="a root-owned config for the helper (default: the packaged defaults only)",
+    )
     commands.add_parser(
-        "valt-sim", add_help=False,
+        "valt-sim",
+        add_help=False,
         help="run the VALT simulator (same options as python -m ivs_accessory.valtsim)",
     )
     return parser
@@ -113,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             setup_logging(args.verbose - args.quiet)
             from ivs_accessory import valtsim
 
-            return valtsim.main(argv[at + 1:])
+            return valtsim.main(argv[at + 1 :])
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
     if args.command == "run":
@@ -156,10 +174,15 @@ def list_devices(as_json: bool) -> int:
         print(json.dumps(found, indent=2))
         return 0
     if not found:
-        print("no input devices or serial ports found (is the user in 'input'/'dialout'?)")
+        print(
+            "no input devices or serial ports found (is the user in 'input'/'dialout'?)"
+        )
     for item in found:
-        details = ", ".join(f"{k}={v}" for k, v in item.items()
-                            if k not in ("path", "name") and v not in (None, "", [], False))
+        details = ", ".join(
+            f"{k}={v}"
+            for k, v in item.items()
+            if k not in ("path", "name") and v not in (None, "", [], False)
+        )
         print(f"{item.get('path')}  {item.get('name') or ''}  {details}")
     return 0
 
@@ -175,9 +198,11 @@ def factory_default(config_path: str, yes: bool) -> int:
     from ivs_accessory.system import SystemControl, system_settings
 
     if not yes:
-        print("This restores the factory settings (configuration, web password, network "
-              "and time settings), keeps the audit log and reboots the box.",
-              file=sys.stderr)
+        print(
+            "This restores the factory settings (configuration, web password, network "
+            "and time settings), keeps the audit log and reboots the box.",
+            file=sys.stderr,
+        )
         print("Type 'yes' to continue: ", end="", file=sys.stderr, flush=True)
         if sys.stdin.readline().strip().lower() != "yes":
             print("factory default cancelled; nothing was changed", file=sys.stderr)
@@ -187,8 +212,10 @@ def factory_default(config_path: str, yes: bool) -> int:
     except SystemActionError as exc:
         logger.error("factory default could not be started: %s", exc)
         return 1
-    print("factory default started: the box restores its settings and reboots",
-          file=sys.stderr)
+    print(
+        "factory default started: the box restores its settings and reboots",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -209,9 +236,15 @@ def system_operation(operation: str, config_path: str | None) -> int:
     return 0
 
 
-def run(config_path: str, *, ready: threading.Event | None = None,
-        stop: threading.Event | None = None, service_options: dict | None = None,
-        verbosity: int | None = None, drain_s: float = 1.0) -> int:
+def run(
+    config_path: str,
+    *,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+    service_options: dict | None = None,
+    verbosity: int | None = None,
+    drain_s: float = 1.0,
+) -> int:
     """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
 
     Returns 78 when the configuration is invalid (every error is logged first).
@@ -246,8 +279,14 @@ def run(config_path: str, *, ready: threading.Event | None = None,
     return 0
 
 
-def _serve(service, config_path: str, stop: threading.Event, reload_wanted: threading.Event,
-           wake: threading.Event, verbosity: int | None) -> None:
+def _serve(
+    service,
+    config_path: str,
+    stop: threading.Event,
+    reload_wanted: threading.Event,
+    wake: threading.Event,
+    verbosity: int | None,
+) -> None:
     from ivs_accessory.config import load
     from ivs_accessory.errors import ConfigError
 
@@ -267,7 +306,9 @@ def _serve(service, config_path: str, stop: threading.Event, reload_wanted: thre
                     logger.error("config not reloaded: %s", error)
 
 
-def _signals(stop: threading.Event, reload_wanted: threading.Event, wake: threading.Event):
+def _signals(
+    stop: threading.Event, reload_wanted: threading.Event, wake: threading.Event
+):
     """Install SIGTERM/SIGINT/SIGHUP handlers (main thread only); returns an undo."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None

@@ -47,8 +47,14 @@ def demo_config(folder: Path, server: str, room: int) -> Path:
     return path
 
 
-def run_demo(valt_version: str = "6.6.0", room: int = 1, *, stdin: TextIO = sys.stdin,
-             stdout: TextIO = sys.stdout, ready: threading.Event | None = None) -> int:
+def run_demo(
+    valt_version: str = "6.6.0",
+    room: int = 1,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    ready: threading.Event | None = None,
+) -> int:
     """Run simulator + daemon until Ctrl-D / Ctrl-C; returns the exit code."""
     from ivs_accessory.cli import run
     from ivs_accessory.sources.base import create_source
@@ -61,14 +67,24 @@ def run_demo(valt_version: str = "6.6.0", room: int = 1, *, stdin: TextIO = sys.
             return ConsoleSource(name, stream=stdin, on_eof=stop.set)
         return create_source(name, options)
 
-    with ValtSimulator(port=0, version=valt_version) as sim, \
-            tempfile.TemporaryDirectory(prefix="ivs-demo-") as folder:
+    with (
+        ValtSimulator(port=0, version=valt_version) as sim,
+        tempfile.TemporaryDirectory(prefix="ivs-demo-") as folder,
+    ):
         config = demo_config(Path(folder), sim.url, room)
         _introduce(stdout, sim, room, Path(folder))
         # At the end of piped input, finish what was typed before stopping.
-        return run(str(config), stop=stop, ready=ready, drain_s=5, service_options={
-            "source_factory": sources, "feedback": [ConsoleFeedback(stdout)],
-            "web": lambda service: _page(service, stdout)})
+        return run(
+            str(config),
+            stop=stop,
+            ready=ready,
+            drain_s=5,
+            service_options={
+                "source_factory": sources,
+                "feedback": [ConsoleFeedback(stdout)],
+                "web": lambda service: _page(service, stdout),
+            },
+        )
 
 
 def _page(service: Any, out: TextIO) -> Any:
@@ -77,8 +93,10 @@ def _page(service: Any, out: TextIO) -> Any:
     from ivs_accessory.web.auth import FACTORY_PASSWORD, USERNAME
 
     def announce(url: str) -> None:
-        out.write(f"Configuration page: {url}  (log in as {USERNAME} / {FACTORY_PASSWORD}; "
-                  "it asks for a new password first)\n")
+        out.write(
+            f"Configuration page: {url}  (log in as {USERNAME} / {FACTORY_PASSWORD}; "
+            "it asks for a new password first)\n"
+        )
         out.flush()
 
     return page_for(service, announce=announce)
@@ -86,8 +104,12 @@ def _page(service: Any, out: TextIO) -> Any:
 
 def _introduce(out: TextIO, sim: ValtSimulator, room: int, folder: Path) -> None:
     name = next((r["name"] for r in default_data()["rooms"] if r["id"] == room), "?")
-    out.write(f"VALT simulator {sim.version} at {sim.url} (control API: {sim.url}/_sim/state)\n")
-    out.write(f"The accessory watches room {room} ({name}); audit log: {folder}/audit.log\n")
+    out.write(
+        f"VALT simulator {sim.version} at {sim.url} (control API: {sim.url}/_sim/state)\n"
+    )
+    out.write(
+        f"The accessory watches room {room} ({name}); audit log: {folder}/audit.log\n"
+    )
     out.write("PINs / cards the simulator knows:\n")
     for user in default_data()["users"]:
         if user.get("card_number"):

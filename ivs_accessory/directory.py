@@ -19,8 +19,12 @@ class UserDirectory:
     Users removed from VALT stop working within ``ttl_s``.
     """
 
-    def __init__(self, client: ValtClient, ttl_s: float = 60,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: ValtClient,
+        ttl_s: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.ttl_s = ttl_s
         self._clock = clock

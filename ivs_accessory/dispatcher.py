@@ -40,12 +40,19 @@ class Dispatcher:
             it (the factory button).
     """
 
-    def __init__(self, mapper: Mapper, actions: Actions, *, feedback: Sequence[FeedbackSink] = (),
-                 audit: AuditLog | None = None,
-                 on_outcome: Callable[[Outcome], object] | None = None,
-                 queue_size: int = 1000, tick_s: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic,
-                 watchers: Sequence[Callable[[InputEvent], bool]] = ()) -> None:
+    def __init__(
+        self,
+        mapper: Mapper,
+        actions: Actions,
+        *,
+        feedback: Sequence[FeedbackSink] = (),
+        audit: AuditLog | None = None,
+        on_outcome: Callable[[Outcome], object] | None = None,
+        queue_size: int = 1000,
+        tick_s: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+        watchers: Sequence[Callable[[InputEvent], bool]] = (),
+    ) -> None:
         self.mapper = mapper
         self.watchers = list(watchers)
         self.actions = actions
@@ -73,7 +80,9 @@ class Dispatcher:
         if self._thread is not None:
             raise RuntimeError("dispatcher already started")
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="dispatcher", daemon=True
+        )
         self._thread.start()
 
     def stop(self, drain_s: float = 0.0) -> None:
@@ -89,7 +98,9 @@ class Dispatcher:
         if thread is not None:
             thread.join(_JOIN_TIMEOUT_S)
             if thread.is_alive():
-                raise RuntimeError("the dispatcher did not stop in time (a VALT call hangs?)")
+                raise RuntimeError(
+                    "the dispatcher did not stop in time (a VALT call hangs?)"
+                )
 
     @property
     def is_alive(self) -> bool:
@@ -99,7 +110,8 @@ class Dispatcher:
         """Wait until every queued event has been handled; False after ``timeout_s``."""
         with self._queue.all_tasks_done:
             return self._queue.all_tasks_done.wait_for(
-                lambda: not self._queue.unfinished_tasks, timeout=timeout_s)
+                lambda: not self._queue.unfinished_tasks, timeout=timeout_s
+            )
 
     def emit(self, event: InputEvent) -> None:
         """Queue an event from any thread; never blocks."""
@@ -109,7 +121,9 @@ class Dispatcher:
         except queue.Full:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                logger.warning("input queue full: %d events dropped so far", self.dropped)
+                logger.warning(
+                    "input queue full: %d events dropped so far", self.dropped
+                )
 
     def pending(self) -> int:
         return self._queue.qsize()
@@ -118,8 +132,9 @@ class Dispatcher:
         """Ask VALT for the room status at the next turn of the loop (the page watches)."""
         self._refresh_wanted.set()
 
-    def replace(self, *, mapper: Mapper, actions: Actions,
-                feedback: Sequence[FeedbackSink]) -> None:
+    def replace(
+        self, *, mapper: Mapper, actions: Actions, feedback: Sequence[FeedbackSink]
+    ) -> None:
         """Swap in new parts (a reload) between two events, never during one."""
         if not self._work.acquire(timeout=10):
             logger.error("the dispatcher is busy for over 10 s; reloading anyway")
@@ -130,8 +145,9 @@ class Dispatcher:
         finally:
             self._work.release()
 
-    def _apply(self, mapper: Mapper, actions: Actions,
-               feedback: Sequence[FeedbackSink]) -> None:
+    def _apply(
+        self, mapper: Mapper, actions: Actions, feedback: Sequence[FeedbackSink]
+    ) -> None:
         self.mapper, self.actions, self.feedback = mapper, actions, list(feedback)
         self._last_room = None  # tell the new feedback where the room stands
 
@@ -151,7 +167,9 @@ class Dispatcher:
                     self._housekeeping()
             except Exception:
                 # A bug must not stop the door from working: log it and go on.
-                logger.exception("dispatcher error while handling %s", type(event).__name__)
+                logger.exception(
+                    "dispatcher error while handling %s", type(event).__name__
+                )
             finally:
                 if event is not None:
                     self._queue.task_done()
@@ -173,11 +191,19 @@ class Dispatcher:
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.outcomes[outcome.result] = self.outcomes.get(outcome.result, 0) + 1
-        logger.info("%s: %s (%s, %s, %d requests, %.0f ms)", outcome.source, outcome.message,
-                    outcome.credential or "no credential", outcome.result, outcome.requests,
-                    outcome.latency_s * 1000)
+        logger.info(
+            "%s: %s (%s, %s, %d requests, %.0f ms)",
+            outcome.source,
+            outcome.message,
+            outcome.credential or "no credential",
+            outcome.result,
+            outcome.requests,
+            outcome.latency_s * 1000,
+        )
         if self.audit is not None:
-            self.audit.record(outcome, self.actions.room.room if self.actions.room else None)
+            self.audit.record(
+                outcome, self.actions.room.room if self.actions.room else None
+            )
         self._tell("show", outcome)
         self._room_changed()
         if self.on_outcome is not None:

@@ -30,12 +30,18 @@ def _flashes(count: int, on_s: float, off_s: float) -> tuple[Frame, ...]:
 # LED, so the patterns differ in timing, not in which LED lights. Frames are
 # multiples of 0.1 s, the dispatcher's tick.
 PATTERNS: dict[str, tuple[Frame, ...]] = {
-    "good": ((True, 1.0), (False, 0.3)),         # one long flash
-    "denied": _flashes(3, 0.2, 0.2),             # three quick flashes
-    "busy": _flashes(2, 0.5, 0.5),               # two slow flashes
-    "offline": _flashes(6, 0.1, 0.1),            # a fast flicker
-    "locked_out": ((True, 0.8), (False, 0.2), (True, 0.2), (False, 0.2),
-                   (True, 0.8), (False, 0.3)),   # long-short-long
+    "good": ((True, 1.0), (False, 0.3)),  # one long flash
+    "denied": _flashes(3, 0.2, 0.2),  # three quick flashes
+    "busy": _flashes(2, 0.5, 0.5),  # two slow flashes
+    "offline": _flashes(6, 0.1, 0.1),  # a fast flicker
+    "locked_out": (
+        (True, 0.8),
+        (False, 0.2),
+        (True, 0.2),
+        (False, 0.2),
+        (True, 0.8),
+        (False, 0.3),
+    ),  # long-short-long
 }
 
 
@@ -73,8 +79,10 @@ class ConsoleFeedback:
     def show(self, outcome: Outcome) -> None:
         mark = "OK " if outcome.ok else "-- "
         who = f" [{outcome.credential}]" if outcome.credential else ""
-        self.stream.write(f"{mark}{outcome.message}{who} ({outcome.requests} VALT requests, "
-                          f"{outcome.latency_s * 1000:.0f} ms)\n")
+        self.stream.write(
+            f"{mark}{outcome.message}{who} ({outcome.requests} VALT requests, "
+            f"{outcome.latency_s * 1000:.0f} ms)\n"
+        )
         self.stream.flush()
 
     def entry(self, source: str, length: int) -> None:
@@ -98,9 +106,13 @@ class LedFeedback:
             (the factory button's "let go now" pattern).
     """
 
-    def __init__(self, devices: Callable[[], Iterable[Any]], result_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 override: Callable[[], frozenset[str] | None] | None = None) -> None:
+    def __init__(
+        self,
+        devices: Callable[[], Iterable[Any]],
+        result_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        override: Callable[[], frozenset[str] | None] | None = None,
+    ) -> None:
         self._devices = devices
         self._override = override
         self.result_s = result_s
@@ -143,7 +155,9 @@ class LedFeedback:
             end = 0.0
             for lit, seconds in self._pattern:
                 end += seconds
-                if elapsed < end - 1e-6:  # a tick landing on a boundary starts the next frame
+                if (
+                    elapsed < end - 1e-6
+                ):  # a tick landing on a boundary starts the next frame
                     return ALL_LEDS if lit else frozenset()
         self._pattern = ()
         on = set()
@@ -162,8 +176,11 @@ class LedFeedback:
             try:
                 device.set_leds(set(wanted))
             except Exception:  # a vanished device must not stop the dispatcher
-                logger.debug("cannot set LEDs on %s", getattr(device, "name", device),
-                             exc_info=True)
+                logger.debug(
+                    "cannot set LEDs on %s",
+                    getattr(device, "name", device),
+                    exc_info=True,
+                )
 
 
 class StatusFeedback:
@@ -200,7 +217,9 @@ class StatusFeedback:
         self._notify(f"STATUS={line}")
 
 
-def _room_words(room: int | None, status: RoomStatus | None, online: bool | None) -> str:
+def _room_words(
+    room: int | None, status: RoomStatus | None, online: bool | None
+) -> str:
     if room is None:
         return "no room configured"
     if online is False:

@@ -80,8 +80,11 @@ def factorydefault(configpath: str = "/etc/ivs-accessory/accessory.conf") -> Non
 # The vendor's user messages for errors (reference §5), kept in ``errormsg``.
 def _vendor_message(exc: Exception) -> str:
     if isinstance(exc, ValtUnavailable):
-        return ("Server Did Not Respond" if exc.reason == "no_response"
-                else "Server Address Unreachable")
+        return (
+            "Server Did Not Respond"
+            if exc.reason == "no_response"
+            else "Server Address Unreachable"
+        )
     if isinstance(exc, ValtAuthError):
         return "Invalid Username or Password"
     if isinstance(exc, ValtNotFound):
@@ -107,13 +110,26 @@ class valt:  # noqa: N801 - the documented, lower-case name
         client: an existing ValtClient to wrap (its timers are then the wrapper's).
     """
 
-    def __init__(self, server: str, username: str, password: str, timeout: float = 5,
-                 logpath: str | None = None, *, verify_tls: bool = True,
-                 ca_file: str | None = None, client: ValtClient | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        username: str,
+        password: str,
+        timeout: float = 5,
+        logpath: str | None = None,
+        *,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        client: ValtClient | None = None,
+    ) -> None:
         self.logpath = logpath
         self.errormsg: str | None = None
         self._client = client or ValtClient(
-            server, username, password, timeout=timeout, verify_tls=verify_tls,
+            server,
+            username,
+            password,
+            timeout=timeout,
+            verify_tls=verify_tls,
             ca_file=ca_file,
         )
         self.auth()
@@ -219,8 +235,13 @@ class valt:  # noqa: N801 - the documented, lower-case name
         """Unlock the room; the id VALT answers, or 0."""
         return self._action(room, self._client.unlock, "unlocked")
 
-    def addmarker(self, room: int, markername: str, color: str | None = None,
-                  markertime: int | None = None) -> int:
+    def addmarker(
+        self,
+        room: int,
+        markername: str,
+        color: str | None = None,
+        markertime: int | None = None,
+    ) -> int:
         """Add a marker at ``markertime`` (default: now); 1 on success, 0 on failure.
 
         As documented, a time needs a colour: pass both, or neither.
@@ -229,21 +250,27 @@ class valt:  # noqa: N801 - the documented, lower-case name
             ValueError: an unknown colour, or a time without a colour.
         """
         if markertime is not None and color is None:
-            raise ValueError("addmarker: a marker time needs a colour, e.g. "
-                             "addmarker(room, name, 'red', 42)")
+            raise ValueError(
+                "addmarker: a marker time needs a colour, e.g. "
+                "addmarker(room, name, 'red', 42)"
+            )
         colour = models.check_colour(color or models.DEFAULT_MARKER_COLOUR)
         return self._guard(
-            lambda: self._client.add_marker(room, markername, colour, markertime) or 1, 0)
+            lambda: self._client.add_marker(room, markername, colour, markertime) or 1,
+            0,
+        )
 
     def ispaused(self, room: int) -> bool | int:
         """True if the room is paused, False if not, 0 on error."""
         return self._guard(
-            lambda: self._client.room_status(room) is models.RoomStatus.PAUSED, 0)
+            lambda: self._client.room_status(room) is models.RoomStatus.PAUSED, 0
+        )
 
     def islocked(self, room: int) -> bool | int:
         """True if the room is locked, False if not, 0 on error."""
         return self._guard(
-            lambda: self._client.room_status(room) is models.RoomStatus.LOCKED, 0)
+            lambda: self._client.room_status(room) is models.RoomStatus.LOCKED, 0
+        )
 
     def getroomstatus(self, room: int) -> int:
         """0 error, 1 available, 2 recording, 3 paused, 4 locked, 5 prepared."""
@@ -256,18 +283,23 @@ class valt:  # noqa: N801 - the documented, lower-case name
     def getrooms(self) -> list[dict[str, Any]] | int:
         """Every room as a dict ``{"id", "name"}``, or 0."""
         return self._guard(
-            lambda: [{"id": r.id, "name": r.name} for r in self._client.rooms()], 0)
+            lambda: [{"id": r.id, "name": r.name} for r in self._client.rooms()], 0
+        )
 
     def getcameras(self, room: int) -> list[list[Any]] | int:
         """The room's cameras as ``[[id, name, ip], ...]``, or 0 (no credentials)."""
         return self._guard(
-            lambda: [[c.id, c.name, c.ip] for c in self._client.cameras(room)], 0)
+            lambda: [[c.id, c.name, c.ip] for c in self._client.cameras(room)], 0
+        )
 
     def getschedule(self, room: int) -> list[list[Any]] | int:
         """The room's schedules as ``[[start_at, stop_at, name], ...]`` sorted, or 0."""
         return self._guard(
-            lambda: [[s.start_at, s.stop_at, s.name] for s in self._client.schedules(room)],
-            0)
+            lambda: [
+                [s.start_at, s.stop_at, s.name] for s in self._client.schedules(room)
+            ],
+            0,
+        )
 
     def getusername(self, user: int) -> str | int:
         """The user's name, or 0."""
@@ -275,20 +307,26 @@ class valt:  # noqa: N801 - the documented, lower-case name
 
     def getusers(self) -> list[dict[str, Any]] | int:
         """Every user as ``{"id", "name", "displayName"}``, or 0 (card numbers left out)."""
-        return self._guard(lambda: [
-            {"id": u.id, "name": u.name, "displayName": u.display_name}
-            for u in self._client.users()], 0)
+        return self._guard(
+            lambda: [
+                {"id": u.id, "name": u.name, "displayName": u.display_name}
+                for u in self._client.users()
+            ],
+            0,
+        )
 
     def getuserbycard(self, card: str) -> int:
         """The id of the user with this card number (keypad PIN), or 0."""
         return self._guard(lambda: getattr(self._client.user_by_card(card), "id", 0), 0)
 
-    def creategroup(self, groupname: str, infoid: int, markerid: int,
-                    **options: Any) -> int:
+    def creategroup(
+        self, groupname: str, infoid: int, markerid: int, **options: Any
+    ) -> int:
         """Create a user group (options as :func:`creategroup`); its id, or 0."""
         models.group_body(groupname, infoid, markerid, **options)  # ValueError first
         return self._guard(
-            lambda: self._client.create_group(groupname, infoid, markerid, **options), 0)
+            lambda: self._client.create_group(groupname, infoid, markerid, **options), 0
+        )
 
     # -- the vendor's error convention -----------------------------------------
     def _action(self, room: int, method: Callable[[int], int], done: str) -> int:
@@ -337,8 +375,12 @@ def getroomstatus(https: bool, server: str, accesstoken: str, room: int) -> int:
     """Status of ``room`` with an existing token: 0 error, 1 available ... 5 prepared."""
     transport, token = _one_shot(https, server, accesstoken)
     try:
-        data = transport.request("GET", f"rooms/{int(room)}/status",
-                                 what=f"read the status of room {room}", token=token)
+        data = transport.request(
+            "GET",
+            f"rooms/{int(room)}/status",
+            what=f"read the status of room {room}",
+            token=token,
+        )
         return models.RoomStatus(data["data"]["status"]).code
     except (ValtError, TypeError, KeyError, ValueError) as exc:
         logger.warning("getroomstatus failed: %s", exc)
@@ -347,12 +389,22 @@ def getroomstatus(https: bool, server: str, accesstoken: str, room: int) -> int:
         transport.close()
 
 
-def creategroup(https: bool, server: str, accesstoken: str, groupname: str, infoid: int,
-                markerid: int, rights: Any = None, max_record_duration: int | None = None,
-                rooms: list[int] | None = None, video_access_users: list[int] | None = None,
-                video_access_groups: list[int] | None = None,
-                retention_type: str | None = None, retention_until: str | None = None,
-                retention_for: int | None = None) -> int:
+def creategroup(
+    https: bool,
+    server: str,
+    accesstoken: str,
+    groupname: str,
+    infoid: int,
+    markerid: int,
+    rights: Any = None,
+    max_record_duration: int | None = None,
+    rooms: list[int] | None = None,
+    video_access_users: list[int] | None = None,
+    video_access_groups: list[int] | None = None,
+    retention_type: str | None = None,
+    retention_until: str | None = None,
+    retention_for: int | None = None,
+) -> int:
     """Create a user group with an existing token; its id, or 0 on a server error.
 
     Raises:
@@ -360,16 +412,27 @@ def creategroup(https: bool, server: str, accesstoken: str, groupname: str, info
             minutes), a ``retention_until`` not in MM-DD-YYYY form, or no name.
     """
     body = models.group_body(
-        groupname, infoid, markerid, rights=rights,
-        max_record_duration=max_record_duration, rooms=rooms,
-        video_access_users=video_access_users, video_access_groups=video_access_groups,
-        retention_type=retention_type, retention_until=retention_until,
+        groupname,
+        infoid,
+        markerid,
+        rights=rights,
+        max_record_duration=max_record_duration,
+        rooms=rooms,
+        video_access_users=video_access_users,
+        video_access_groups=video_access_groups,
+        retention_type=retention_type,
+        retention_until=retention_until,
         retention_for=retention_for,
     )
     transport, token = _one_shot(https, server, accesstoken)
     try:
-        data = transport.request("POST", "admin/user_groups", token=token, body=body,
-                                 what=f"create user group '{groupname}'")
+        data = transport.request(
+            "POST",
+            "admin/user_groups",
+            token=token,
+            body=body,
+            what=f"create user group '{groupname}'",
+        )
         return int(data["data"]["id"])
     except (ValtError, TypeError, KeyError, ValueError) as exc:
         logger.warning("creategroup failed: %s", exc)

@@ -11,7 +11,9 @@ class Lockout:
     backoff. Time is passed in, so tests step it.
     """
 
-    def __init__(self, max_failures: int = 5, base_s: float = 30, max_s: float = 900) -> None:
+    def __init__(
+        self, max_failures: int = 5, base_s: float = 30, max_s: float = 900
+    ) -> None:
         self.max_failures = max_failures
         self.base_s = base_s
         self.max_s = max_s
@@ -32,7 +34,7 @@ class Lockout:
         self._failures[source] = 0
         rounds = self._lockouts.get(source, 0)
         self._lockouts[source] = rounds + 1
-        seconds = min(self.max_s, self.base_s * (2 ** rounds))
+        seconds = min(self.max_s, self.base_s * (2**rounds))
         self._until[source] = now + seconds
         return seconds
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld, KeyPressed
 
 ACTIONS = (
-    "toggle", "start", "stop", "pause", "resume", "marker", "lock", "unlock",
+    "toggle",
+    "start",
+    "stop",
+    "pause",
+    "resume",
+    "marker",
+    "lock",
+    "unlock",
     "privacy_toggle",
 )
 MODES = ("pin", "card", "both")
@@ -151,8 +158,11 @@ class Mapper:
         last = self._last_card.get(event.source)
         self._last_card[event.source] = (event.raw, event.timestamp)
         # Readers repeat a card held in the field; one swipe is one action.
-        if last and last[0] == event.raw and \
-                event.timestamp - last[1] < self.settings.repeat_window_s:
+        if (
+            last
+            and last[0] == event.raw
+            and event.timestamp - last[1] < self.settings.repeat_window_s
+        ):
             return []
         return [Presented(event.source, event.kind, event.raw, event.timestamp)]
 
@@ -174,7 +184,8 @@ class Mapper:
         entry = self._entries.get(event.source)
         if entry is None:
             entry = self._entries[event.source] = PinEntry(
-                self.settings.pin_length, self.settings.entry_timeout_s)
+                self.settings.pin_length, self.settings.entry_timeout_s
+            )
         digits, changed = entry.key(event.key, event.timestamp)
         out: list[Intent] = []
         if changed:
@@ -184,7 +195,11 @@ class Mapper:
         return out
 
     def _hold(self, event: KeyHeld) -> list[Intent]:
-        key, bindings, mark = event.key, self.settings.bindings, (event.source, event.key)
+        key, bindings, mark = (
+            event.key,
+            self.settings.bindings,
+            (event.source, event.key),
+        )
         hold = bindings.get((key, "hold"))
         if hold is None:
             return []

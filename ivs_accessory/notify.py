@@ -24,8 +24,11 @@ class Notifier:
         environ: where ``NOTIFY_SOCKET`` and ``WATCHDOG_USEC`` are read.
     """
 
-    def __init__(self, send: Callable[[str], bool] = _sd_notify,
-                 environ: Mapping[str, str] = os.environ) -> None:
+    def __init__(
+        self,
+        send: Callable[[str], bool] = _sd_notify,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self._send = send
         self._environ = environ
         self.sent: list[str] = []  # the last messages, for the status page and tests
@@ -65,8 +68,12 @@ class Watchdog:
     restarts the service after WatchdogSec, which is the point.
     """
 
-    def __init__(self, notify: Callable[[str], object], interval_s: float,
-                 alive: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        notify: Callable[[str], object],
+        interval_s: float,
+        alive: Callable[[], bool],
+    ) -> None:
         self._notify = notify
         self.interval_s = interval_s
         self._alive = alive
@@ -90,4 +97,6 @@ class Watchdog:
                 self._notify("WATCHDOG=1")
             else:
                 self.missed += 1
-                logger.error("the dispatcher is not responding; withholding the watchdog ping")
+                logger.error(
+                    "the dispatcher is not responding; withholding the watchdog ping"
+                )

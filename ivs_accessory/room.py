@@ -18,9 +18,14 @@ class RoomState:
     VALT, refreshes and decides again (see ``actions``).
     """
 
-    def __init__(self, client: ValtClient, room: int, refresh_s: float = 60,
-                 clock: Callable[[], float] = time.monotonic,
-                 offline_refresh_s: float = 15) -> None:
+    def __init__(
+        self,
+        client: ValtClient,
+        room: int,
+        refresh_s: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+        offline_refresh_s: float = 15,
+    ) -> None:
         self.client = client
         self.room = room
         self.refresh_s = refresh_s
@@ -63,4 +68,3 @@ class RoomState:
         failing = self.online is False or self.last_error is not None
         interval = self.offline_refresh_s if failing else self.refresh_s
         return self._clock() - self._checked >= interval
-

@@ -38,9 +38,11 @@ def mapping_settings(config: Any) -> MappingSettings:
     """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
     m = config["mapping"]
     return MappingSettings(
-        mode=m["mode"], pin_length=m["pin_length"],
+        mode=m["mode"],
+        pin_length=m["pin_length"],
         entry_timeout_s=m["entry_timeout_ms"] / 1000,
-        repeat_window_s=m["repeat_window_ms"] / 1000, hold_s=m["hold_ms"] / 1000,
+        repeat_window_s=m["repeat_window_ms"] / 1000,
+        hold_s=m["hold_ms"] / 1000,
         bindings=dict(config.bindings),
     )
 
@@ -49,21 +51,32 @@ def action_settings(config: Any) -> ActionSettings:
     """The actions' settings from ``[valt]`` and ``[mapping]``."""
     v, m = config["valt"], config["mapping"]
     return ActionSettings(
-        room=v["room"], recording_name=v["recording_name"], marker_name=v["marker_name"],
-        marker_colour=v["marker_colour"], busy_action=m["busy_action"],
-        match_reading=m["match_reading"], max_wait_s=m["max_wait_ms"] / 1000,
+        room=v["room"],
+        recording_name=v["recording_name"],
+        marker_name=v["marker_name"],
+        marker_colour=v["marker_colour"],
+        busy_action=m["busy_action"],
+        match_reading=m["match_reading"],
+        max_wait_s=m["max_wait_ms"] / 1000,
     )
 
 
-def valt_client(config: Any, factory: Callable[..., ValtClient] = ValtClient) -> ValtClient | None:
+def valt_client(
+    config: Any, factory: Callable[..., ValtClient] = ValtClient
+) -> ValtClient | None:
     """A client for ``[valt]``, or None while no server is configured."""
     v = config["valt"]
     if not v["server"]:
         return None
     return factory(
-        v["server"], v["username"], v["password"], timeout=v["timeout_s"],
-        verify_tls=v["verify_tls"], ca_file=v["ca_file"] or None,
-        success_reauth_time=v["success_reauth_s"], failure_reauth_time=v["failure_reauth_s"],
+        v["server"],
+        v["username"],
+        v["password"],
+        timeout=v["timeout_s"],
+        verify_tls=v["verify_tls"],
+        ca_file=v["ca_file"] or None,
+        success_reauth_time=v["success_reauth_s"],
+        failure_reauth_time=v["failure_reauth_s"],
     )
 
 
@@ -83,15 +96,19 @@ class Service:
             configuration page from ``[web]``; not started when ``enabled = false``).
     """
 
-    def __init__(self, config: Any, *,
-                 source_factory: Callable[[str, dict[str, Any]], Any] | None = None,
-                 client_factory: Callable[..., ValtClient] = ValtClient,
-                 notifier: Notifier | None = None,
-                 feedback: Sequence[FeedbackSink] = (),
-                 on_outcome: Callable[[Outcome], object] | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 hung_after_s: float | None = None,
-                 web: Callable[[Service], Any] | None = None) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        source_factory: Callable[[str, dict[str, Any]], Any] | None = None,
+        client_factory: Callable[..., ValtClient] = ValtClient,
+        notifier: Notifier | None = None,
+        feedback: Sequence[FeedbackSink] = (),
+        on_outcome: Callable[[Outcome], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        hung_after_s: float | None = None,
+        web: Callable[[Service], Any] | None = None,
+    ) -> None:
         self.config = config
         self._hung_after_s = hung_after_s
         self._source_factory = source_factory or _default_source_factory
@@ -118,20 +135,30 @@ class Service:
             self.client = valt_client(self.config, self._client_factory)
             actions = self._actions(self.client)
             logs = self.config["logging"]
-            self.audit = AuditLog(logs["audit_file"] or None, logs["audit_max_bytes"],
-                                  logs["audit_keep"])
-            self.factory_button = FactoryButton.from_settings(self.config["system"],
-                                                              self._clock)
+            self.audit = AuditLog(
+                logs["audit_file"] or None, logs["audit_max_bytes"], logs["audit_keep"]
+            )
+            self.factory_button = FactoryButton.from_settings(
+                self.config["system"], self._clock
+            )
             self.dispatcher = Dispatcher(
-                Mapper(mapping_settings(self.config)), actions,
-                feedback=self._feedback(), audit=self.audit, on_outcome=self._on_outcome,
-                clock=self._clock, watchers=[self.factory_button.handle])
+                Mapper(mapping_settings(self.config)),
+                actions,
+                feedback=self._feedback(),
+                audit=self.audit,
+                on_outcome=self._on_outcome,
+                clock=self._clock,
+                watchers=[self.factory_button.handle],
+            )
             self.dispatcher.start()
             self._sync_sources(self.config.sources)
             self._start_watchdog()
             self._start_web()
-        logger.info("accessory started: room %s, %d input source(s)",
-                    self.config["valt"]["room"], len(self.sources))
+        logger.info(
+            "accessory started: room %s, %d input source(s)",
+            self.config["valt"]["room"],
+            len(self.sources),
+        )
         self.notify("READY=1")
 
     def stop(self, drain_s: float = _DRAIN_S) -> None:
@@ -176,8 +203,9 @@ class Service:
             mapper = Mapper(mapping_settings(config))
             assert self.dispatcher is not None
             self.factory_button.configure(config["system"])
-            self.dispatcher.replace(mapper=mapper, actions=actions,
-                                    feedback=self._feedback())
+            self.dispatcher.replace(
+                mapper=mapper, actions=actions, feedback=self._feedback()
+            )
             if client is not self.client and self.client is not None:
                 self.client.close()
             self.client = client
@@ -188,25 +216,46 @@ class Service:
     # -- parts -----------------------------------------------------------------------------
     def _actions(self, client: ValtClient | None) -> Actions:
         v, m, lock = self.config["valt"], self.config["mapping"], self.config["lockout"]
-        room = RoomState(client, v["room"], m["status_refresh_s"], self._clock) \
-            if client is not None and v["room"] is not None else None
-        directory = UserDirectory(client, m["user_cache_s"], self._clock) \
-            if client is not None else None
-        return Actions(client, room, directory, action_settings(self.config),
-                       Lockout(lock["max_failures"], lock["base_s"], lock["max_s"]),
-                       self._clock)
+        room = (
+            RoomState(client, v["room"], m["status_refresh_s"], self._clock)
+            if client is not None and v["room"] is not None
+            else None
+        )
+        directory = (
+            UserDirectory(client, m["user_cache_s"], self._clock)
+            if client is not None
+            else None
+        )
+        return Actions(
+            client,
+            room,
+            directory,
+            action_settings(self.config),
+            Lockout(lock["max_failures"], lock["base_s"], lock["max_s"]),
+            self._clock,
+        )
 
     def _feedback(self) -> list[FeedbackSink]:
-        sinks: list[FeedbackSink] = [StatusFeedback(self.notify, self.config["valt"]["room"])]
+        sinks: list[FeedbackSink] = [
+            StatusFeedback(self.notify, self.config["valt"]["room"])
+        ]
         if self.config["feedback"]["leds"]:
-            sinks.append(LedFeedback(self._led_devices,
-                                     self.config["feedback"]["result_ms"] / 1000, self._clock,
-                                     override=self.factory_button.leds))
+            sinks.append(
+                LedFeedback(
+                    self._led_devices,
+                    self.config["feedback"]["result_ms"] / 1000,
+                    self._clock,
+                    override=self.factory_button.leds,
+                )
+            )
         return sinks + self._extra_feedback
 
     def _led_devices(self) -> list[Any]:
-        return [s for name, s in list(self.sources.items())
-                if hasattr(s, "set_leds") and self._source_options[name].get("leds", True)]
+        return [
+            s
+            for name, s in list(self.sources.items())
+            if hasattr(s, "set_leds") and self._source_options[name].get("leds", True)
+        ]
 
     def _sync_sources(self, wanted: dict[str, dict[str, Any]]) -> None:
         for name in list(self.sources):
@@ -223,7 +272,9 @@ class Service:
             source.start(self.dispatcher.emit)
         except Exception as exc:
             # One bad source must not keep the others (or the page) from running.
-            logger.error("input source %s (%s) cannot start: %s", name, options.get("kind"), exc)
+            logger.error(
+                "input source %s (%s) cannot start: %s", name, options.get("kind"), exc
+            )
             return
         self.sources[name] = source
         self._source_options[name] = dict(options)
@@ -284,12 +335,19 @@ class Service:
                 or (client.last_error if client else None),
                 "requests": client.request_count if client else 0,
             },
-            "room": {"id": self.config["valt"]["room"],
-                     "status": room.status.value if room and room.status else None},
-            "sources": {name: _source_status(s) for name, s in list(self.sources.items())},
-            "dispatcher": {"alive": self.is_healthy(), "events": d.events if d else 0,
-                           "dropped": d.dropped if d else 0,
-                           "outcomes": dict(d.outcomes) if d else {}},
+            "room": {
+                "id": self.config["valt"]["room"],
+                "status": room.status.value if room and room.status else None,
+            },
+            "sources": {
+                name: _source_status(s) for name, s in list(self.sources.items())
+            },
+            "dispatcher": {
+                "alive": self.is_healthy(),
+                "events": d.events if d else 0,
+                "dropped": d.dropped if d else 0,
+                "outcomes": dict(d.outcomes) if d else {},
+            },
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
         }
 
@@ -303,8 +361,19 @@ def _source_status(source: Any) -> dict[str, Any]:
 
 def _connection(config: Any) -> tuple:
     v = config["valt"]
-    return tuple(v[k] for k in ("server", "username", "password", "timeout_s", "verify_tls",
-                                "ca_file", "success_reauth_s", "failure_reauth_s"))
+    return tuple(
+        v[k]
+        for k in (
+            "server",
+            "username",
+            "password",
+            "timeout_s",
+            "verify_tls",
+            "ca_file",
+            "success_reauth_s",
+            "failure_reauth_s",
+        )
+    )
 
 
 def _default_web(service: Service) -> Any:

@@ -32,22 +32,31 @@ class CommandRunner:
         if isinstance(argv, str) or not argv:
             raise SystemActionError("a command must be a non-empty list of arguments")
         try:
-            done = subprocess.run(list(argv), check=True, capture_output=True, text=True,
-                                  timeout=timeout_s or self.timeout_s, stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                list(argv),
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s or self.timeout_s,
+                stdin=subprocess.DEVNULL,
+            )
         except FileNotFoundError:
             raise SystemActionError(f"command {argv[0]!r} not found") from None
         except subprocess.TimeoutExpired:
             raise SystemActionError(
-                f"{argv[0]} did not finish within {timeout_s or self.timeout_s:g} s") from None
+                f"{argv[0]} did not finish within {timeout_s or self.timeout_s:g} s"
+            ) from None
         except subprocess.CalledProcessError as exc:
             last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or [""]
             raise SystemActionError(
-                f"{argv[0]} failed with exit code {exc.returncode}: {last[0]}") from None
+                f"{argv[0]} failed with exit code {exc.returncode}: {last[0]}"
+            ) from None
         return done.stdout
 
 
-def atomic_copy(source: str, target: str, mode: int = 0o600, *, uid: int = -1,
-                gid: int = -1) -> None:
+def atomic_copy(
+    source: str, target: str, mode: int = 0o600, *, uid: int = -1, gid: int = -1
+) -> None:
     """Replace ``target`` with a copy of ``source``: it is always the old or the new file.
 
     See :func:`atomic_write`; ``source`` is read whole (templates are small).
@@ -56,8 +65,9 @@ def atomic_copy(source: str, target: str, mode: int = 0o600, *, uid: int = -1,
         atomic_write(target, data.read(), mode, uid=uid, gid=gid)
 
 
-def atomic_write(target: str, data: bytes, mode: int = 0o600, *, uid: int = -1,
-                 gid: int = -1) -> None:
+def atomic_write(
+    target: str, data: bytes, mode: int = 0o600, *, uid: int = -1, gid: int = -1
+) -> None:
     """``atomic.atomic_write`` as the root helper uses it: a missing folder is made."""
     atomic.atomic_write(target, data, mode, uid=uid, gid=gid, make_folder=True)
 
@@ -88,8 +98,23 @@ def read_untrusted(path: str, limit: int) -> bytes:
 
 
 # Directories that a misconfigured path must never make us empty.
-_NEVER_CLEAR = frozenset({"/", "/etc", "/var", "/var/lib", "/usr", "/opt", "/home",
-                          "/root", "/srv", "/tmp", "/boot", "/run", "/etc/netplan"})
+_NEVER_CLEAR = frozenset(
+    {
+        "/",
+        "/etc",
+        "/var",
+        "/var/lib",
+        "/usr",
+        "/opt",
+        "/home",
+        "/root",
+        "/srv",
+        "/tmp",
+        "/boot",
+        "/run",
+        "/etc/netplan",
+    }
+)
 
 
 def clear_directory(folder: str, keep: Iterable[str] = ()) -> list[str]:
@@ -107,8 +132,10 @@ def clear_directory(folder: str, keep: Iterable[str] = ()) -> list[str]:
     """
     folder = os.path.normpath(folder)
     if not os.path.isabs(folder) or folder in _NEVER_CLEAR:
-        raise SystemActionError(f"refusing to empty {folder}; give the accessory's "
-                                "own directory, e.g. /etc/ivs-accessory")
+        raise SystemActionError(
+            f"refusing to empty {folder}; give the accessory's "
+            "own directory, e.g. /etc/ivs-accessory"
+        )
     patterns = list(keep)
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
@@ -139,8 +166,11 @@ def system_settings(config_path: str | None) -> Mapping[str, Any]:
     try:
         return load(config_path)["system"]
     except ConfigError as exc:
-        logger.warning("config %s not usable (%d problem(s)); using the defaults of "
-                       "[system]", config_path, len(exc.errors))
+        logger.warning(
+            "config %s not usable (%d problem(s)); using the defaults of [system]",
+            config_path,
+            len(exc.errors),
+        )
         return load(None)["system"]
 
 
@@ -159,7 +189,9 @@ class SystemControl:
         SystemActionError: the command is missing, failed or timed out.
     """
 
-    def __init__(self, settings: Mapping[str, Any], runner: CommandRunner | None = None) -> None:
+    def __init__(
+        self, settings: Mapping[str, Any], runner: CommandRunner | None = None
+    ) -> None:
         self.settings = settings
         self.runner = runner or CommandRunner(settings.get("command_timeout_s", 60))
 

@@ -20,10 +20,16 @@ SECRET_PASSWORD = "Zq7-unique-Pw!42"
 def data_with_secret_user() -> dict:
     """Default simulator data plus the ``keypad`` admin with a distinctive password."""
     data = default_data()
-    data["users"].append({
-        "id": 90, "name": SECRET_USER, "password": SECRET_PASSWORD,
-        "displayName": "Door keypad", "admin": True, "card_number": "",
-    })
+    data["users"].append(
+        {
+            "id": 90,
+            "name": SECRET_USER,
+            "password": SECRET_PASSWORD,
+            "displayName": "Door keypad",
+            "admin": True,
+            "card_number": "",
+        }
+    )
     return data
 
 
@@ -90,5 +96,9 @@ def client(sim, make_client) -> ValtClient:
 def no_thread_leak() -> Iterator[None]:
     """Fail the test if it leaves a VALT re-login timer thread alive."""
     yield
-    alive = [t.name for t in threading.enumerate() if t.name == "valt-relogin" and t.is_alive()]
+    alive = [
+        t.name
+        for t in threading.enumerate()
+        if t.name == "valt-relogin" and t.is_alive()
+    ]
     assert alive == []

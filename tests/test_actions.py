@@ -31,9 +31,15 @@ def clock():
 def make_actions(make_client, clock):
     def make(sim, room=1, **settings):
         client = make_client(sim)
-        return Actions(client, RoomState(client, room, 60, clock),
-                       UserDirectory(client, 60, clock),
-                       ActionSettings(room=room, **settings), Lockout(3, 30, 120), clock)
+        return Actions(
+            client,
+            RoomState(client, room, 60, clock),
+            UserDirectory(client, 60, clock),
+            ActionSettings(room=room, **settings),
+            Lockout(3, 30, 120),
+            clock,
+        )
+
     return make
 
 
@@ -76,19 +82,28 @@ def test_cold_user_costs_one_more_request(sim, make_actions, clock, version):
     assert (lookup["query"] == {"cardNumber": BOB}) == (version in ("6.5.0", "6.6.0"))
 
 
-def test_old_servers_fill_the_cache_for_every_card_at_once(make_sim, make_actions, clock):
+def test_old_servers_fill_the_cache_for_every_card_at_once(
+    make_sim, make_actions, clock
+):
     sim = make_sim(version="6.4.0")
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     assert actions.present(pin(BOB, clock=clock)).requests == 1
 
 
-def test_first_input_of_a_fresh_daemon_logs_in_reads_status_and_acts(sim, make_actions, clock):
+def test_first_input_of_a_fresh_daemon_logs_in_reads_status_and_acts(
+    sim, make_actions, clock
+):
     actions = make_actions(sim)
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "started"
-    assert paths(sim) == ["login", "admin/general", "admin/users", "rooms/1/status",
-                          "rooms/1/record/start"]
+    assert paths(sim) == [
+        "login",
+        "admin/general",
+        "admin/users",
+        "rooms/1/status",
+        "rooms/1/record/start",
+    ]
     assert outcome.requests == 5
 
 
@@ -99,13 +114,19 @@ def test_user_cache_expires(sim, make_actions, clock):
     assert actions.present(pin(ALICE, clock=clock)).requests == 2
 
 
-def test_someone_else_started_meanwhile_refresh_and_decide_again(sim, make_actions, clock):
+def test_someone_else_started_meanwhile_refresh_and_decide_again(
+    sim, make_actions, clock
+):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     sim.set_room_status(1, "recording")  # another VALT user, unknown to us
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "stopped"
-    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status", "rooms/1/record/stop"]
+    assert paths(sim) == [
+        "rooms/1/record/start",
+        "rooms/1/status",
+        "rooms/1/record/stop",
+    ]
 
 
 def test_someone_else_stopped_meanwhile(sim, make_actions, clock):
@@ -114,7 +135,11 @@ def test_someone_else_stopped_meanwhile(sim, make_actions, clock):
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
     sim.set_room_status(1, "available")
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
-    assert paths(sim)[-3:] == ["rooms/1/record/stop", "rooms/1/status", "rooms/1/record/start"]
+    assert paths(sim)[-3:] == [
+        "rooms/1/record/stop",
+        "rooms/1/status",
+        "rooms/1/record/start",
+    ]
 
 
 def test_conflict_is_retried_only_once(sim, make_actions, clock):
@@ -123,14 +148,27 @@ def test_conflict_is_retried_only_once(sim, make_actions, clock):
     sim.inject(path="rooms/1/record/*", status=409, count=None)
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "error" and "409" in outcome.message
-    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status", "rooms/1/record/start"]
+    assert paths(sim) == [
+        "rooms/1/record/start",
+        "rooms/1/status",
+        "rooms/1/record/start",
+    ]
 
 
-@pytest.mark.parametrize("status, busy_action, result", [
-    ("paused", "busy", "busy"), ("paused", "resume", "resumed"), ("paused", "stop", "stopped"),
-    ("locked", "busy", "busy"), ("locked", "stop", "busy"), ("prepared", "busy", "started"),
-])
-def test_toggle_in_each_room_state(sim, make_actions, clock, status, busy_action, result):
+@pytest.mark.parametrize(
+    "status, busy_action, result",
+    [
+        ("paused", "busy", "busy"),
+        ("paused", "resume", "resumed"),
+        ("paused", "stop", "stopped"),
+        ("locked", "busy", "busy"),
+        ("locked", "stop", "busy"),
+        ("prepared", "busy", "started"),
+    ],
+)
+def test_toggle_in_each_room_state(
+    sim, make_actions, clock, status, busy_action, result
+):
     actions = make_actions(sim, busy_action=busy_action)
     sim.set_room_status(1, status)
     warm_up(actions, sim, ALICE)
@@ -141,20 +179,26 @@ def test_toggle_in_each_room_state(sim, make_actions, clock, status, busy_action
         assert paths(sim) == ["rooms/1/status"]  # confirmed with VALT before saying no
 
 
-def test_unknown_pin_is_denied_then_locked_out_without_requests(sim, make_actions, clock):
+def test_unknown_pin_is_denied_then_locked_out_without_requests(
+    sim, make_actions, clock
+):
     actions = make_actions(sim)
     warm_up(actions, sim)
     results = [actions.present(pin(f"99990{i}", clock=clock)).result for i in range(3)]
     assert results == ["denied", "denied", "denied"]
     sim.clear_requests()
     locked = actions.present(pin(ALICE, clock=clock))
-    assert locked.result == "locked_out" and locked.requests == 0 and sim.requests() == []
+    assert (
+        locked.result == "locked_out" and locked.requests == 0 and sim.requests() == []
+    )
     assert actions.present(pin(ALICE, "other-keypad", clock)).result == "started"
     clock.now += 31
     assert actions.present(pin(ALICE, clock=clock)).result == "stopped"
 
 
-def test_denied_outcomes_hide_pins_wholly_and_cards_but_four_digits(sim, make_actions, clock):
+def test_denied_outcomes_hide_pins_wholly_and_cards_but_four_digits(
+    sim, make_actions, clock
+):
     actions = make_actions(sim)
     outcome = actions.present(pin("98765432", clock=clock))
     assert outcome.result == "denied"
@@ -163,12 +207,18 @@ def test_denied_outcomes_hide_pins_wholly_and_cards_but_four_digits(sim, make_ac
     assert card.result == "denied" and card.credential == "****3344"
 
 
-@pytest.mark.parametrize("fault, result", [
-    ({"status": 500}, "error"), ({"status": 502}, "error"), ({"drop": True}, "offline"),
-    ({"malformed": True}, "error"),
-])
-def test_valt_failures_become_outcomes_and_the_next_input_works(sim, make_actions, clock,
-                                                                  fault, result):
+@pytest.mark.parametrize(
+    "fault, result",
+    [
+        ({"status": 500}, "error"),
+        ({"status": 502}, "error"),
+        ({"drop": True}, "offline"),
+        ({"malformed": True}, "error"),
+    ],
+)
+def test_valt_failures_become_outcomes_and_the_next_input_works(
+    sim, make_actions, clock, fault, result
+):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     sim.inject(path="rooms/1/record/start", count=1, **fault)
@@ -204,16 +254,26 @@ def test_marker_binding_needs_a_recording(sim, make_actions, clock):
 def test_privacy_toggle_locks_and_unlocks(sim, make_actions, clock):
     actions = make_actions(sim)
     warm_up(actions, sim)
-    first = actions.trigger(Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock()))
-    second = actions.trigger(Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock()))
+    first = actions.trigger(
+        Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock())
+    )
+    second = actions.trigger(
+        Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock())
+    )
     assert (first.result, second.result) == ("locked", "unlocked")
     assert (first.requests, second.requests) == (1, 1)
     assert actions.room.known() is RoomStatus.AVAILABLE
 
 
-@pytest.mark.parametrize("action, result", [
-    ("start", "started"), ("stop", "busy"), ("pause", "busy"), ("lock", "locked"),
-])
+@pytest.mark.parametrize(
+    "action, result",
+    [
+        ("start", "started"),
+        ("stop", "busy"),
+        ("pause", "busy"),
+        ("lock", "locked"),
+    ],
+)
 def test_bindings_without_a_user(sim, make_actions, clock, action, result):
     actions = make_actions(sim)
     warm_up(actions, sim)
@@ -241,12 +301,16 @@ def test_unreadable_card_makes_no_request(sim, make_actions, clock):
 def test_not_configured_without_client(clock):
     actions = Actions(None, None, None, ActionSettings(room=None), Lockout(), clock)
     assert actions.present(pin(ALICE, clock=clock)).result == "not_configured"
-    assert actions.trigger(Trigger("k", "marker", "KEY_KPPLUS", 0)).result == "not_configured"
+    assert (
+        actions.trigger(Trigger("k", "marker", "KEY_KPPLUS", 0)).result
+        == "not_configured"
+    )
 
 
 @pytest.mark.parametrize("waited, result", [(7.9, "started"), (8.1, "expired")])
 def test_input_that_waited_too_long_behind_a_slow_call_is_reported_not_run(
-        sim, make_actions, clock, waited, result):
+    sim, make_actions, clock, waited, result
+):
     actions = make_actions(sim, max_wait_s=8.0)
     warm_up(actions, sim, ALICE)
     typed = pin(ALICE, clock=clock)

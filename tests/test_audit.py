@@ -11,8 +11,17 @@ from ivs_accessory.audit import AuditLog
 
 
 def outcome(n=0, result="started"):
-    return Outcome(result, "toggle", f"Recording started {n}", "keypad", credential="****",
-                   user_id=2, recording_id=1001, requests=1, latency_s=0.0123)
+    return Outcome(
+        result,
+        "toggle",
+        f"Recording started {n}",
+        "keypad",
+        credential="****",
+        user_id=2,
+        recording_id=1001,
+        requests=1,
+        latency_s=0.0123,
+    )
 
 
 def test_entries_are_json_lines_with_the_fields(tmp_path):

@@ -16,10 +16,12 @@ COMMAND = [sys.executable, "-m", "ivs_accessory"]
 
 
 def config_text(tmp_path, server, room=1):
-    return (f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
-            f"timeout_s = 2\n\n[logging]\naudit_file = {tmp_path / 'audit.log'}\n\n"
-            "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
-            "[source:door]\nkind = console\n")
+    return (
+        f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
+        f"timeout_s = 2\n\n[logging]\naudit_file = {tmp_path / 'audit.log'}\n\n"
+        "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
+        "[source:door]\nkind = console\n"
+    )
 
 
 @pytest.fixture
@@ -43,8 +45,12 @@ def wait_for(sock, wanted: bytes) -> list[bytes]:
 def test_config_check_reports_every_error_and_exits_78(tmp_path):
     bad = tmp_path / "bad.conf"
     bad.write_text("[valt]\ntiemout_s = 5\nroom = kitchen\n\n[mapp]\nmode = pin\n")
-    result = subprocess.run(COMMAND + ["config", "check", str(bad)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        COMMAND + ["config", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 78
     assert "did you mean 'timeout_s'" in result.stderr
     assert "room" in result.stderr and "[mapp]" in result.stderr
@@ -52,42 +58,58 @@ def test_config_check_reports_every_error_and_exits_78(tmp_path):
 
 
 def test_config_check_accepts_the_factory_template(tmp_path):
-    result = subprocess.run(COMMAND + ["config", "check", "config/accessory.conf"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        COMMAND + ["config", "check", "config/accessory.conf"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_run_with_a_bad_config_exits_78_listing_errors(tmp_path):
     bad = tmp_path / "bad.conf"
     bad.write_text("[valt]\ntimeout_s = never\n[source:x]\nkind = keyboard\n")
-    result = subprocess.run(COMMAND + ["run", "--config", str(bad)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        COMMAND + ["run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 78
     assert "timeout_s" in result.stderr and "keyboard" in result.stderr
 
 
-def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(tmp_path, make_sim,
-                                                                notify_socket):
+def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
+    tmp_path, make_sim, notify_socket
+):
     sock, notify_path = notify_socket
     sim = make_sim(version="6.6.0")
     config = tmp_path / "accessory.conf"
     config.write_text(config_text(tmp_path, sim.url, room=1))
-    daemon = subprocess.Popen(COMMAND + ["run", "--config", str(config)],
-                              stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=os.environ | {"NOTIFY_SOCKET": notify_path})
+    daemon = subprocess.Popen(
+        COMMAND + ["run", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
     try:
         wait_for(sock, b"READY=1")
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
-        messages = wait_for(sock, b"STATUS=room 1 recording; last: Recording started for "
-                                  b"Alice Smith")
+        messages = wait_for(
+            sock, b"STATUS=room 1 recording; last: Recording started for Alice Smith"
+        )
         assert messages
         config.write_text(config_text(tmp_path, sim.url, room=2))
         daemon.send_signal(signal.SIGHUP)
         assert b"RELOADING=1" in wait_for(sock, b"READY=1")
         daemon.stdin.write("654321\n")
         daemon.stdin.flush()
-        wait_for(sock, b"STATUS=room 2 recording; last: Recording started for Bob Jones")
+        wait_for(
+            sock, b"STATUS=room 2 recording; last: Recording started for Bob Jones"
+        )
         began = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
@@ -98,35 +120,57 @@ def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(tmp_path, make_s
             daemon.kill()
             daemon.wait()
     errors = daemon.stderr.read()
-    audit = [json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()]
+    audit = [
+        json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()
+    ]
     assert [(a["room"], a["result"]) for a in audit] == [(1, "started"), (2, "started")]
     for secret in ("123456", "654321"):  # PINs never reach logs or the audit file
-        assert secret not in errors and secret not in (tmp_path / "audit.log").read_text()
+        assert (
+            secret not in errors and secret not in (tmp_path / "audit.log").read_text()
+        )
 
 
 def test_demo_runs_simulator_daemon_and_console_until_eof():
-    result = subprocess.run(COMMAND + ["demo"], input="123456\ncard 654321\nnonsense\n",
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        COMMAND + ["demo"],
+        input="123456\ncard 654321\nnonsense\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "0004921746  Carol Nguyen" in result.stdout
-    lines = [line for line in result.stdout.splitlines() if line.startswith(("OK", "--"))]
+    lines = [
+        line for line in result.stdout.splitlines() if line.startswith(("OK", "--"))
+    ]
     assert lines[0].startswith("OK Recording started for Alice Smith")
     assert lines[1].startswith("OK Recording stopped by Bob Jones")
     assert "cannot read 'nonsense'" in result.stderr
 
 
-@pytest.mark.parametrize(("level", "flags", "shown"), [
-    ("warning", [], False), ("warning", ["-v"], True), ("info", [], True),
-    ("info", ["-q"], False)])
-def test_logging_level_from_config_unless_flags_choose(tmp_path, make_sim, notify_socket,
-                                                       level, flags, shown):
+@pytest.mark.parametrize(
+    ("level", "flags", "shown"),
+    [
+        ("warning", [], False),
+        ("warning", ["-v"], True),
+        ("info", [], True),
+        ("info", ["-q"], False),
+    ],
+)
+def test_logging_level_from_config_unless_flags_choose(
+    tmp_path, make_sim, notify_socket, level, flags, shown
+):
     sock, notify_path = notify_socket
     config = tmp_path / "accessory.conf"
     text = config_text(tmp_path, make_sim(version="6.6.0").url)
     config.write_text(text.replace("[logging]\n", f"[logging]\nlevel = {level}\n"))
-    daemon = subprocess.Popen(COMMAND + flags + ["run", "--config", str(config)],
-                              stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=os.environ | {"NOTIFY_SOCKET": notify_path})
+    daemon = subprocess.Popen(
+        COMMAND + flags + ["run", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
     try:
         wait_for(sock, b"READY=1")
         daemon.send_signal(signal.SIGTERM)
@@ -135,29 +179,41 @@ def test_logging_level_from_config_unless_flags_choose(tmp_path, make_sim, notif
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
-    assert ("INFO ivs_accessory.service: accessory started" in daemon.stderr.read()) is shown
+    assert (
+        "INFO ivs_accessory.service: accessory started" in daemon.stderr.read()
+    ) is shown
 
 
 def factory_config(tmp_path, extra=""):
     """A config whose factory_default_command leaves a trace instead of starting the helper."""
     script = tmp_path / "start-helper"
-    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'trace'}\n")
+    script.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "trace"}\n')
     script.chmod(0o755)
     config = tmp_path / "accessory.conf"
-    config.write_text(f"[system]\nfactory_default_command = {script} factory-default\n{extra}")
+    config.write_text(
+        f"[system]\nfactory_default_command = {script} factory-default\n{extra}"
+    )
     return config
 
 
-@pytest.mark.parametrize("answer, code", [("no\n", 1), ("", 1), ("y\n", 1), ("yes\n", 0)])
+@pytest.mark.parametrize(
+    "answer, code", [("no\n", 1), ("", 1), ("y\n", 1), ("yes\n", 0)]
+)
 def test_factory_default_asks_for_confirmation(tmp_path, answer, code):
     config = factory_config(tmp_path)
-    result = subprocess.run(COMMAND + ["factory-default", "--config", str(config)],
-                            input=answer, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        COMMAND + ["factory-default", "--config", str(config)],
+        input=answer,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == code, result.stderr
     assert "keeps the audit log and reboots" in result.stderr
     trace = tmp_path / "trace"
-    assert (trace.read_text() if trace.exists() else "") == ("factory-default\n" if code == 0
-                                                              else "")
+    assert (trace.read_text() if trace.exists() else "") == (
+        "factory-default\n" if code == 0 else ""
+    )
     if code:
         assert "cancelled; nothing was changed" in result.stderr
 
@@ -168,22 +224,36 @@ def test_factory_default_yes_skips_the_question_even_with_a_broken_config(tmp_pa
     # `systemctl start ...`, here a stand-in found first on PATH (never the real one).
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "systemctl").write_text(f"#!/bin/sh\necho \"$*\" > {tmp_path / 'systemctl'}\n")
+    (bin_dir / "systemctl").write_text(
+        f'#!/bin/sh\necho "$*" > {tmp_path / "systemctl"}\n'
+    )
     (bin_dir / "systemctl").chmod(0o755)
     env = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    result = subprocess.run(COMMAND + ["factory-default", "--yes", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run(
+        COMMAND + ["factory-default", "--yes", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "not usable" in result.stderr and "Type 'yes'" not in result.stderr
-    assert (tmp_path / "systemctl").read_text() == \
-        "start --no-block ivs-accessory-helper@factory-default.service\n"
+    assert (
+        tmp_path / "systemctl"
+    ).read_text() == "start --no-block ivs-accessory-helper@factory-default.service\n"
     assert not (tmp_path / "trace").exists()
 
 
 def test_factory_default_reports_a_helper_that_cannot_start(tmp_path):
     config = tmp_path / "accessory.conf"
-    config.write_text(f"[system]\nfactory_default_command = {tmp_path}/no-such-command\n")
-    result = subprocess.run(COMMAND + ["factory-default", "--yes", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60)
+    config.write_text(
+        f"[system]\nfactory_default_command = {tmp_path}/no-such-command\n"
+    )
+    result = subprocess.run(
+        COMMAND + ["factory-default", "--yes", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "could not be started" in result.stderr and "not found" in result.stderr

@@ -198,8 +198,16 @@ def test_secret_displays_masked_and_empty_as_empty():
 def test_load_defaults_only():
     cfg = load(None)
     assert cfg.path is None
-    assert set(cfg) == {"valt", "mapping", "feedback", "lockout", "logging", "web", "system",
-                        "helper"}
+    assert set(cfg) == {
+        "valt",
+        "mapping",
+        "feedback",
+        "lockout",
+        "logging",
+        "web",
+        "system",
+        "helper",
+    }
     assert cfg["valt"]["timeout_s"] == 5.0
     assert cfg["valt"]["room"] is None
     assert cfg["valt"]["server"] == ""
@@ -531,10 +539,18 @@ def test_redacted_masks_secrets_and_shows_everything_else(tmp_path):
         (
             "web",
             {"port": "8080"},
-            {"enabled": True, "address": "0.0.0.0", "port": 8080, "tls_cert": "",
-             "tls_key": "", "password_file": "/etc/ivs-accessory/web-password",
-             "session_idle_s": 900, "status_poll_s": 5, "network_interface": "eth0",
-             "network_confirm_s": 120},
+            {
+                "enabled": True,
+                "address": "0.0.0.0",
+                "port": 8080,
+                "tls_cert": "",
+                "tls_key": "",
+                "password_file": "/etc/ivs-accessory/web-password",
+                "session_idle_s": 900,
+                "status_poll_s": 5,
+                "network_interface": "eth0",
+                "network_confirm_s": 120,
+            },
             {},
         ),
         (
@@ -773,8 +789,10 @@ def test_config_is_a_mapping_of_sections():
     assert dict(cfg)["web"]["port"] == 80
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
-                    reason="needs root to run the check as an unprivileged user")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root to run the check as an unprivileged user",
+)
 def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(tmp_path):
     import subprocess
     import sys
@@ -784,12 +802,25 @@ def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(tmp_pa
     (folder / "accessory.conf").write_text("[valt]\n")
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     result = subprocess.run(
-        [*as_nobody, sys.executable, "-m", "ivs_accessory", "config", "check",
-         str(folder / "accessory.conf")],
-        capture_output=True, text=True, timeout=60, cwd="/")
+        [
+            *as_nobody,
+            sys.executable,
+            "-m",
+            "ivs_accessory",
+            "config",
+            "check",
+            str(folder / "accessory.conf"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert result.returncode == 78, result.stderr
     assert "Traceback" not in result.stderr
-    assert f"cannot read {folder / 'accessory.conf'}: Permission denied" in result.stderr
+    assert (
+        f"cannot read {folder / 'accessory.conf'}: Permission denied" in result.stderr
+    )
     assert "does not exist" not in result.stderr
 
 

@@ -22,11 +22,19 @@ def wired(make_sim, make_client):
     """A running dispatcher on a 6.6 simulator; yields (sim, dispatcher, outcomes queue)."""
     sim = make_sim(version="6.6.0")
     client = make_client(sim)
-    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
-                      ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client,
+        RoomState(client, 1),
+        UserDirectory(client),
+        ActionSettings(room=1),
+        Lockout(),
+    )
     outcomes: queue.Queue = queue.Queue()
-    mapper = Mapper(MappingSettings(mode="both", pin_length=6,
-                                    bindings={("KEY_KPPLUS", "tap"): "marker"}))
+    mapper = Mapper(
+        MappingSettings(
+            mode="both", pin_length=6, bindings={("KEY_KPPLUS", "tap"): "marker"}
+        )
+    )
     dispatcher = Dispatcher(mapper, actions, on_outcome=outcomes.put, tick_s=0.05)
     dispatcher.start()
     try:
@@ -57,8 +65,10 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
         barrier.wait(timeout=5)
         dispatcher.emit(CardRead(f"reader-{card}", card, "decimal", time.monotonic()))
 
-    threads = [threading.Thread(target=swipe, args=(c,))
-               for c in ("123456", "654321", "13579", "0004921746")]
+    threads = [
+        threading.Thread(target=swipe, args=(c,))
+        for c in ("123456", "654321", "13579", "0004921746")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -71,11 +81,20 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
 def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
     sim = make_sim(version="6.6.0", latency_ms=50)
     client = make_client(sim)
-    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
-                      ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client,
+        RoomState(client, 1),
+        UserDirectory(client),
+        ActionSettings(room=1),
+        Lockout(),
+    )
     outcomes: queue.Queue = queue.Queue()
-    dispatcher = Dispatcher(Mapper(MappingSettings(mode="both", repeat_window_s=0)), actions,
-                            on_outcome=outcomes.put, tick_s=0.05)
+    dispatcher = Dispatcher(
+        Mapper(MappingSettings(mode="both", repeat_window_s=0)),
+        actions,
+        on_outcome=outcomes.put,
+        tick_s=0.05,
+    )
     for card in ("123456", "654321", "13579"):
         dispatcher.emit(CardRead("reader", card, "decimal", time.monotonic()))
     assert not dispatcher.drain(0.01)  # nothing runs them yet
@@ -91,8 +110,13 @@ def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
 def test_a_storm_is_dropped_and_counted_never_blocking(make_sim, make_client):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
-                      ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client,
+        RoomState(client, 1),
+        UserDirectory(client),
+        ActionSettings(room=1),
+        Lockout(),
+    )
     dispatcher = Dispatcher(Mapper(MappingSettings()), actions, queue_size=100)
     # Not started: nothing drains the queue, so the 101st event must be dropped at once.
     for i in range(150):
@@ -101,11 +125,18 @@ def test_a_storm_is_dropped_and_counted_never_blocking(make_sim, make_client):
     assert not dispatcher.drain(0)  # dropped events are not waited for; queued ones are
 
 
-def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(make_sim, make_client, caplog):
+def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(
+    make_sim, make_client, caplog
+):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
-                      ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client,
+        RoomState(client, 1),
+        UserDirectory(client),
+        ActionSettings(room=1),
+        Lockout(),
+    )
 
     class Broken:
         def show(self, outcome):
@@ -121,13 +152,21 @@ def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(make_sim, make_cli
             pass
 
     outcomes: queue.Queue = queue.Queue()
-    dispatcher = Dispatcher(Mapper(MappingSettings()), actions, feedback=[Broken()],
-                            on_outcome=outcomes.put, tick_s=0.05)
+    dispatcher = Dispatcher(
+        Mapper(MappingSettings()),
+        actions,
+        feedback=[Broken()],
+        on_outcome=outcomes.put,
+        tick_s=0.05,
+    )
     dispatcher.start()
     try:
         dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
         dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
-        assert [next_outcome(outcomes).result for _ in range(2)] == ["started", "stopped"]
+        assert [next_outcome(outcomes).result for _ in range(2)] == [
+            "started",
+            "stopped",
+        ]
         assert dispatcher.is_alive
     finally:
         dispatcher.stop()
@@ -151,7 +190,9 @@ def test_background_refresh_runs_when_due(make_sim, make_client):
     client = make_client(sim)
     now = [0.0]
     room = RoomState(client, 1, refresh_s=60, clock=lambda: now[0])
-    actions = Actions(client, room, UserDirectory(client), ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client, room, UserDirectory(client), ActionSettings(room=1), Lockout()
+    )
     dispatcher = Dispatcher(Mapper(MappingSettings()), actions, clock=lambda: now[0])
     dispatcher._housekeeping()
     dispatcher._housekeeping()
@@ -181,9 +222,14 @@ def test_refresh_soon_reads_the_room_at_the_next_turn(wired):
             if status is not None:
                 (paused if status.value == "paused" else known).set()
 
-        def show(self, outcome): pass
-        def entry(self, source, length): pass
-        def tick(self, now): pass
+        def show(self, outcome):
+            pass
+
+        def entry(self, source, length):
+            pass
+
+        def tick(self, now):
+            pass
 
     dispatcher.feedback.append(Watcher())
     dispatcher.refresh_soon()
@@ -201,18 +247,27 @@ def test_recent_events_are_recorded_masked_as_they_arrive(wired):
     assert details == ["KEY_KPPLUS", "decimal card ****1746 (10 characters)"]
 
 
-def test_a_watcher_that_consumes_an_event_keeps_it_from_the_mapper(make_sim, make_client):
+def test_a_watcher_that_consumes_an_event_keeps_it_from_the_mapper(
+    make_sim, make_client
+):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(client, RoomState(client, 1), UserDirectory(client),
-                      ActionSettings(room=1), Lockout())
+    actions = Actions(
+        client,
+        RoomState(client, 1),
+        UserDirectory(client),
+        ActionSettings(room=1),
+        Lockout(),
+    )
     seen = []
 
     def factory_key_only(event) -> bool:
         seen.append(event)
         return getattr(event, "key", None) == "KEY_KPPLUS"
 
-    mapper = Mapper(MappingSettings(mode="both", bindings={("KEY_KPPLUS", "tap"): "marker"}))
+    mapper = Mapper(
+        MappingSettings(mode="both", bindings={("KEY_KPPLUS", "tap"): "marker"})
+    )
     dispatcher = Dispatcher(mapper, actions, watchers=[factory_key_only])
     assert dispatcher.handle(KeyPressed("keypad", "KEY_KPPLUS", time.monotonic())) == []
     assert sim.requests() == []  # the marker binding never ran

@@ -23,8 +23,9 @@ class LedDevice:
 
 
 def make(result, status=None, credential="****"):
-    return Outcome(result, "toggle", result, "keypad", credential=credential,
-                   room_status=status)
+    return Outcome(
+        result, "toggle", result, "keypad", credential=credential, room_status=status
+    )
 
 
 ALL = {"LED_NUML", "LED_CAPSL", "LED_SCROLLL"}
@@ -57,15 +58,22 @@ def rhythm(seen):
 
 
 def test_led_patterns_differ_for_every_outcome_kind():
-    kinds = {name: rhythm(timeline(name)[0]) for name in
-             ("started", "denied", "busy", "offline", "locked_out")}
+    kinds = {
+        name: rhythm(timeline(name)[0])
+        for name in ("started", "denied", "busy", "offline", "locked_out")
+    }
     assert kinds["started"][:1] == [(True, 10)]
     # (the last dark frame runs on into the dark steady state)
     assert kinds["denied"][:5] == ([(True, 2), (False, 2)] * 3)[:5]
     assert kinds["busy"][:3] == ([(True, 5), (False, 5)] * 2)[:3]
     assert kinds["offline"][:11] == ([(True, 1), (False, 1)] * 6)[:11]
-    assert kinds["locked_out"][:5] == [(True, 8), (False, 2), (True, 2), (False, 2),
-                                       (True, 8)]
+    assert kinds["locked_out"][:5] == [
+        (True, 8),
+        (False, 2),
+        (True, 2),
+        (False, 2),
+        (True, 8),
+    ]
     assert len({tuple(r) for r in kinds.values()}) == 5
 
 
@@ -104,8 +112,15 @@ def test_status_line_says_room_and_last_outcome():
     status = StatusFeedback(sent.append, room=3)
     status.room(RoomStatus.AVAILABLE, True)
     assert sent[-1] == "STATUS=room 3 available"
-    status.show(Outcome("started", "toggle", "Recording started for Alice", "keypad",
-                        room_status=RoomStatus.RECORDING))
+    status.show(
+        Outcome(
+            "started",
+            "toggle",
+            "Recording started for Alice",
+            "keypad",
+            room_status=RoomStatus.RECORDING,
+        )
+    )
     assert sent[-1] == "STATUS=room 3 recording; last: Recording started for Alice"
     status.room(None, False)
     assert sent[-1].startswith("STATUS=room 3: VALT offline")
@@ -113,6 +128,15 @@ def test_status_line_says_room_and_last_outcome():
 
 def test_console_prints_one_line_per_outcome():
     out = io.StringIO()
-    ConsoleFeedback(out).show(Outcome("denied", "toggle", "Unknown PIN or card", "console",
-                                      credential="****", requests=1, latency_s=0.004))
+    ConsoleFeedback(out).show(
+        Outcome(
+            "denied",
+            "toggle",
+            "Unknown PIN or card",
+            "console",
+            credential="****",
+            requests=1,
+            latency_s=0.004,
+        )
+    )
     assert out.getvalue() == "-- Unknown PIN or card [****] (1 VALT requests, 4 ms)\n"

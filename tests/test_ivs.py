@@ -7,8 +7,8 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-
 from conftest import SECRET_PASSWORD, SECRET_USER
+
 from ivs_accessory import ivs
 from ivs_accessory.errors import SystemActionError
 
@@ -143,12 +143,15 @@ def test_unknown_room_is_zero_and_keeps_token(v):
     assert v.accesstoken != 0
 
 
-@pytest.mark.parametrize("fault, message", [
-    ({"status": 500}, "An Unknown Error Occurred"),
-    ({"status": 502}, "VALT Server Offline"),
-    ({"drop": True}, "Server Did Not Respond"),
-    ({"malformed": True}, "An Unknown Error Occurred"),
-])
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ({"status": 500}, "An Unknown Error Occurred"),
+        ({"status": 502}, "VALT Server Offline"),
+        ({"drop": True}, "Server Did Not Respond"),
+        ({"malformed": True}, "An Unknown Error Occurred"),
+    ],
+)
 def test_errors_drop_token_and_relogin_recovers(v, vsim, fault, message):
     vsim.inject(path="rooms/1/status", count=1, **fault)
     assert v.getroomstatus(1) == 0
@@ -178,8 +181,17 @@ def test_function_form_getroomstatus(v, vsim):
 
 def test_function_form_creategroup(v, vsim):
     host = urlsplit(vsim.url).netloc
-    gid = ivs.creategroup(False, host, v.accesstoken, "Residents", 1, 2,
-                          rooms=[1], retention_type="until", retention_until="12-31-2027")
+    gid = ivs.creategroup(
+        False,
+        host,
+        v.accesstoken,
+        "Residents",
+        1,
+        2,
+        rooms=[1],
+        retention_type="until",
+        retention_until="12-31-2027",
+    )
     assert gid > 0
     body = vsim.requests()[-1]["body"]
     assert body["retention"] == {"type": "until", "until": "12-31-2027"}
@@ -187,10 +199,13 @@ def test_function_form_creategroup(v, vsim):
     assert v.creategroup("Method form", 1, 2) > 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"retention_type": "forever"},
-    {"retention_type": "until", "retention_until": "31-12-2027"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"retention_type": "forever"},
+        {"retention_type": "until", "retention_until": "31-12-2027"},
+    ],
+)
 def test_function_form_creategroup_validates(kwargs):
     with pytest.raises(ValueError):
         ivs.creategroup(False, "127.0.0.1:1", "x", "G", 1, 2, **kwargs)
@@ -220,7 +235,9 @@ def test_log_is_whole_lines_from_many_threads(tmp_path):
         t.join(timeout=30)
     lines = open(path).read().splitlines()
     assert len(lines) == 1600
-    assert all(re.fullmatch(r"\S+ \S+ thread \d line \d+ x{200}", line) for line in lines)
+    assert all(
+        re.fullmatch(r"\S+ \S+ thread \d line \d+ x{200}", line) for line in lines
+    )
 
 
 def test_log_default_file_is_beside_the_program(tmp_path, monkeypatch):
@@ -245,7 +262,7 @@ def test_valt_logpath_receives_lifecycle_lines(vsim, tmp_path):
 def test_factorydefault_runs_the_configured_factory_default_command(tmp_path):
     trace = tmp_path / "trace"
     script = tmp_path / "start-helper"
-    script.write_text(f"#!/bin/sh\necho \"$@\" >> {trace}\n")
+    script.write_text(f'#!/bin/sh\necho "$@" >> {trace}\n')
     script.chmod(0o755)
     conf = tmp_path / "accessory.conf"
     conf.write_text(f"[system]\nfactory_default_command = {script} factory-default\n")

@@ -39,12 +39,16 @@ def test_without_systemd_nothing_is_sent(monkeypatch):
     assert notifier("READY=1") is False and notifier.sent == ["READY=1"]
 
 
-@pytest.mark.parametrize("environ, interval", [
-    ({"WATCHDOG_USEC": "30000000"}, 15.0),
-    ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}, 15.0),
-    ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, None),
-    ({}, None), ({"WATCHDOG_USEC": "soon"}, None),
-])
+@pytest.mark.parametrize(
+    "environ, interval",
+    [
+        ({"WATCHDOG_USEC": "30000000"}, 15.0),
+        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}, 15.0),
+        ({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, None),
+        ({}, None),
+        ({"WATCHDOG_USEC": "soon"}, None),
+    ],
+)
 def test_watchdog_interval_from_environment(environ, interval):
     assert Notifier(environ=environ).watchdog_interval_s() == interval
 
@@ -72,4 +76,6 @@ def test_watchdog_pings_only_while_alive():
         assert missed.is_set()
     finally:
         dog.stop()
-    assert pings and all(message == "WATCHDOG=1" and was_alive for message, was_alive in pings)
+    assert pings and all(
+        message == "WATCHDOG=1" and was_alive for message, was_alive in pings
+    )

@@ -9,10 +9,13 @@ from ivs_accessory.room import RoomState
 from ivs_accessory.valt import RoomStatus
 
 
-@pytest.mark.parametrize("fault, online", [
-    ({"status": 503}, True), ({"malformed": True}, True), ({"drop": True}, False)])
-def test_after_any_failure_the_status_is_checked_again_soon(make_sim, make_client, fault,
-                                                            online):
+@pytest.mark.parametrize(
+    "fault, online",
+    [({"status": 503}, True), ({"malformed": True}, True), ({"drop": True}, False)],
+)
+def test_after_any_failure_the_status_is_checked_again_soon(
+    make_sim, make_client, fault, online
+):
     # Found by the reliability fault matrix: after an error that is not "offline" (a
     # 5xx, a 4xx, a body that is not JSON) the page kept showing it for the whole 60 s
     # refresh interval after VALT was fine again; offline errors were re-checked at 15 s.

@@ -267,8 +267,9 @@ def by_id(tmp_path):
 
 def test_list_devices_describes_and_closes_every_device(tmp_path, by_id):
     fake = nodes()
-    found = list_devices(fake.list_paths, fake.open_device, str(by_id),
-                         str(tmp_path / "no-sysfs"))
+    found = list_devices(
+        fake.list_paths, fake.open_device, str(by_id), str(tmp_path / "no-sysfs")
+    )
     assert [d.path for d in found] == [
         "/dev/input/event0",
         "/dev/input/event1",
@@ -317,13 +318,29 @@ def test_node_we_may_not_open_is_described_from_sysfs_so_selectors_find_it(tmp_p
     (device / "id" / "vendor").write_text("ffff\n")
     (device / "id" / "product").write_text("0035\n")
     fake = nodes()
-    found = {d.path: d for d in list_devices(fake.list_paths, fake.open_device,
-                                             str(tmp_path / "by-id"), str(tmp_path / "sys"))}
+    found = {
+        d.path: d
+        for d in list_devices(
+            fake.list_paths,
+            fake.open_device,
+            str(tmp_path / "by-id"),
+            str(tmp_path / "sys"),
+        )
+    }
     late = found["/dev/input/event7"]
-    assert late == DeviceInfo("/dev/input/event7", name="RFID Reader", vendor=0xFFFF,
-                              product=0x35, phys="usb-0000:01:00.0-1.9/input0",
-                              is_accessible=False)
-    for text in ("usb:ffff:0035", "name:RFID Reader", "phys:usb-0000:01:00.0-1.9/input0"):
+    assert late == DeviceInfo(
+        "/dev/input/event7",
+        name="RFID Reader",
+        vendor=0xFFFF,
+        product=0x35,
+        phys="usb-0000:01:00.0-1.9/input0",
+        is_accessible=False,
+    )
+    for text in (
+        "usb:ffff:0035",
+        "name:RFID Reader",
+        "phys:usb-0000:01:00.0-1.9/input0",
+    ):
         assert parse_selector(text).pick(found.values()) is late, text
     assert not late.is_keypad  # capabilities are not guessed: "any keypad" skips it
 

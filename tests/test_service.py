@@ -15,13 +15,15 @@ from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource
 
 
-def write_config(path, server="", room="1", sources="[source:door]\nkind = console\n",
-                 extra=""):
+def write_config(
+    path, server="", room="1", sources="[source:door]\nkind = console\n", extra=""
+):
     path.write_text(
         f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
         f"timeout_s = 2\n\n[logging]\naudit_file = {path.parent / 'audit.log'}\n\n"
         "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
-        f"{sources}\n{extra}")
+        f"{sources}\n{extra}"
+    )
     return str(path)
 
 
@@ -94,8 +96,12 @@ def test_status_line_reaches_systemd(running, notify_socket):
 def test_reload_applies_new_room_and_keeps_unchanged_sources(running, tmp_path):
     sim, service, consoles, outcomes, path = running
     first_source = service.sources["door"]
-    write_config(tmp_path / "accessory.conf", server=sim.url, room="2",
-                 sources="[source:door]\nkind = console\n\n[source:desk]\nkind = console\n")
+    write_config(
+        tmp_path / "accessory.conf",
+        server=sim.url,
+        room="2",
+        sources="[source:door]\nkind = console\n\n[source:desk]\nkind = console\n",
+    )
     service.reload(load(path))
     assert service.sources["door"] is first_source
     assert set(service.sources) == {"door", "desk"}
@@ -108,13 +114,17 @@ def test_reload_applies_new_room_and_keeps_unchanged_sources(running, tmp_path):
 def test_reload_reopens_a_source_whose_settings_changed(tmp_path, make_sim):
     sim = make_sim()
     consoles = PipeConsoles()
-    path = write_config(tmp_path / "a.conf", server=sim.url,
-                        sources="[source:door]\nkind = console\n")
+    path = write_config(
+        tmp_path / "a.conf", server=sim.url, sources="[source:door]\nkind = console\n"
+    )
     service = Service(load(path), source_factory=consoles)
     service.start()
     try:
-        write_config(tmp_path / "a.conf", server=sim.url,
-                     sources="[source:door]\nkind = card_serial\nport = /dev/ttyUSB9\n")
+        write_config(
+            tmp_path / "a.conf",
+            server=sim.url,
+            sources="[source:door]\nkind = card_serial\nport = /dev/ttyUSB9\n",
+        )
         service.reload(load(path))
         assert [name for name, _ in consoles.made] == ["door", "door"]
     finally:
@@ -136,7 +146,9 @@ def test_unconfigured_server_still_runs_and_says_so(tmp_path, notify_socket):
         service.stop()
 
 
-def test_a_source_that_cannot_start_does_not_stop_the_others(tmp_path, make_sim, caplog):
+def test_a_source_that_cannot_start_does_not_stop_the_others(
+    tmp_path, make_sim, caplog
+):
     sim = make_sim()
     consoles = PipeConsoles()
 
@@ -145,8 +157,11 @@ def test_a_source_that_cannot_start_does_not_stop_the_others(tmp_path, make_sim,
             raise OSError("no such port")
         return consoles(name, options)
 
-    path = write_config(tmp_path / "a.conf", server=sim.url, sources=(
-        "[source:broken]\nkind = console\n\n[source:door]\nkind = console\n"))
+    path = write_config(
+        tmp_path / "a.conf",
+        server=sim.url,
+        sources=("[source:broken]\nkind = console\n\n[source:door]\nkind = console\n"),
+    )
     outcomes: queue.Queue = queue.Queue()
     service = Service(load(path), source_factory=factory, on_outcome=outcomes.put)
     service.start()
@@ -165,8 +180,9 @@ def test_stop_is_quick(running):
     assert time.monotonic() - began < 2.0
 
 
-def test_watchdog_pings_and_stops_while_the_dispatcher_hangs(tmp_path, make_sim,
-                                                             notify_socket, monkeypatch):
+def test_watchdog_pings_and_stops_while_the_dispatcher_hangs(
+    tmp_path, make_sim, notify_socket, monkeypatch
+):
     monkeypatch.setenv("WATCHDOG_USEC", "100000")  # a ping every 0.05 s
     sim = make_sim()
     consoles = PipeConsoles()
@@ -190,7 +206,9 @@ def test_watchdog_pings_and_stops_while_the_dispatcher_hangs(tmp_path, make_sim,
         service.stop()
 
 
-@pytest.mark.parametrize(("timeout", "limit"), [("1", 30.0), ("5", 40.0), ("60", 480.0)])
+@pytest.mark.parametrize(
+    ("timeout", "limit"), [("1", 30.0), ("5", 40.0), ("60", 480.0)]
+)
 def test_hung_limit_follows_the_valt_timeout(tmp_path, timeout, limit):
     from ivs_accessory.service import hung_after_s
 

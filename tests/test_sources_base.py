@@ -22,9 +22,9 @@ from ivs_accessory.sources.base import (
     key_release,
     register,
 )
+from ivs_accessory.sources.card_hid import EvdevCardReader
 from ivs_accessory.sources.card_serial import SerialCardReader
 from ivs_accessory.sources.console import ConsoleSource
-from ivs_accessory.sources.card_hid import EvdevCardReader
 from ivs_accessory.sources.keypad import EvdevKeypad
 
 WAIT_S = 5

@@ -25,7 +25,9 @@ from ivs_accessory.system import (
 def script(tmp_path, name, body):
     """An executable shell script that leaves a trace in trace.log."""
     path = tmp_path / name
-    path.write_text(f"#!/bin/sh\necho \"{name} $*\" >> {tmp_path / 'trace.log'}\n{body}\n")
+    path.write_text(
+        f'#!/bin/sh\necho "{name} $*" >> {tmp_path / "trace.log"}\n{body}\n'
+    )
     path.chmod(0o755)
     return str(path)
 
@@ -62,15 +64,19 @@ def test_kill_during_atomic_copies_leaves_old_or_new(tmp_path):
         from ivs_accessory.system import atomic_copy
         print("go", flush=True)
         while True:
-            atomic_copy({str(tmp_path / 'new')!r}, {str(target)!r})
+            atomic_copy({str(tmp_path / "new")!r}, {str(target)!r})
             print("copied", flush=True)
-            atomic_copy({str(tmp_path / 'old')!r}, {str(target)!r})
+            atomic_copy({str(tmp_path / "old")!r}, {str(target)!r})
             print("copied", flush=True)
     """)
     for round_ in range(20):
-        child = subprocess.Popen([sys.executable, "-c", loop], stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", loop], stdout=subprocess.PIPE, text=True
+        )
         assert child.stdout.readline() == "go\n"
-        for _ in range(1 + round_ % 4):  # kill at a different point of the loop each round
+        for _ in range(
+            1 + round_ % 4
+        ):  # kill at a different point of the loop each round
             assert child.stdout.readline() == "copied\n"
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -94,8 +100,10 @@ def test_system_control_runs_the_configured_command_as_an_argument_list(tmp_path
     script.write_text(f"#!/bin/sh\nprintf '%s|' \"$@\" >> {trace}\n")
     script.chmod(0o755)
     conf = tmp_path / "a.conf"
-    conf.write_text(f"[system]\nreboot_command = {script} 'two words' ;x\n"
-                    f"factory_default_command = {tmp_path}/missing\n")
+    conf.write_text(
+        f"[system]\nreboot_command = {script} 'two words' ;x\n"
+        f"factory_default_command = {tmp_path}/missing\n"
+    )
     from ivs_accessory.system import SystemControl
 
     control = SystemControl(load(str(conf))["system"])
@@ -134,7 +142,11 @@ def test_atomic_write_sets_the_owner_through_the_descriptor(tmp_path):
 def test_atomic_write_gives_the_file_to_another_user(tmp_path):
     atomic_write(str(tmp_path / "f"), b"x", 0o600, uid=65534, gid=65534)
     info = os.stat(tmp_path / "f")
-    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (65534, 65534, 0o600)
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (
+        65534,
+        65534,
+        0o600,
+    )
 
 
 def test_read_untrusted_refuses_links_other_types_and_big_files(tmp_path):
@@ -164,20 +176,27 @@ def test_clear_directory_keeps_matches_and_never_follows_links(tmp_path):
     (state / "cache.db").write_text("c")
     (state / "link-to-outside").symlink_to(outside)
     removed = clear_directory(str(state), ["audit.log", "audit.log.*"])
-    assert [os.path.basename(p) for p in removed] == ["cache.db", "link-to-outside",
-                                                      "sessions"]
+    assert [os.path.basename(p) for p in removed] == [
+        "cache.db",
+        "link-to-outside",
+        "sessions",
+    ]
     assert sorted(os.listdir(state)) == ["audit.log", "audit.log.1"]
     assert (outside / "precious").read_text() == "x"
     assert clear_directory(str(tmp_path / "missing")) == []
 
 
-@pytest.mark.parametrize("folder", ["/", "/etc", "/var/lib/", "/etc/netplan", "relative"])
+@pytest.mark.parametrize(
+    "folder", ["/", "/etc", "/var/lib/", "/etc/netplan", "relative"]
+)
 def test_clear_directory_refuses_system_directories(folder):
     with pytest.raises(SystemActionError, match="refusing to empty"):
         clear_directory(folder)
 
 
-def test_system_settings_fall_back_to_the_defaults_for_a_broken_config(tmp_path, caplog):
+def test_system_settings_fall_back_to_the_defaults_for_a_broken_config(
+    tmp_path, caplog
+):
     conf = tmp_path / "a.conf"
     conf.write_text("[system]\nreboot_command = /bin/true\n[valt]\ntimeout_s = never\n")
     assert system_settings(str(conf))["reboot_command"][0] == "systemctl"

@@ -18,16 +18,19 @@ def paths(sim) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in sim.requests()]
 
 
-@pytest.mark.parametrize("server, expected", [
-    ("valt.local", "http://valt.local/api/v3/"),
-    ("valt.local/", "http://valt.local/api/v3/"),
-    ("10.0.0.5:8080", "http://10.0.0.5:8080/api/v3/"),
-    ("https://valt.local", "https://valt.local/api/v3/"),
-    ("HTTPS://valt.local//", "https://valt.local/api/v3/"),
-    ("http://valt.local/api/v3/", "http://valt.local/api/v3/"),
-    ("http://host/valt//", "http://host/valt/api/v3/"),
-    ("  valt.local  ", "http://valt.local/api/v3/"),
-])
+@pytest.mark.parametrize(
+    "server, expected",
+    [
+        ("valt.local", "http://valt.local/api/v3/"),
+        ("valt.local/", "http://valt.local/api/v3/"),
+        ("10.0.0.5:8080", "http://10.0.0.5:8080/api/v3/"),
+        ("https://valt.local", "https://valt.local/api/v3/"),
+        ("HTTPS://valt.local//", "https://valt.local/api/v3/"),
+        ("http://valt.local/api/v3/", "http://valt.local/api/v3/"),
+        ("http://host/valt//", "http://host/valt/api/v3/"),
+        ("  valt.local  ", "http://valt.local/api/v3/"),
+    ],
+)
 def test_base_url_normalises(server, expected):
     assert base_url(server) == expected
 
@@ -55,7 +58,10 @@ def test_calls_send_token_as_query_and_log_in_lazily(sim, make_client):
 
 def test_rooms_lists_every_room(client, sim):
     rooms = client.rooms()
-    assert [(r.id, r.name) for r in rooms][:2] == [(1, "Interview Room 1"), (2, "Interview Room 2")]
+    assert [(r.id, r.name) for r in rooms][:2] == [
+        (1, "Interview Room 1"),
+        (2, "Interview Room 2"),
+    ]
     assert len(rooms) == 4
     assert paths(sim) == [("GET", "rooms/info")]
 
@@ -80,9 +86,12 @@ def test_each_control_action_is_one_request(client, sim):
     client.lock(1)
     client.unlock(1)
     assert paths(sim) == [
-        ("POST", "rooms/1/record/start"), ("POST", "rooms/1/record/pause"),
-        ("POST", "rooms/1/record/resume"), ("POST", "rooms/1/record/stop"),
-        ("POST", "rooms/1/lock"), ("POST", "rooms/1/unlock"),
+        ("POST", "rooms/1/record/start"),
+        ("POST", "rooms/1/record/pause"),
+        ("POST", "rooms/1/record/resume"),
+        ("POST", "rooms/1/record/stop"),
+        ("POST", "rooms/1/lock"),
+        ("POST", "rooms/1/unlock"),
     ]
 
 
@@ -232,7 +241,8 @@ def test_cameras_drop_credentials(client):
 
 def test_schedules_for_a_room_are_sorted(client, sim):
     expected = sorted(
-        (s["start_at"], s["stop_at"], s["name"]) for s in sim.state.schedules()
+        (s["start_at"], s["stop_at"], s["name"])
+        for s in sim.state.schedules()
         if s["room"] == 1
     )
     got = [(s.start_at, s.stop_at, s.name) for s in client.schedules(1)]
@@ -242,27 +252,40 @@ def test_schedules_for_a_room_are_sorted(client, sim):
 
 def test_create_group_sends_documented_body(client, sim):
     gid = client.create_group(
-        "Night shift", 1, 2, rights=["record"], max_record_duration=3600, rooms=[1, 2],
-        video_access_users=[2], video_access_groups=[], retention_type="days",
+        "Night shift",
+        1,
+        2,
+        rights=["record"],
+        max_record_duration=3600,
+        rooms=[1, 2],
+        video_access_users=[2],
+        video_access_groups=[],
+        retention_type="days",
         retention_for=30,
     )
     assert gid > 0
     body = sim.requests()[-1]["body"]
     assert body == {
-        "name": "Night shift", "template": {"information": 1, "comment": 2},
-        "rights": ["record"], "max_record_duration": 3600, "rooms": [1, 2],
+        "name": "Night shift",
+        "template": {"information": 1, "comment": 2},
+        "rights": ["record"],
+        "max_record_duration": 3600,
+        "rooms": [1, 2],
         "video_access": {"users": [2], "groups": []},
         "retention": {"type": "days", "for": 30},
     }
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"retention_type": "weeks"}, "retention type"),
-    ({"retention_type": "until", "retention_until": "2027-12-31"}, "MM-DD-YYYY"),
-    ({"retention_type": "until", "retention_until": "13-01-2027"}, "MM-DD-YYYY"),
-    ({"retention_type": "days"}, "retention_for"),
-    ({"retention_until": "12-31-2027"}, "retention_type"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"retention_type": "weeks"}, "retention type"),
+        ({"retention_type": "until", "retention_until": "2027-12-31"}, "MM-DD-YYYY"),
+        ({"retention_type": "until", "retention_until": "13-01-2027"}, "MM-DD-YYYY"),
+        ({"retention_type": "days"}, "retention_for"),
+        ({"retention_until": "12-31-2027"}, "retention_type"),
+    ],
+)
 def test_create_group_validates_before_sending(client, sim, options, message):
     with pytest.raises(ValueError, match=message):
         client.create_group("G", 1, 2, **options)
@@ -284,7 +307,8 @@ def test_unknown_status_is_a_bad_response(client, sim):
 def test_server_version_parsing_and_styles():
     assert ServerVersion.parse("6.5.1") == ServerVersion(6, 5, 1)
     assert ServerVersion.parse("5") == ServerVersion(5, 0, 0)
-    assert [ServerVersion.parse(v).comment_style for v in ("5.9", "6.4.9", "6.5.0", "7.0")] \
-        == ["markers", "template", "template_typed", "message"]
+    assert [
+        ServerVersion.parse(v).comment_style for v in ("5.9", "6.4.9", "6.5.0", "7.0")
+    ] == ["markers", "template", "template_typed", "message"]
     with pytest.raises(ValueError):
         ServerVersion.parse("v-next")

@@ -6,8 +6,8 @@ import logging
 import threading
 
 import pytest
-
 from conftest import SECRET_PASSWORD, SECRET_USER
+
 from ivs_accessory.errors import (
     ValtAuthError,
     ValtBadResponse,
@@ -34,10 +34,18 @@ def one(make_sim, make_client):
     return sim, c
 
 
-@pytest.mark.parametrize("status, error", [
-    (400, ValtRejected), (401, ValtAuthError), (403, ValtRejected), (404, ValtNotFound),
-    (500, ValtRejected), (502, ValtRejected), (503, ValtRejected),
-])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (400, ValtRejected),
+        (401, ValtAuthError),
+        (403, ValtRejected),
+        (404, ValtNotFound),
+        (500, ValtRejected),
+        (502, ValtRejected),
+        (503, ValtRejected),
+    ],
+)
 def test_http_errors_become_valt_errors_then_recover(one, status, error):
     sim, c = one
     sim.inject(path="rooms/1/status", status=status, count=2)
@@ -98,7 +106,11 @@ def test_revoked_token_relogs_once_and_retries(one):
     sim.inject(path="rooms/1/status", revoke_token=True, count=1)
     assert c.room_status(1) is RoomStatus.AVAILABLE
     assert [r["path"] for r in sim.requests()] == [
-        "rooms/1/status", "login", "admin/general", "rooms/1/status"]
+        "rooms/1/status",
+        "login",
+        "admin/general",
+        "rooms/1/status",
+    ]
     assert c.auth.token and c.auth.token != old
 
 
@@ -108,7 +120,11 @@ def test_persistent_401_is_not_a_loop(one):
     with pytest.raises(ValtAuthError):
         c.room_status(1)
     assert [r["path"] for r in sim.requests()] == [
-        "rooms/1/status", "login", "admin/general", "rooms/1/status"]
+        "rooms/1/status",
+        "login",
+        "admin/general",
+        "rooms/1/status",
+    ]
     assert not c.has_token
 
 
@@ -130,7 +146,9 @@ def test_bad_credentials_are_an_auth_error(make_sim, make_client):
     assert not c.has_token and c.last_error
 
 
-def test_non_admin_account_falls_back_to_newest_behaviour(make_sim, make_client, caplog):
+def test_non_admin_account_falls_back_to_newest_behaviour(
+    make_sim, make_client, caplog
+):
     sim = make_sim(version="6.6.0")
     c = make_client(sim, username="asmith", password="alice")
     with caplog.at_level(logging.WARNING):
@@ -171,11 +189,18 @@ class FiredTimers:
         return timer
 
 
-def test_success_schedules_relogin_after_success_time(make_sim, make_client, no_thread_leak):
+def test_success_schedules_relogin_after_success_time(
+    make_sim, make_client, no_thread_leak
+):
     sim = make_sim()
     timers = FiredTimers()
-    c = make_client(sim, auto_reauth=True, success_reauth_time=0.05,
-                    failure_reauth_time=60, timer_factory=timers)
+    c = make_client(
+        sim,
+        auto_reauth=True,
+        success_reauth_time=0.05,
+        failure_reauth_time=60,
+        timer_factory=timers,
+    )
     c.login()
     assert timers.fired.acquire(timeout=5)
     assert logins(sim) == 2
@@ -184,12 +209,18 @@ def test_success_schedules_relogin_after_success_time(make_sim, make_client, no_
 
 
 def test_failure_retries_after_failure_time_until_server_returns(
-        make_sim, make_client, no_thread_leak):
+    make_sim, make_client, no_thread_leak
+):
     sim = make_sim()
     sim.go_down()
     timers = FiredTimers()
-    c = make_client(sim, auto_reauth=True, success_reauth_time=3600,
-                    failure_reauth_time=0.05, timer_factory=timers)
+    c = make_client(
+        sim,
+        auto_reauth=True,
+        success_reauth_time=3600,
+        failure_reauth_time=0.05,
+        timer_factory=timers,
+    )
     with pytest.raises(ValtUnavailable):
         c.login()
     assert timers.delays == [0.05]
@@ -206,8 +237,13 @@ def test_failure_retries_after_failure_time_until_server_returns(
 def test_an_error_moves_the_next_login_to_the_failure_time(make_sim, make_client):
     sim = make_sim()
     timers = FiredTimers()
-    c = make_client(sim, auto_reauth=True, success_reauth_time=3600,
-                    failure_reauth_time=1800, timer_factory=timers)
+    c = make_client(
+        sim,
+        auto_reauth=True,
+        success_reauth_time=3600,
+        failure_reauth_time=1800,
+        timer_factory=timers,
+    )
     c.login()
     sim.go_down()
     with pytest.raises(ValtUnavailable):
@@ -215,18 +251,26 @@ def test_an_error_moves_the_next_login_to_the_failure_time(make_sim, make_client
     assert timers.delays == [3600, 1800]
 
 
-@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503},
-                                   {"delay_ms": 1500}, {"drop": True}])
+@pytest.mark.parametrize(
+    "fault", [{"status": 500}, {"status": 503}, {"delay_ms": 1500}, {"drop": True}]
+)
 def test_a_version_unreadable_for_a_passing_reason_is_read_again_soon(
-        make_sim, make_client, fault, no_thread_leak):
+    make_sim, make_client, fault, no_thread_leak
+):
     # Found by the reliability fault matrix: one failed admin/general at login left the
     # version unknown for 8 h (wrong endpoints all along), and a timeout there left no
     # re-login scheduled at all.
     sim = make_sim(version="5.2.0")
     sim.inject(path="admin/general", count=1, **fault)
     timers = FiredTimers()
-    c = make_client(sim, timeout=0.5, auto_reauth=True, success_reauth_time=3600,
-                    failure_reauth_time=0.05, timer_factory=timers)
+    c = make_client(
+        sim,
+        timeout=0.5,
+        auto_reauth=True,
+        success_reauth_time=3600,
+        failure_reauth_time=0.05,
+        timer_factory=timers,
+    )
     c.login()
     assert c.has_token and c.version is None
     assert timers.delays == [0.05]
@@ -236,13 +280,20 @@ def test_a_version_unreadable_for_a_passing_reason_is_read_again_soon(
     c.close()
 
 
-def test_a_version_the_account_may_not_read_waits_for_the_success_time(make_sim,
-                                                                        make_client):
+def test_a_version_the_account_may_not_read_waits_for_the_success_time(
+    make_sim, make_client
+):
     sim = make_sim(version="6.6.0")
     timers = FiredTimers()
-    c = make_client(sim, username="asmith", password="alice", auto_reauth=True,
-                    success_reauth_time=3600, failure_reauth_time=0.05,
-                    timer_factory=timers)
+    c = make_client(
+        sim,
+        username="asmith",
+        password="alice",
+        auto_reauth=True,
+        success_reauth_time=3600,
+        failure_reauth_time=0.05,
+        timer_factory=timers,
+    )
     c.login()
     assert c.version is None
     assert timers.delays == [3600]  # a non-admin never can: no login every 30 s
@@ -308,8 +359,14 @@ def test_no_password_or_token_in_logs_or_errors(make_sim, make_client, caplog):
     with caplog.at_level(logging.DEBUG):
         c.login()
         token = c.auth.token
-        for fault in ({"status": 500}, {"drop": True}, {"malformed": True},
-                      {"delay_ms": 800}, {"revoke_token": True}, {"status": 401}):
+        for fault in (
+            {"status": 500},
+            {"drop": True},
+            {"malformed": True},
+            {"delay_ms": 800},
+            {"revoke_token": True},
+            {"status": 401},
+        ):
             sim.inject(path="rooms/1/status", count=1, **fault)
             try:
                 c.room_status(1)
@@ -348,7 +405,11 @@ def test_no_card_number_in_logs_or_errors(make_sim, make_client, caplog, version
 def test_redact_hides_tokens_passwords_and_card_numbers():
     from ivs_accessory.valt import redact
 
-    line = ('"GET /api/v3/admin/users?cardNumber=0004921746&access_token=abc HTTP/1.1" '
-            '{"password": "pw"} cardNumber=12%2034')
-    assert redact(line) == ('"GET /api/v3/admin/users?cardNumber=***&access_token=*** '
-                            'HTTP/1.1" {"password": "***"} cardNumber=***')
+    line = (
+        '"GET /api/v3/admin/users?cardNumber=0004921746&access_token=abc HTTP/1.1" '
+        '{"password": "pw"} cardNumber=12%2034'
+    )
+    assert redact(line) == (
+        '"GET /api/v3/admin/users?cardNumber=***&access_token=*** '
+        'HTTP/1.1" {"password": "***"} cardNumber=***'
+    )

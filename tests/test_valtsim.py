@@ -24,8 +24,9 @@ def api(sim, method, path, body=None, token=None, **query):
     params = dict(query)
     if token:
         params["access_token"] = token
-    response = requests.request(method, f"{sim.url}/api/v3/{path}", params=params,
-                                json=body, timeout=5)
+    response = requests.request(
+        method, f"{sim.url}/api/v3/{path}", params=params, json=body, timeout=5
+    )
     try:
         return response.status_code, response.json()
     except ValueError:
@@ -33,7 +34,9 @@ def api(sim, method, path, body=None, token=None, **query):
 
 
 def token(sim, user="admin", password="admin"):
-    status, payload = api(sim, "POST", "login", {"username": user, "password": password})
+    status, payload = api(
+        sim, "POST", "login", {"username": user, "password": password}
+    )
     assert status == 200, payload
     return payload["data"]["access_token"]
 
@@ -43,7 +46,9 @@ def raw_status_line(sim, method, path, body=b""):
     parts = urlsplit(sim.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     try:
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        conn.request(
+            method, path, body=body, headers={"Content-Type": "application/json"}
+        )
         response = conn.getresponse()
         return response.status, response.reason, response.read()
     finally:
@@ -74,21 +79,29 @@ def test_token_expires_after_its_lifetime(make_sim):
     assert token(sim) != old
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "admin", "password": "nope"}, {"username": "ghost", "password": "admin"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "admin", "password": "nope"},
+        {"username": "ghost", "password": "admin"},
+    ],
+)
 def test_bad_credentials_are_401_with_standard_reason(sim66, body):
-    status, reason, payload = raw_status_line(sim66, "POST", "/api/v3/login",
-                                              json.dumps(body).encode())
+    status, reason, payload = raw_status_line(
+        sim66, "POST", "/api/v3/login", json.dumps(body).encode()
+    )
     assert (status, reason) == (401, "Unauthorized")
     assert "error" in json.loads(payload)
 
 
-@pytest.mark.parametrize("path, status, reason", [
-    ("/api/v3/rooms/1/status", 401, "Unauthorized"),
-    ("/api/v3/rooms/77/start", 404, "Not Found"),
-    ("/elsewhere", 404, "Not Found"),
-])
+@pytest.mark.parametrize(
+    "path, status, reason",
+    [
+        ("/api/v3/rooms/1/status", 401, "Unauthorized"),
+        ("/api/v3/rooms/77/start", 404, "Not Found"),
+        ("/elsewhere", 404, "Not Found"),
+    ],
+)
 def test_reason_phrases_are_standard(sim66, path, status, reason):
     assert raw_status_line(sim66, "GET", path)[:2] == (status, reason)
 
@@ -106,21 +119,31 @@ def test_room_info_has_recording_only_while_one_exists(sim66):
     assert info["has_recording"] is False and "recording" not in info
     rid = api(sim66, "POST", "rooms/1/record/start", {"name": "R", "author": 2}, t)[1]
     info = api(sim66, "GET", "rooms/info/1", token=t)[1]["data"]
-    assert info["has_recording"] is True and info["recording"]["id"] == rid["data"]["id"]
+    assert (
+        info["has_recording"] is True and info["recording"]["id"] == rid["data"]["id"]
+    )
 
 
 def test_dummy_and_empty_bodies_are_accepted(sim66):
     t = token(sim66)
     assert api(sim66, "POST", "rooms/2/lock", {"nothing": "nothing"}, t)[0] == 200
-    status, reason, _ = raw_status_line(sim66, "POST", f"/api/v3/rooms/2/unlock?access_token={t}")
+    status, reason, _ = raw_status_line(
+        sim66, "POST", f"/api/v3/rooms/2/unlock?access_token={t}"
+    )
     assert status == 200
 
 
-@pytest.mark.parametrize("first, then, status", [
-    ("lock", "record/start", 409), ("record/start", "lock", 409),
-    (None, "record/stop", 409), (None, "record/resume", 409), (None, "unlock", 409),
-    ("record/start", "record/resume", 409),
-])
+@pytest.mark.parametrize(
+    "first, then, status",
+    [
+        ("lock", "record/start", 409),
+        ("record/start", "lock", 409),
+        (None, "record/stop", 409),
+        (None, "record/resume", 409),
+        (None, "unlock", 409),
+        ("record/start", "record/resume", 409),
+    ],
+)
 def test_forbidden_transitions_are_409_json(sim66, first, then, status):
     t = token(sim66)
     if first:
@@ -132,7 +155,10 @@ def test_forbidden_transitions_are_409_json(sim66, first, then, status):
 def test_start_needs_a_name_and_a_real_author(sim66):
     t = token(sim66)
     assert api(sim66, "POST", "rooms/1/record/start", {}, t)[0] == 400
-    assert api(sim66, "POST", "rooms/1/record/start", {"name": "x", "author": 999}, t)[0] == 400
+    assert (
+        api(sim66, "POST", "rooms/1/record/start", {"name": "x", "author": 999}, t)[0]
+        == 400
+    )
     assert api(sim66, "POST", "rooms/9/record/start", {"name": "x"}, t)[0] == 404
 
 
@@ -149,37 +175,67 @@ def test_pause_freezes_time_and_resume_follows_the_switch(make_sim, reset, expec
     assert info["recording"]["time"] == 10 and info["has_recording"] is True
     api(sim, "POST", "rooms/1/record/resume", {}, t)
     now[0] = 105
-    assert api(sim, "GET", "rooms/info/1", token=t)[1]["data"]["recording"]["time"] == expected
+    assert (
+        api(sim, "GET", "rooms/info/1", token=t)[1]["data"]["recording"]["time"]
+        == expected
+    )
 
 
 # -- version switch ----------------------------------------------------------------------
-@pytest.mark.parametrize("version, markers, comment", [
-    ("5.2.0", 200, 404), ("6.4.0", 404, 200), ("6.6.0", 404, 200),
-])
+@pytest.mark.parametrize(
+    "version, markers, comment",
+    [
+        ("5.2.0", 200, 404),
+        ("6.4.0", 404, 200),
+        ("6.6.0", 404, 200),
+    ],
+)
 def test_marker_endpoint_follows_version(make_sim, version, markers, comment):
     sim = make_sim(version=version)
     t = token(sim)
     rid = api(sim, "POST", "rooms/1/record/start", {"name": "M"}, t)[1]["data"]["id"]
-    assert api(sim, "POST", "rooms/1/record/markers",
-               {"event": "e", "time": 1, "color": "red"}, t)[0] == markers
-    body = {"recordTime": 2, "recordId": rid, "type": "simple", "message": "m",
-            "template": {"id": 1, "data": [], "name": "m"}}
+    assert (
+        api(
+            sim,
+            "POST",
+            "rooms/1/record/markers",
+            {"event": "e", "time": 1, "color": "red"},
+            t,
+        )[0]
+        == markers
+    )
+    body = {
+        "recordTime": 2,
+        "recordId": rid,
+        "type": "simple",
+        "message": "m",
+        "template": {"id": 1, "data": [], "name": "m"},
+    }
     assert api(sim, "POST", "comment", body, t)[0] == comment
 
 
-@pytest.mark.parametrize("version, body, status", [
-    ("6.6.0", {"type": "simple", "message": "hi"}, 200),
-    ("6.6.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 400),
-    ("6.5.0", {"type": "simple", "template": {"id": 1, "data": [], "name": "hi"}}, 200),
-    ("6.5.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 400),
-    ("6.4.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 200),
-    ("6.4.0", {"type": "simple", "message": "hi"}, 400),
-])
+@pytest.mark.parametrize(
+    "version, body, status",
+    [
+        ("6.6.0", {"type": "simple", "message": "hi"}, 200),
+        ("6.6.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 400),
+        (
+            "6.5.0",
+            {"type": "simple", "template": {"id": 1, "data": [], "name": "hi"}},
+            200,
+        ),
+        ("6.5.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 400),
+        ("6.4.0", {"template": {"id": 1, "data": [], "name": "hi"}}, 200),
+        ("6.4.0", {"type": "simple", "message": "hi"}, 400),
+    ],
+)
 def test_comment_body_must_match_the_version(make_sim, version, body, status):
     sim = make_sim(version=version)
     t = token(sim)
     rid = api(sim, "POST", "rooms/1/record/start", {"name": "C"}, t)[1]["data"]["id"]
-    code, payload = api(sim, "POST", "comment", {"recordTime": 3, "recordId": rid} | body, t)
+    code, payload = api(
+        sim, "POST", "comment", {"recordTime": 3, "recordId": rid} | body, t
+    )
     assert code == status
     if status == 200:
         assert "data" not in payload and payload["recordId"] == rid  # top level
@@ -190,13 +246,28 @@ def test_comment_body_must_match_the_version(make_sim, version, body, status):
 def test_comment_update_without_discriminator_is_500(sim66):
     t = token(sim66)
     rid = api(sim66, "POST", "rooms/1/record/start", {"name": "C"}, t)[1]["data"]["id"]
-    made = api(sim66, "POST", "comment",
-               {"recordTime": 1, "recordId": rid, "type": "simple", "message": "a"}, t)[1]
-    assert api(sim66, "POST", f"comment/update/{made['id']}", {"message": "b"}, t)[0] == 500
-    code, payload = api(sim66, "POST", f"comment/update/{made['id']}",
-                        {"recordTime": 4, "recordId": rid, "type": "simple", "message": "b"}, t)
+    made = api(
+        sim66,
+        "POST",
+        "comment",
+        {"recordTime": 1, "recordId": rid, "type": "simple", "message": "a"},
+        t,
+    )[1]
+    assert (
+        api(sim66, "POST", f"comment/update/{made['id']}", {"message": "b"}, t)[0]
+        == 500
+    )
+    code, payload = api(
+        sim66,
+        "POST",
+        f"comment/update/{made['id']}",
+        {"recordTime": 4, "recordId": rid, "type": "simple", "message": "b"},
+        t,
+    )
     assert code == 200 and payload["recordTime"] == 4
-    assert api(sim66, "DELETE", f"comment/{made['id']}", token=t)[1] == {"id": made["id"]}
+    assert api(sim66, "DELETE", f"comment/{made['id']}", token=t)[1] == {
+        "id": made["id"]
+    }
     assert sim66.state.markers(rid) == []
 
 
@@ -204,18 +275,41 @@ def test_marker_colour_allow_list(make_sim):
     sim = make_sim(version="5.2.0", marker_colours=["red", "blue"])
     t = token(sim)
     api(sim, "POST", "rooms/1/record/start", {"name": "M"}, t)
-    assert api(sim, "POST", "rooms/1/record/markers",
-               {"event": "e", "time": 1, "color": "blue"}, t)[0] == 200
-    assert api(sim, "POST", "rooms/1/record/markers",
-               {"event": "e", "time": 1, "color": "mauve"}, t)[0] == 400
+    assert (
+        api(
+            sim,
+            "POST",
+            "rooms/1/record/markers",
+            {"event": "e", "time": 1, "color": "blue"},
+            t,
+        )[0]
+        == 200
+    )
+    assert (
+        api(
+            sim,
+            "POST",
+            "rooms/1/record/markers",
+            {"event": "e", "time": 1, "color": "mauve"},
+            t,
+        )[0]
+        == 400
+    )
 
 
-@pytest.mark.parametrize("version, has_card, filtered", [
-    ("5.2.0", True, False), ("6.4.0", True, False), ("6.5.0", False, True),
-])
+@pytest.mark.parametrize(
+    "version, has_card, filtered",
+    [
+        ("5.2.0", True, False),
+        ("6.4.0", True, False),
+        ("6.5.0", False, True),
+    ],
+)
 def test_user_list_and_card_query_follow_version(make_sim, version, has_card, filtered):
     sim = make_sim(version=version)
-    users = api(sim, "GET", "admin/users", token=token(sim), cardNumber="654321")[1]["data"]
+    users = api(sim, "GET", "admin/users", token=token(sim), cardNumber="654321")[1][
+        "data"
+    ]
     assert all(("card_number" in u) == has_card for u in users)
     assert (len(users) == 1) == filtered
     if filtered:
@@ -225,42 +319,54 @@ def test_user_list_and_card_query_follow_version(make_sim, version, has_card, fi
 def test_card_query_is_exact(make_sim):
     sim = make_sim(version="6.6.0")
     t = token(sim)
-    assert api(sim, "GET", "admin/users", token=t, cardNumber="4921746")[1]["data"] == []
+    assert (
+        api(sim, "GET", "admin/users", token=t, cardNumber="4921746")[1]["data"] == []
+    )
     assert api(sim, "GET", "admin/users", token=t, cardNumber="")[1]["data"] == []
 
 
-@pytest.mark.parametrize("version, key", [("5.2.0", "room"), ("6.4.0", "room"),
-                                          ("6.5.0", "rooms"), ("6.6.0", "rooms")])
+@pytest.mark.parametrize(
+    "version, key",
+    [("5.2.0", "room"), ("6.4.0", "room"), ("6.5.0", "rooms"), ("6.6.0", "rooms")],
+)
 def test_schedule_room_shape_follows_version(make_sim, version, key):
     sim = make_sim(version=version)
     items = api(sim, "GET", "schedule", token=token(sim))[1]["data"]["schedules"]
-    assert items and all(key in s and ({"room", "rooms"} - {key}).isdisjoint(s)
-                         for s in items)
+    assert items and all(
+        key in s and ({"room", "rooms"} - {key}).isdisjoint(s) for s in items
+    )
 
 
 def test_groups_pass_fields_through(sim66):
     t = token(sim66)
-    body = {"name": "G", "template": {"information": 1, "comment": 2},
-            "retention": {"type": "days", "for": 3}}
+    body = {
+        "name": "G",
+        "template": {"information": 1, "comment": 2},
+        "retention": {"type": "days", "for": 3},
+    }
     gid = api(sim66, "POST", "admin/user_groups", body, t)[1]["data"]["id"]
-    assert api(sim66, "GET", f"admin/user_groups/{gid}", token=t)[1]["data"]["retention"] \
-        == {"type": "days", "for": 3}
+    assert api(sim66, "GET", f"admin/user_groups/{gid}", token=t)[1]["data"][
+        "retention"
+    ] == {"type": "days", "for": 3}
     assert api(sim66, "POST", "admin/user_groups", body, t)[0] == 409
     assert api(sim66, "POST", "admin/user_groups", {"name": ""}, t)[0] == 400
 
 
 # -- bad requests get JSON -------------------------------------------------------------------
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/v3/login", b"{not json"),
-    ("POST", "/api/v3/login", b"[1, 2]"),
-    ("POST", "/api/v3/login", b'{"username": 5}'),
-    ("PUT", "/api/v3/rooms/1/status", b""),
-    ("GET", "/api/v3/rooms/abc/status", b""),
-    ("POST", "/_sim/faults", b'{"status": 200}'),
-    ("POST", "/_sim/faults", b'{"colour": "red"}'),
-    ("POST", "/_sim/faults", b'{"down": true}'),
-    ("GET", "/_sim/nothing", b""),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/v3/login", b"{not json"),
+        ("POST", "/api/v3/login", b"[1, 2]"),
+        ("POST", "/api/v3/login", b'{"username": 5}'),
+        ("PUT", "/api/v3/rooms/1/status", b""),
+        ("GET", "/api/v3/rooms/abc/status", b""),
+        ("POST", "/_sim/faults", b'{"status": 200}'),
+        ("POST", "/_sim/faults", b'{"colour": "red"}'),
+        ("POST", "/_sim/faults", b'{"down": true}'),
+        ("GET", "/_sim/nothing", b""),
+    ],
+)
 def test_bad_requests_get_json_errors(sim66, method, path, body):
     status, _, payload = raw_status_line(sim66, method, path, body)
     assert 400 <= status < 500
@@ -278,7 +384,9 @@ def test_garbage_request_line_gets_json(sim66):
 
 
 def test_oversized_body_is_413(sim66):
-    status, _, payload = raw_status_line(sim66, "POST", "/api/v3/login", b"x" * (2 << 20))
+    status, _, payload = raw_status_line(
+        sim66, "POST", "/api/v3/login", b"x" * (2 << 20)
+    )
     assert status == 413 and "error" in json.loads(payload)
 
 
@@ -291,7 +399,7 @@ def test_request_log_hides_token_and_password(sim66):
     assert users["query"] == {"cardNumber": "1"} and users["user"] == "admin"
     assert users["status"] == 200
     over_http = requests.get(f"{sim66.url}/_sim/requests", timeout=5).json()["requests"]
-    assert t not in json.dumps(over_http) and "admin\"" in json.dumps(over_http)
+    assert t not in json.dumps(over_http) and 'admin"' in json.dumps(over_http)
     assert [e["path"] for e in sim66.requests("admin/*")] == ["admin/users"]
 
 
@@ -306,10 +414,15 @@ def test_fault_count_and_method_filter(sim66):
 def test_fault_over_http_with_duration(make_sim):
     sim = make_sim()
     t = token(sim)
-    answer = requests.post(f"{sim.url}/_sim/faults", timeout=5,
-                           json={"path": "rooms/2/*", "status": 502, "duration_s": 30})
+    answer = requests.post(
+        f"{sim.url}/_sim/faults",
+        timeout=5,
+        json={"path": "rooms/2/*", "status": 502, "duration_s": 30},
+    )
     assert answer.status_code == 200
-    assert [api(sim, "GET", "rooms/2/status", token=t)[0] for _ in range(3)] == [502] * 3
+    assert [api(sim, "GET", "rooms/2/status", token=t)[0] for _ in range(3)] == [
+        502
+    ] * 3
     assert api(sim, "GET", "rooms/1/status", token=t)[0] == 200
     faults = requests.get(f"{sim.url}/_sim/faults", timeout=5).json()["faults"]
     assert faults[0]["status"] == 502
@@ -320,7 +433,9 @@ def test_fault_over_http_with_duration(make_sim):
 def test_down_over_http_comes_back_by_itself(make_sim):
     sim = make_sim()
     came_back = threading.Event()
-    requests.post(f"{sim.url}/_sim/faults", json={"down": True, "duration_s": 0.3}, timeout=5)
+    requests.post(
+        f"{sim.url}/_sim/faults", json={"down": True, "duration_s": 0.3}, timeout=5
+    )
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{sim.url}/_sim/state", timeout=2)
     for _ in range(100):
@@ -347,8 +462,9 @@ def test_reset_and_state_over_http(sim66):
 
 def test_set_room_status_over_http(sim66):
     t = token(sim66)
-    answer = requests.post(f"{sim66.url}/_sim/rooms/3/status", json={"status": "paused"},
-                           timeout=5)
+    answer = requests.post(
+        f"{sim66.url}/_sim/rooms/3/status", json={"status": "paused"}, timeout=5
+    )
     assert answer.json()["has_recording"] is True
     assert api(sim66, "GET", "rooms/3/status", token=t)[1]["data"]["status"] == "paused"
     assert api(sim66, "POST", "rooms/3/record/stop", {}, t)[0] == 200
@@ -363,12 +479,15 @@ def test_data_file_fills_missing_sections(tmp_path):
     assert data["users"] == default_data()["users"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{", "not JSON"),
-    ("[]", "JSON object"),
-    ('{"users": [{"id": 1, "name": "a"}]}', "users\\[0\\] needs 'password'"),
-    ('{"rooms": [{"id": 1}, {"id": 1}]}', "appear twice"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not JSON"),
+        ("[]", "JSON object"),
+        ('{"users": [{"id": 1, "name": "a"}]}', "users\\[0\\] needs 'password'"),
+        ('{"rooms": [{"id": 1}, {"id": 1}]}', "appear twice"),
+    ],
+)
 def test_bad_data_files_are_named(tmp_path, content, message):
     path = tmp_path / "data.json"
     path.write_text(content)
@@ -377,20 +496,32 @@ def test_bad_data_files_are_named(tmp_path, content, message):
 
 
 # -- command line ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", [
-    [sys.executable, "-m", "ivs_accessory.valtsim"],
-    [sys.executable, "-m", "ivs_accessory", "valt-sim"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "ivs_accessory.valtsim"],
+        [sys.executable, "-m", "ivs_accessory", "valt-sim"],
+    ],
+)
 def test_command_line_serves_on_a_free_port_and_stops_on_sigterm(command):
-    process = subprocess.Popen(command + ["--port", "0", "--version", "6.5.0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command + ["--port", "0", "--version", "6.5.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
-        found = re.fullmatch(r"VALT simulator 6\.5\.0 listening on (http://\S+)\n", line)
+        found = re.fullmatch(
+            r"VALT simulator 6\.5\.0 listening on (http://\S+)\n", line
+        )
         assert found, line
         url = found.group(1)
-        answer = requests.post(f"{url}/api/v3/login", timeout=5,
-                               json={"username": "admin", "password": "admin"})
+        answer = requests.post(
+            f"{url}/api/v3/login",
+            timeout=5,
+            json={"username": "admin", "password": "admin"},
+        )
         assert answer.status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
@@ -403,9 +534,21 @@ def test_command_line_serves_on_a_free_port_and_stops_on_sigterm(command):
 def test_command_line_rejects_bad_data_with_exit_2(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("{")
-    result = subprocess.run([sys.executable, "-m", "ivs_accessory.valtsim", "--port", "0",
-                             "--data", str(path)], capture_output=True, text=True, timeout=30,
-                            env=os.environ | {"PYTHONWARNINGS": "error"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ivs_accessory.valtsim",
+            "--port",
+            "0",
+            "--data",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=os.environ | {"PYTHONWARNINGS": "error"},
+    )
     assert result.returncode == 2
     assert "not JSON" in result.stderr and "Traceback" not in result.stderr
 
@@ -413,7 +556,10 @@ def test_command_line_rejects_bad_data_with_exit_2(tmp_path):
 def test_context_manager_frees_the_port():
     with ValtSimulator(version="5.2.0") as sim:
         port = sim.port
-        assert api(sim, "POST", "login", {"username": "admin", "password": "admin"})[0] == 200
+        assert (
+            api(sim, "POST", "login", {"username": "admin", "password": "admin"})[0]
+            == 200
+        )
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
@@ -447,9 +593,12 @@ def test_many_clients_connecting_at_once_are_all_answered(make_sim):
         connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
         together.wait()
         try:
-            connection.request("POST", "/api/v3/login", headers={"Content-Type":
-                               "application/json"}, body=json.dumps(
-                               {"username": "admin", "password": "admin"}))
+            connection.request(
+                "POST",
+                "/api/v3/login",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"username": "admin", "password": "admin"}),
+            )
             assert connection.getresponse().status == 200
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             failures.append(repr(exc))
@@ -470,6 +619,7 @@ def test_oversized_bodies_get_their_413_every_time(sim66):
     # reset the connection while the client was still sending, and the client saw a
     # broken pipe instead of the answer (about one time in five).
     for _ in range(25):
-        status, _, payload = raw_status_line(sim66, "POST", "/api/v3/login",
-                                             b"x" * (2 << 20))
+        status, _, payload = raw_status_line(
+            sim66, "POST", "/api/v3/login", b"x" * (2 << 20)
+        )
         assert status == 413 and "error" in json.loads(payload)

@@ -170,7 +170,9 @@ _INTERFACE = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 
 def _web_tls(values: Values, label: str) -> Errors:
     if values.get("tls_key") and not values.get("tls_cert"):
-        return {"tls_key": f"[{label}] tls_key: set tls_cert too (the certificate to serve)"}
+        return {
+            "tls_key": f"[{label}] tls_key: set tls_cert too (the certificate to serve)"
+        }
     return {}
 
 
@@ -178,8 +180,10 @@ def _web_interface(values: Values, label: str) -> Errors:
     name = values.get("network_interface")
     if name is None or _INTERFACE.fullmatch(name):
         return {}
-    return {"network_interface": f"[{label}] network_interface = {name!r}: must be an "
-            "interface name such as eth0 (letters, digits, _ . -; at most 15)"}
+    return {
+        "network_interface": f"[{label}] network_interface = {name!r}: must be an "
+        "interface name such as eth0 (letters, digits, _ . -; at most 15)"
+    }
 
 
 SCHEMA: dict[str, Section | BindingsSection] = {

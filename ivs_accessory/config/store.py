@@ -174,7 +174,9 @@ def _dropins(folder: Path) -> tuple[list[Path], list[str]]:
     try:
         return sorted(p for p in folder.glob("*.conf") if p.is_file()), []
     except OSError as exc:  # e.g. the service user may not enter a parent folder
-        return [], [f"cannot read {folder}: {exc.strerror or exc}; check its permissions"]
+        return [], [
+            f"cannot read {folder}: {exc.strerror or exc}; check its permissions"
+        ]
 
 
 def _read(path: str) -> tuple[str | None, list[str]]:

@@ -34,7 +34,6 @@ _CARD_CHARS = (
 _ENTERS = frozenset({ecodes.KEY_ENTER, ecodes.KEY_KPENTER})
 
 
-
 class HidCardDecoder:
     """Turn the keystrokes of a keyboard-emulating card reader into CardRead events.
 

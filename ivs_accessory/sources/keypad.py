@@ -35,6 +35,7 @@ LEDS = {
     "LED_SCROLLL": ecodes.LED_SCROLLL,
 }
 
+
 def key_name(code: int) -> str:
     """The evdev name of a key code, as ``mapping`` spells it (``KEY_KPENTER``)."""
     names = ecodes.KEY.get(code) or ecodes.BTN.get(code)

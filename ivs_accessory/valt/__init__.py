@@ -17,7 +17,18 @@ from ivs_accessory.valt.models import (
 from ivs_accessory.valt.transport import base_url, redact
 
 __all__ = [
-    "DEFAULT_MARKER_COLOUR", "MARKER_COLOURS", "RETENTION_TYPES", "Camera", "Recording",
-    "Room", "RoomInfo", "RoomStatus", "Schedule", "ServerVersion", "User", "ValtClient",
-    "base_url", "redact",
+    "DEFAULT_MARKER_COLOUR",
+    "MARKER_COLOURS",
+    "RETENTION_TYPES",
+    "Camera",
+    "Recording",
+    "Room",
+    "RoomInfo",
+    "RoomStatus",
+    "Schedule",
+    "ServerVersion",
+    "User",
+    "ValtClient",
+    "base_url",
+    "redact",
 ]

@@ -86,7 +86,9 @@ class Session:
             self.last_login = time.time()
             try:
                 data = self._transport.request(
-                    "POST", "login", what=f"log in to VALT as '{self.username}'",
+                    "POST",
+                    "login",
+                    what=f"log in to VALT as '{self.username}'",
                     body=self.login_body(),
                 )
                 token = _token_from(data, self._transport.host)
@@ -99,9 +101,14 @@ class Session:
             # A version that could not be read for a reason that passes (5xx, no
             # answer) is read again at the next login, which then comes soon.
             self._schedule(
-                self.success_reauth_time if settled else self.failure_reauth_time)
-            logger.info("Logged in to VALT %s as %s (server version %s)",
-                        self._transport.host, self.username, self.version or "unknown")
+                self.success_reauth_time if settled else self.failure_reauth_time
+            )
+            logger.info(
+                "Logged in to VALT %s as %s (server version %s)",
+                self._transport.host,
+                self.username,
+                self.version or "unknown",
+            )
             return token
 
     def login_body(self) -> dict[str, str]:
@@ -148,8 +155,9 @@ class Session:
     def _failed(self, reason: str) -> None:
         self.token = None
         self.last_error = reason
-        logger.warning("VALT login failed: %s; retrying in %g s",
-                       reason, self.failure_reauth_time)
+        logger.warning(
+            "VALT login failed: %s; retrying in %g s", reason, self.failure_reauth_time
+        )
         self._schedule(self.failure_reauth_time)
 
     def _read_version(self, token: str) -> tuple[ServerVersion | None, bool]:
@@ -166,11 +174,16 @@ class Session:
             return ServerVersion.parse(text), True
         except (ValtError, ValueError, AttributeError) as exc:
             passing = isinstance(exc, (ValtUnavailable, ValtAuthError)) or (
-                isinstance(exc, ValtRejected) and exc.status >= 500)
-            logger.warning("Cannot read the VALT version (%s); assuming %s behaviour%s",
-                           exc, NEWEST_KNOWN_VERSION,
-                           f" until the next login in {self.failure_reauth_time:g} s"
-                           if passing else "")
+                isinstance(exc, ValtRejected) and exc.status >= 500
+            )
+            logger.warning(
+                "Cannot read the VALT version (%s); assuming %s behaviour%s",
+                exc,
+                NEWEST_KNOWN_VERSION,
+                f" until the next login in {self.failure_reauth_time:g} s"
+                if passing
+                else "",
+            )
             return None, not passing
 
     def _schedule(self, delay: float) -> None:

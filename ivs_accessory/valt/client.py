@@ -68,13 +68,21 @@ class ValtClient:
         auto_reauth: bool = True,
         timer_factory: TimerFactory = _daemon_timer,
     ) -> None:
-        self.transport = Transport(server, timeout=timeout, verify_tls=verify_tls,
-                                   ca_file=ca_file, session=session)
+        self.transport = Transport(
+            server,
+            timeout=timeout,
+            verify_tls=verify_tls,
+            ca_file=ca_file,
+            session=session,
+        )
         self.auth = Session(
-            self.transport, username, password,
+            self.transport,
+            username,
+            password,
             success_reauth_time=success_reauth_time,
             failure_reauth_time=failure_reauth_time,
-            auto_reauth=auto_reauth, timer_factory=timer_factory,
+            auto_reauth=auto_reauth,
+            timer_factory=timer_factory,
         )
 
     # -- lifecycle -------------------------------------------------------------
@@ -137,14 +145,23 @@ class ValtClient:
         """
         what = f"log in to VALT as '{self.auth.username}'"
         data = self.transport.request(
-            "POST", "login", what=what,
+            "POST",
+            "login",
+            what=what,
             body=self.auth.login_body(),
         )
-        token = (data or {}).get("data", {}).get("access_token") if isinstance(data, dict) else None
+        token = (
+            (data or {}).get("data", {}).get("access_token")
+            if isinstance(data, dict)
+            else None
+        )
         if not token:
-            raise ValtBadResponse(f"{self.transport.host} answered the login without a token")
-        general = self.transport.request("GET", "admin/general", what="read the VALT version",
-                                         token=token)
+            raise ValtBadResponse(
+                f"{self.transport.host} answered the login without a token"
+            )
+        general = self.transport.request(
+            "GET", "admin/general", what="read the VALT version", token=token
+        )
         try:
             return ServerVersion.parse(general["data"]["version"])
         except (TypeError, KeyError, ValueError):
@@ -153,8 +170,15 @@ class ValtClient:
             ) from None
 
     # -- the one place calls go through -----------------------------------------
-    def call(self, method: str, path: str, *, what: str,
-             params: dict[str, Any] | None = None, body: Any = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
         """Send one authenticated request; on 401 log in again and retry once."""
         token = self.auth.ensure_token()
         try:
@@ -171,8 +195,9 @@ class ValtClient:
 
     def _send(self, method, path, what, token, params, body) -> Any:
         try:
-            result = self.transport.request(method, path, what=what, token=token,
-                                            params=params, body=body)
+            result = self.transport.request(
+                method, path, what=what, token=token, params=params, body=body
+            )
         except ValtUnavailable as exc:
             # Keep the token (it is still valid when the server returns) but move the
             # next login, which doubles as a health probe, to the failure interval.
@@ -181,8 +206,14 @@ class ValtClient:
         self.auth.last_error = None
         return result
 
-    def _data(self, method: str, path: str, what: str, body: Any = None,
-              params: dict[str, Any] | None = None) -> Any:
+    def _data(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
         result = self.call(method, path, what=what, params=params, body=body)
         if not isinstance(result, dict) or "data" not in result:
             raise ValtBadResponse(f"cannot {what}: the answer has no 'data'")
@@ -217,12 +248,16 @@ class ValtClient:
         Raises:
             ValtBadResponse: the server sent a status we do not know.
         """
-        data = self._data("GET", f"rooms/{int(room)}/status", f"read the status of room {room}")
+        data = self._data(
+            "GET", f"rooms/{int(room)}/status", f"read the status of room {room}"
+        )
         value = data.get("status") if isinstance(data, dict) else None
         try:
             return RoomStatus(value)
         except ValueError:
-            raise ValtBadResponse(f"room {room} has an unknown status {value!r}") from None
+            raise ValtBadResponse(
+                f"room {room} has an unknown status {value!r}"
+            ) from None
 
     def is_recording(self, room: int) -> bool:
         """True while a recording exists in the room, paused included (1 request)."""
@@ -245,8 +280,12 @@ class ValtClient:
         if author is not None:
             body["author"] = int(author)
         by = f" for user {author}" if author is not None else ""
-        return self._id_of("POST", f"rooms/{int(room)}/record/start",
-                           f"start recording in room {room}{by}", body)
+        return self._id_of(
+            "POST",
+            f"rooms/{int(room)}/record/start",
+            f"start recording in room {room}{by}",
+            body,
+        )
 
     def stop(self, room: int) -> int:
         """Stop the room's recording (also when paused); returns the recording id."""
@@ -269,8 +308,9 @@ class ValtClient:
         return self._control(room, "unlock", "unlock")
 
     def _control(self, room: int, action: str, verb: str) -> int:
-        return self._id_of("POST", f"rooms/{int(room)}/{action}", f"{verb} room {room}",
-                           _DUMMY_BODY)
+        return self._id_of(
+            "POST", f"rooms/{int(room)}/{action}", f"{verb} room {room}", _DUMMY_BODY
+        )
 
     def add_marker(
         self,
@@ -294,16 +334,26 @@ class ValtClient:
         if time is None or (recording_id is None and style != "markers"):
             rec = self.room_info(room).recording
             if rec is None:
-                raise ValtRefused(f"cannot add marker '{name}': room {room} is not recording")
+                raise ValtRefused(
+                    f"cannot add marker '{name}': room {room} is not recording"
+                )
             time = rec.time if time is None else time
             recording_id = rec.id if recording_id is None else recording_id
         what = f"add marker '{name}' in room {room}"
         if style == "markers":
-            self.call("POST", f"rooms/{int(room)}/record/markers", what=what,
-                      body={"event": name, "time": int(time), "color": colour})
+            self.call(
+                "POST",
+                f"rooms/{int(room)}/record/markers",
+                what=what,
+                body={"event": name, "time": int(time), "color": colour},
+            )
             return
-        self.call("POST", "comment", what=what,
-                  body=_comment_body(style, name, int(time), int(recording_id)))
+        self.call(
+            "POST",
+            "comment",
+            what=what,
+            body=_comment_body(style, name, int(time), int(recording_id)),
+        )
 
     # -- users, cameras, schedules, groups --------------------------------------
     def users(self) -> list[User]:
@@ -314,7 +364,8 @@ class ValtClient:
     def user(self, user_id: int) -> User:
         """One user by id (1 request)."""
         return models.user_from(
-            self._data("GET", f"admin/users/{int(user_id)}", f"read user {user_id}"))
+            self._data("GET", f"admin/users/{int(user_id)}", f"read user {user_id}")
+        )
 
     def user_name(self, user_id: int) -> str:
         """A user's name (1 request)."""
@@ -327,8 +378,12 @@ class ValtClient:
         """
         card = str(card_number)
         if self.auth.behaviour_version.has_card_query:
-            data = self._data("GET", "admin/users", "look up a card number",
-                              params={"cardNumber": card})
+            data = self._data(
+                "GET",
+                "admin/users",
+                "look up a card number",
+                params={"cardNumber": card},
+            )
             found = [models.user_from(u) for u in data or ()]
             # Servers before 6.5 ignore the query and list every user with a card
             # number (we may think the server newer than it is when its version could
@@ -343,11 +398,16 @@ class ValtClient:
 
     def cameras(self, room: int) -> list[Camera]:
         """The room's cameras (1 request); camera credentials are not kept."""
-        data = self._data("GET", f"admin/rooms/{int(room)}/cameras",
-                          f"list the cameras of room {room}")
+        data = self._data(
+            "GET",
+            f"admin/rooms/{int(room)}/cameras",
+            f"list the cameras of room {room}",
+        )
         items = data.get("cameras", []) if isinstance(data, dict) else data
-        return [Camera(int(c["id"]), str(c.get("name", "")), str(c.get("ip", "")))
-                for c in items or ()]
+        return [
+            Camera(int(c["id"]), str(c.get("name", "")), str(c.get("ip", "")))
+            for c in items or ()
+        ]
 
     def schedules(self, room: int) -> list[Schedule]:
         """The room's scheduled recordings, sorted by start (1 request)."""
@@ -355,18 +415,24 @@ class ValtClient:
         items = data.get("schedules", []) if isinstance(data, dict) else data
         found = [
             Schedule(int(s["start_at"]), int(s["stop_at"]), str(s.get("name", "")))
-            for s in items or () if int(room) in models.schedule_rooms(s)
+            for s in items or ()
+            if int(room) in models.schedule_rooms(s)
         ]
         return sorted(found, key=lambda s: (s.start_at, s.stop_at))
 
-    def create_group(self, name: str, info_template_id: int, marker_template_id: int,
-                     **options: Any) -> int:
+    def create_group(
+        self, name: str, info_template_id: int, marker_template_id: int, **options: Any
+    ) -> int:
         """Create a user group; options as :func:`models.group_body`. Returns its id."""
         body = models.group_body(name, info_template_id, marker_template_id, **options)
-        return self._id_of("POST", "admin/user_groups", f"create user group '{name}'", body)
+        return self._id_of(
+            "POST", "admin/user_groups", f"create user group '{name}'", body
+        )
 
 
-def _comment_body(style: str, name: str, time: int, recording_id: int) -> dict[str, Any]:
+def _comment_body(
+    style: str, name: str, time: int, recording_id: int
+) -> dict[str, Any]:
     body: dict[str, Any] = {"recordTime": time, "recordId": recording_id}
     if style == "message":
         body.update(type="simple", message=name)
@@ -376,4 +442,3 @@ def _comment_body(style: str, name: str, time: int, recording_id: int) -> dict[s
     if style == "template_typed":
         body["type"] = "simple"
     return body
-

@@ -12,7 +12,15 @@ from typing import Any
 # The colours the vendor documents for markers; the server's own list is unknown
 # (reference §4), so we offer exactly these and default to the vendor's "red".
 MARKER_COLOURS = (
-    "white", "gray", "red", "yellow", "purple", "cyan", "blue", "green", "orange",
+    "white",
+    "gray",
+    "red",
+    "yellow",
+    "purple",
+    "cyan",
+    "blue",
+    "green",
+    "orange",
 )
 DEFAULT_MARKER_COLOUR = "red"
 
@@ -234,8 +242,10 @@ def group_body(
         raise ValueError("a group needs a name")
     body: dict[str, Any] = {
         "name": name,
-        "template": {"information": int(info_template_id),
-                     "comment": int(marker_template_id)},
+        "template": {
+            "information": int(info_template_id),
+            "comment": int(marker_template_id),
+        },
     }
     if rights is not None:
         body["rights"] = rights
@@ -268,7 +278,9 @@ def _retention(kind: str | None, until: str | None, span: int | None) -> dict | 
     if kind == "until":
         return {"type": kind, "until": _check_date(until)}
     if span is None or int(span) < 1:
-        raise ValueError(f"retention_type '{kind}' needs retention_for, a whole number >= 1")
+        raise ValueError(
+            f"retention_type '{kind}' needs retention_for, a whole number >= 1"
+        )
     return {"type": kind, "for": int(span)}
 
 

@@ -104,7 +104,9 @@ class Transport:
         self.base_url = base_url(server)
         self.host = urlsplit(self.base_url).netloc
         self.timeout = float(timeout)
-        self.verify: bool | str = ca_file if (verify_tls and ca_file) else bool(verify_tls)
+        self.verify: bool | str = (
+            ca_file if (verify_tls and ca_file) else bool(verify_tls)
+        )
         self.session = session or requests.Session()
         self.request_count = 0
         self.request_seconds = 0.0
@@ -113,7 +115,8 @@ class Transport:
         if not verify_tls and self.base_url.startswith("https"):
             logger.warning(
                 "TLS verification of %s is turned off by configuration; anyone on the "
-                "network path can read the VALT password", self.host,
+                "network path can read the VALT password",
+                self.host,
             )
 
     def close(self) -> None:
@@ -150,8 +153,12 @@ class Transport:
         started = time.monotonic()
         try:
             response = self.session.request(
-                method, self.base_url + path, params=query or None, json=body,
-                timeout=self.timeout, verify=self.verify,
+                method,
+                self.base_url + path,
+                params=query or None,
+                json=body,
+                timeout=self.timeout,
+                verify=self.verify,
             )
         except requests.exceptions.RequestException as exc:
             raise self._transport_error(exc, what) from None
@@ -204,13 +211,28 @@ class Transport:
 def _connection_problem(detail: str, what: str, host: str) -> tuple[str, str]:
     lowered = detail.lower()
     if "refused" in lowered:
-        return f"cannot {what}: {host} refused the connection (is VALT running?)", "unreachable"
-    if "name resolution" in lowered or "name or service" in lowered or "nodename" in lowered:
-        return f"cannot {what}: the name {host} could not be resolved (check DNS)", "unreachable"
+        return (
+            f"cannot {what}: {host} refused the connection (is VALT running?)",
+            "unreachable",
+        )
+    if (
+        "name resolution" in lowered
+        or "name or service" in lowered
+        or "nodename" in lowered
+    ):
+        return (
+            f"cannot {what}: the name {host} could not be resolved (check DNS)",
+            "unreachable",
+        )
     if "remote" in lowered or "aborted" in lowered or "reset" in lowered:
-        return (f"cannot {what}: {host} closed the connection without answering",
-                "no_response")
-    return f"cannot {what}: {host} could not be reached ({_short(detail)})", "unreachable"
+        return (
+            f"cannot {what}: {host} closed the connection without answering",
+            "no_response",
+        )
+    return (
+        f"cannot {what}: {host} could not be reached ({_short(detail)})",
+        "unreachable",
+    )
 
 
 def _http_error(response: requests.Response, what: str, host: str) -> Exception:

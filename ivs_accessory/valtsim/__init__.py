@@ -27,5 +27,13 @@ from ivs_accessory.valtsim.main import main
 from ivs_accessory.valtsim.server import ValtSimulator
 from ivs_accessory.valtsim.state import SimError, SimState
 
-__all__ = ["Fault", "SimDataError", "SimError", "SimState", "ValtSimulator", "default_data",
-           "load_data", "main"]
+__all__ = [
+    "Fault",
+    "SimDataError",
+    "SimError",
+    "SimState",
+    "ValtSimulator",
+    "default_data",
+    "load_data",
+    "main",
+]

@@ -59,23 +59,39 @@ def check_fault(options: dict[str, Any]) -> Fault:
     if not isinstance(fault.path, str) or not fault.path:
         raise ValueError("fault 'path' must be a pattern such as 'rooms/*/status'")
     fault.path = fault.path.lstrip("/")
-    if fault.method is not None and str(fault.method).upper() not in ("GET", "POST", "DELETE"):
+    if fault.method is not None and str(fault.method).upper() not in (
+        "GET",
+        "POST",
+        "DELETE",
+    ):
         raise ValueError("fault 'method' must be GET, POST or DELETE")
     if fault.status is not None and (
-            not isinstance(fault.status, int) or fault.status not in _HTTP_STATUSES):
+        not isinstance(fault.status, int) or fault.status not in _HTTP_STATUSES
+    ):
         raise ValueError("fault 'status' must be an HTTP error code 400-599")
     if not isinstance(fault.delay_ms, (int, float)) or fault.delay_ms < 0:
         raise ValueError("fault 'delay_ms' must be a number >= 0")
-    effects = [fault.status is not None, fault.drop, fault.malformed, fault.revoke_token]
+    effects = [
+        fault.status is not None,
+        fault.drop,
+        fault.malformed,
+        fault.revoke_token,
+    ]
     if sum(bool(e) for e in effects) > 1:
-        raise ValueError("a fault has one effect: status, drop, malformed or revoke_token")
+        raise ValueError(
+            "a fault has one effect: status, drop, malformed or revoke_token"
+        )
     if not any(effects) and not fault.delay_ms:
-        raise ValueError("a fault needs an effect: status, drop, malformed, revoke_token "
-                         "or delay_ms")
-    if fault.count is not None and (not isinstance(fault.count, int) or fault.count < 1):
+        raise ValueError(
+            "a fault needs an effect: status, drop, malformed, revoke_token or delay_ms"
+        )
+    if fault.count is not None and (
+        not isinstance(fault.count, int) or fault.count < 1
+    ):
         raise ValueError("fault 'count' must be a positive integer or null (no limit)")
     if fault.duration_s is not None and (
-            not isinstance(fault.duration_s, (int, float)) or fault.duration_s <= 0):
+        not isinstance(fault.duration_s, (int, float)) or fault.duration_s <= 0
+    ):
         raise ValueError("fault 'duration_s' must be a number of seconds > 0")
     if fault.duration_s is not None and "count" not in options:
         fault.count = None  # a duration alone means every request in that time

@@ -20,16 +20,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    parser.add_argument("--version", default="6.6.0", dest="valt_version",
-                        help="VALT version to simulate, e.g. 5.2.0, 6.4.0, 6.5.0, 6.6.0")
-    parser.add_argument("--data", metavar="FILE.json", help="users, rooms, cameras, ...")
-    parser.add_argument("--latency-ms", type=float, default=0,
-                        help="delay added to every API request")
-    parser.add_argument("--token-lifetime-s", type=float, default=DEFAULT_TOKEN_LIFETIME_S)
-    parser.add_argument("--reset-time-on-resume", action="store_true",
-                        help="resume restarts the recording time at 0")
-    parser.add_argument("--marker-colours", metavar="LIST",
-                        help="comma-separated colours 5.x markers accept (default: any)")
+    parser.add_argument(
+        "--version",
+        default="6.6.0",
+        dest="valt_version",
+        help="VALT version to simulate, e.g. 5.2.0, 6.4.0, 6.5.0, 6.6.0",
+    )
+    parser.add_argument(
+        "--data", metavar="FILE.json", help="users, rooms, cameras, ..."
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="delay added to every API request"
+    )
+    parser.add_argument(
+        "--token-lifetime-s", type=float, default=DEFAULT_TOKEN_LIFETIME_S
+    )
+    parser.add_argument(
+        "--reset-time-on-resume",
+        action="store_true",
+        help="resume restarts the recording time at 0",
+    )
+    parser.add_argument(
+        "--marker-colours",
+        metavar="LIST",
+        help="comma-separated colours 5.x markers accept (default: any)",
+    )
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this chain")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     return parser
@@ -45,19 +60,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, SimDataError) as exc:
         print(f"valt-sim: {exc}", file=sys.stderr)
         return 2
-    colours = [c.strip() for c in args.marker_colours.split(",")] if args.marker_colours \
+    colours = (
+        [c.strip() for c in args.marker_colours.split(",")]
+        if args.marker_colours
         else None
+    )
     try:
         sim = ValtSimulator(
-            args.host, args.port, version=args.valt_version, data=data,
-            latency_ms=args.latency_ms, token_lifetime_s=args.token_lifetime_s,
-            reset_time_on_resume=args.reset_time_on_resume, marker_colours=colours,
-            tls_cert=args.tls_cert, tls_key=args.tls_key,
+            args.host,
+            args.port,
+            version=args.valt_version,
+            data=data,
+            latency_ms=args.latency_ms,
+            token_lifetime_s=args.token_lifetime_s,
+            reset_time_on_resume=args.reset_time_on_resume,
+            marker_colours=colours,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
         sim.start()
     except OSError as exc:
-        print(f"valt-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"valt-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 1
     done = threading.Event()
 
@@ -67,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {s: signal.signal(s, finish) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"VALT simulator {sim.version} listening on {sim.url}", flush=True)
-        print(f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults; "
-              "log in as admin/admin", flush=True)
+        print(
+            f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults; "
+            "log in as admin/admin",
+            flush=True,
+        )
         done.wait()
     finally:
         sim.stop()

@@ -52,8 +52,14 @@ def _any_version(state: SimState) -> bool:
     return True
 
 
-def route(method: str, path: str, *, auth: bool = True, admin: bool = False,
-          available: Callable[[SimState], bool] = _any_version) -> Callable[[Handler], Handler]:
+def route(
+    method: str,
+    path: str,
+    *,
+    auth: bool = True,
+    admin: bool = False,
+    available: Callable[[SimState], bool] = _any_version,
+) -> Callable[[Handler], Handler]:
     """Register a handler; ``{id}`` in ``path`` matches a number passed as an int."""
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[0-9]+)", path) + "$")
 
@@ -72,7 +78,9 @@ def find(state: SimState, method: str, path: str) -> tuple[Route, dict[str, int]
             return candidate, {k: int(v) for k, v in found.groupdict().items()}
     known = [r for r in ROUTES if r.pattern.match(path) and r.method == method]
     if known:
-        raise SimError(404, f"{method} {path} does not exist on VALT {state.version_text}")
+        raise SimError(
+            404, f"{method} {path} does not exist on VALT {state.version_text}"
+        )
     raise SimError(404, f"no endpoint {method} {path}")
 
 
@@ -162,8 +170,13 @@ def room_comments(state: SimState, req: ApiRequest, room: int) -> Any:
 @route("POST", "comment", available=_v6)
 def comment(state: SimState, req: ApiRequest) -> Any:
     text = _comment_text(state, req)
-    made = state.add_comment(req.get("recordId"), req.get("recordTime"), text, None,
-                             str(req.get("type") or "simple"))
+    made = state.add_comment(
+        req.get("recordId"),
+        req.get("recordTime"),
+        text,
+        None,
+        str(req.get("type") or "simple"),
+    )
     return made.as_json()  # top level, no "data" (reference §2.6)
 
 
@@ -176,11 +189,16 @@ def _comment_text(state: SimState, req: ApiRequest) -> Any:
     template = req.get("template")
     if state.at_least(6, 6):
         if req.get("type") != "simple" or not req.has("message"):
-            raise SimError(400, "comment on VALT 6.6 needs type 'simple' and a 'message'")
+            raise SimError(
+                400, "comment on VALT 6.6 needs type 'simple' and a 'message'"
+            )
         return req.get("message")
     if not isinstance(template, dict) or "name" not in template:
-        raise SimError(400, f"comment on VALT {state.version_text} needs a 'template' "
-                            "object with 'id', 'data' and 'name'")
+        raise SimError(
+            400,
+            f"comment on VALT {state.version_text} needs a 'template' "
+            "object with 'id', 'data' and 'name'",
+        )
     if state.at_least(6, 5) and req.get("type") != "simple":
         raise SimError(400, "comment on VALT 6.5 needs type 'simple'")
     return template["name"]
@@ -202,8 +220,9 @@ def comment_update(state: SimState, req: ApiRequest, comment_id: int) -> Any:
             raise SimError(404, f"comment {comment_id} not found")
         if not all(req.has(k) for k in ("recordId", "recordTime", "type")):
             # What the vendor saw when leaving these out (reference §2.6).
-            raise SimError(500, "comment discriminator: recordId, recordTime and type "
-                                "are required")
+            raise SimError(
+                500, "comment discriminator: recordId, recordTime and type are required"
+            )
         found.time = int(req.get("recordTime"))
         found.text = str(req.get("message", found.text))
         return found.as_json()
@@ -237,16 +256,24 @@ def user(state: SimState, req: ApiRequest, user: int) -> Any:
 @route("POST", "admin/users", admin=True)
 def user_create(state: SimState, req: ApiRequest) -> Any:
     name, password = req.get("name"), req.get("password")
-    if not isinstance(name, str) or not name or not isinstance(password, str) or not password:
+    if (
+        not isinstance(name, str)
+        or not name
+        or not isinstance(password, str)
+        or not password
+    ):
         raise SimError(400, "a new user needs 'name' and 'password'")
     with state.lock:
         if any(u["name"] == name for u in state.users.values()):
             raise SimError(409, f"user name '{name}' is taken")
         new_id = state.next_id("user")
         state.users[new_id] = {
-            "id": new_id, "name": name, "password": password,
+            "id": new_id,
+            "name": name,
+            "password": password,
             "displayName": str(req.get("display_name") or name),
-            "admin": False, "card_number": str(req.get("card_number") or ""),
+            "admin": False,
+            "card_number": str(req.get("card_number") or ""),
         }
     return _data({"id": new_id})
 
@@ -275,7 +302,9 @@ def user_delete(state: SimState, req: ApiRequest, user: int) -> Any:
 def room_cameras(state: SimState, req: ApiRequest, room: int) -> Any:
     state.room(room)
     with state.lock:
-        found = [_camera(c) for c in state.cameras.values() if room in c.get("rooms", [])]
+        found = [
+            _camera(c) for c in state.cameras.values() if room in c.get("rooms", [])
+        ]
     return _data({"cameras": found})
 
 
@@ -295,9 +324,15 @@ def camera(state: SimState, req: ApiRequest, camera: int) -> Any:
 
 def _camera(item: dict[str, Any]) -> dict[str, Any]:
     # VALT hands camera credentials to admin tokens (reference §2.3); so do we.
-    return {"id": item["id"], "name": item.get("name", ""), "ip": item.get("ip", ""),
-            "username": item.get("username", ""), "password": item.get("password", ""),
-            "type": "camera", "rooms": list(item.get("rooms", []))}
+    return {
+        "id": item["id"],
+        "name": item.get("name", ""),
+        "ip": item.get("ip", ""),
+        "username": item.get("username", ""),
+        "password": item.get("password", ""),
+        "type": "camera",
+        "rooms": list(item.get("rooms", [])),
+    }
 
 
 # -- schedules ----------------------------------------------------------------------
@@ -318,17 +353,25 @@ def schedule(state: SimState, req: ApiRequest, schedule: int) -> Any:
 
 @route("POST", "schedule")
 def schedule_create(state: SimState, req: ApiRequest) -> Any:
-    name, room, start_at, duration = (req.get(k) for k in
-                                      ("name", "room", "start_at", "duration"))
+    name, room, start_at, duration = (
+        req.get(k) for k in ("name", "room", "start_at", "duration")
+    )
     if not isinstance(name, str) or not name:
         raise SimError(400, "a schedule needs a 'name'")
     if not all(isinstance(v, int) and v >= 0 for v in (room, start_at, duration)):
-        raise SimError(400, "a schedule needs integer 'room', 'start_at' and 'duration'")
+        raise SimError(
+            400, "a schedule needs integer 'room', 'start_at' and 'duration'"
+        )
     state.room(room)
     with state.lock:
         new_id = state.next_id("schedule")
-        state.schedule_items[new_id] = {"id": new_id, "name": name, "start_at": start_at,
-                                        "stop_at": start_at + duration, "rooms": [room]}
+        state.schedule_items[new_id] = {
+            "id": new_id,
+            "name": name,
+            "start_at": start_at,
+            "stop_at": start_at + duration,
+            "rooms": [room],
+        }
     return _data({"id": new_id})
 
 
@@ -341,8 +384,14 @@ def schedule_delete(state: SimState, req: ApiRequest, schedule: int) -> Any:
 
 
 # -- user groups and templates ------------------------------------------------------
-_GROUP_KEYS = ("template", "rights", "max_record_duration", "rooms", "video_access",
-               "retention")
+_GROUP_KEYS = (
+    "template",
+    "rights",
+    "max_record_duration",
+    "rooms",
+    "video_access",
+    "retention",
+)
 
 
 @route("GET", "admin/user_groups", admin=True)
@@ -366,7 +415,8 @@ def group_create(state: SimState, req: ApiRequest) -> Any:
         raise SimError(400, "a user group needs a 'name'")
     template = req.get("template")
     if template is not None and not (
-            isinstance(template, dict) and {"information", "comment"} <= set(template)):
+        isinstance(template, dict) and {"information", "comment"} <= set(template)
+    ):
         raise SimError(400, "'template' must be {information: id, comment: id}")
     with state.lock:
         if any(g.get("name") == name for g in state.groups.values()):
@@ -374,7 +424,8 @@ def group_create(state: SimState, req: ApiRequest) -> Any:
         new_id = state.next_id("group")
         # The other fields are passed through unchanged (reference §2.5).
         state.groups[new_id] = {"id": new_id, "name": name} | {
-            k: req.get(k) for k in _GROUP_KEYS if req.has(k)}
+            k: req.get(k) for k in _GROUP_KEYS if req.has(k)
+        }
     return _data({"id": new_id})
 
 

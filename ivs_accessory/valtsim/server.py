@@ -40,8 +40,9 @@ class _Server(ThreadingHTTPServer):
     # starting together); web servers in front of VALT queue hundreds.
     request_queue_size = 512
 
-    def __init__(self, address, handler, sim: ValtSimulator,
-                 tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, address, handler, sim: ValtSimulator, tls: ssl.SSLContext | None
+    ) -> None:
         self.sim = sim
         self.tls = tls
         self.connections: set[socket.socket] = set()
@@ -53,13 +54,16 @@ class _Server(ThreadingHTTPServer):
         if self.tls is not None:
             # The handshake happens in the handler thread, so one slow client cannot
             # hold up the accept loop.
-            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            sock = self.tls.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
         return sock, address
 
     def handle_error(self, request, client_address) -> None:
         # Clients that give up (read timeouts) or fail TLS are normal here; no traceback.
-        logger.debug("connection from %s ended with an error", client_address[0],
-                     exc_info=True)
+        logger.debug(
+            "connection from %s ended with an error", client_address[0], exc_info=True
+        )
 
     def close_connections(self, keep: socket.socket | None = None) -> None:
         """Cut every open connection (but ``keep``), as a server going away would."""
@@ -109,8 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http: " + format, *args)
 
-    def send_error(self, code: int, message: str | None = None,
-                   explain: str | None = None) -> None:
+    def send_error(
+        self, code: int, message: str | None = None, explain: str | None = None
+    ) -> None:
         # http.server's own errors (bad request line, unsupported method) as JSON too.
         self.close_connection = True
         self._send_json(code, {"error": message or self.responses.get(code, ("",))[0]})
@@ -140,17 +145,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(exc.status, {"error": exc.message})
             return
         if parts.path.startswith(API_PREFIX):
-            self.server.sim._serve_api(self, parts.path[len(API_PREFIX):], parts.query, raw)
+            self.server.sim._serve_api(
+                self, parts.path[len(API_PREFIX) :], parts.query, raw
+            )
         elif parts.path.startswith("/_sim/"):
-            self.server.sim._serve_control(self, parts.path[len("/_sim/"):], parts.query, raw)
+            self.server.sim._serve_control(
+                self, parts.path[len("/_sim/") :], parts.query, raw
+            )
         else:
-            self._send_json(404, {"error": f"no endpoint {parts.path}; the API is under "
-                                           f"{API_PREFIX} and the control API under /_sim/"})
+            self._send_json(
+                404,
+                {
+                    "error": f"no endpoint {parts.path}; the API is under "
+                    f"{API_PREFIX} and the control API under /_sim/"
+                },
+            )
 
     def _read_body(self) -> bytes:
         length_text = self.headers.get("Content-Length") or "0"
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise SimError(411, "send a Content-Length; chunked bodies are not supported")
+            raise SimError(
+                411, "send a Content-Length; chunked bodies are not supported"
+            )
         try:
             length = int(length_text)
         except ValueError:
@@ -245,8 +261,11 @@ class ValtSimulator:
         self.latency_ms = latency_ms
         self.state = SimState(
             check_data(data if data is not None else default_data()),
-            version=version, clock=clock, token_lifetime_s=token_lifetime_s,
-            reset_time_on_resume=reset_time_on_resume, marker_colours=marker_colours,
+            version=version,
+            clock=clock,
+            token_lifetime_s=token_lifetime_s,
+            reset_time_on_resume=reset_time_on_resume,
+            marker_colours=marker_colours,
         )
         self.faults = FaultTable(time.monotonic)
         self._tls = _tls_context(tls_cert, tls_key) if tls_cert else None
@@ -322,11 +341,16 @@ class ValtSimulator:
                 return
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             server_class = type("_Server", (_Server,), {"address_family": family})
-            self._server = server_class((self.host, self.port), _Handler, self, self._tls)
+            self._server = server_class(
+                (self.host, self.port), _Handler, self, self._tls
+            )
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                name=f"valtsim-{self.port}", daemon=True)
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"valtsim-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
 
     def _close_server(self, keep: socket.socket | None = None) -> None:
@@ -353,8 +377,9 @@ class ValtSimulator:
         with self._log_lock:
             self._log.clear()
 
-    def inject(self, *, down: bool = False, _keep: socket.socket | None = None,
-               **options: Any) -> int:
+    def inject(
+        self, *, down: bool = False, _keep: socket.socket | None = None, **options: Any
+    ) -> int:
         """Add a fault (see :class:`~ivs_accessory.valtsim.faults.Fault`); returns its id.
 
         ``down=True`` takes the whole server down now, and back up after
@@ -390,13 +415,21 @@ class ValtSimulator:
         return self.state.token_for(username)
 
     # -- the API ------------------------------------------------------------------------
-    def _serve_api(self, handler: _Handler, path: str, query_text: str, raw: bytes) -> None:
+    def _serve_api(
+        self, handler: _Handler, path: str, query_text: str, raw: bytes
+    ) -> None:
         query = dict(parse_qsl(query_text, keep_blank_values=True))
         token = query.pop("access_token", None)
         method = handler.command
-        entry: dict[str, Any] = {"method": method, "path": path, "query": query,
-                                 "body": None, "status": None, "time": time.time(),
-                                 "user": None}
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "body": None,
+            "status": None,
+            "time": time.time(),
+            "user": None,
+        }
         try:
             body = _parse_body(raw)
             entry["body"] = _masked(body) if raw.strip() else None
@@ -429,8 +462,14 @@ class ValtSimulator:
         entry["status"] = status
         handler._send_json(status, payload)
 
-    def _call(self, method: str, path: str, query: dict[str, str], body: dict[str, Any],
-              token: str | None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: dict[str, Any],
+        token: str | None,
+    ) -> Any:
         route, groups = routes.find(self.state, method, path)
         request = routes.ApiRequest(method, path, query, body)
         if route.auth:
@@ -439,8 +478,13 @@ class ValtSimulator:
                 raise SimError(403, f"{path} needs an admin account")
         return route.handler(self.state, request, **groups)
 
-    def _apply_fault(self, handler: _Handler, fault: Fault, user: dict[str, Any] | None,
-                     entry: dict[str, Any]) -> bool:
+    def _apply_fault(
+        self,
+        handler: _Handler,
+        fault: Fault,
+        user: dict[str, Any] | None,
+        entry: dict[str, Any],
+    ) -> bool:
         """Apply an injected fault; True when it has answered (or dropped) the request."""
         entry["fault"] = fault.id
         if fault.delay_ms and self._stopping.wait(fault.delay_ms / 1000):
@@ -459,24 +503,31 @@ class ValtSimulator:
             return True
         if fault.status is not None:
             entry["status"] = fault.status
-            handler._send_json(fault.status, {"error": f"injected fault {fault.status}"})
+            handler._send_json(
+                fault.status, {"error": f"injected fault {fault.status}"}
+            )
             return True
         return False
 
     # -- the control API ------------------------------------------------------------------
-    def _serve_control(self, handler: _Handler, path: str, query_text: str,
-                       raw: bytes) -> None:
+    def _serve_control(
+        self, handler: _Handler, path: str, query_text: str, raw: bytes
+    ) -> None:
         try:
             body = _parse_body(raw)
-            status, payload = 200, self._control(handler, path.rstrip("/"), query_text, body)
+            status, payload = (
+                200,
+                self._control(handler, path.rstrip("/"), query_text, body),
+            )
         except SimError as exc:
             status, payload = exc.status, {"error": exc.message}
         except (ValueError, TypeError) as exc:
             status, payload = 400, {"error": str(exc)}
         handler._send_json(status, payload)
 
-    def _control(self, handler: _Handler, path: str, query_text: str,
-                 body: dict[str, Any]) -> Any:
+    def _control(
+        self, handler: _Handler, path: str, query_text: str, body: dict[str, Any]
+    ) -> Any:
         method = handler.command
         query = dict(parse_qsl(query_text))
         if (method, path) == ("GET", "requests"):
@@ -496,8 +547,11 @@ class ValtSimulator:
             return {"cleared": True}
         if (method, path) == ("POST", "faults"):
             if body.get("down") and body.get("duration_s") is None:
-                raise SimError(400, "'down' over HTTP needs 'duration_s', or nothing "
-                                    "could bring the server back")
+                raise SimError(
+                    400,
+                    "'down' over HTTP needs 'duration_s', or nothing "
+                    "could bring the server back",
+                )
             if body.get("down"):
                 handler.close_connection = True
                 return {"id": self.inject(_keep=handler.request, **body)}
@@ -506,11 +560,16 @@ class ValtSimulator:
         if room_status and method == "POST":
             status = body.get("status")
             if not isinstance(status, str) or not status:
-                raise SimError(400, f"'status' must be a string such as {list(STATUSES)}")
+                raise SimError(
+                    400, f"'status' must be a string such as {list(STATUSES)}"
+                )
             self.set_room_status(int(room_status.group(1)), status)
             return self.state.room_info(int(room_status.group(1)))
-        raise SimError(404, f"no control endpoint {method} /_sim/{path}; see "
-                            "GET /_sim/requests, /_sim/state, /_sim/faults")
+        raise SimError(
+            404,
+            f"no control endpoint {method} /_sim/{path}; see "
+            "GET /_sim/requests, /_sim/state, /_sim/faults",
+        )
 
 
 def _tls_context(cert: str, key: str | None) -> ssl.SSLContext:

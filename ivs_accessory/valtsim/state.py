@@ -27,7 +27,9 @@ def parse_version(text: str) -> tuple[int, int, int]:
     try:
         numbers = [int(p) for p in parts[:3]]
     except ValueError:
-        raise ValueError(f"VALT version {text!r} is not dotted numbers like 6.6.0") from None
+        raise ValueError(
+            f"VALT version {text!r} is not dotted numbers like 6.6.0"
+        ) from None
     return tuple(numbers + [0] * (3 - len(numbers)))  # type: ignore[return-value]
 
 
@@ -68,8 +70,13 @@ class Comment:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        body = {"id": self.id, "recordId": self.record_id, "recordTime": self.time,
-                "type": self.type, "message": self.text}
+        body = {
+            "id": self.id,
+            "recordId": self.record_id,
+            "recordTime": self.time,
+            "type": self.type,
+            "message": self.text,
+        }
         if self.colour:
             body["color"] = self.colour
         return body
@@ -125,8 +132,13 @@ class SimState:
             self.recordings: dict[int, Recording] = {}
             self.comments: dict[int, Comment] = {}
             self.tokens: dict[str, tuple[int, float]] = {}
-            self._ids = {"recording": 1000, "comment": 0, "user": 100, "group": 100,
-                         "schedule": 100}
+            self._ids = {
+                "recording": 1000,
+                "comment": 0,
+                "user": 100,
+                "group": 100,
+                "schedule": 100,
+            }
 
     def next_id(self, kind: str) -> int:
         with self.lock:
@@ -145,7 +157,8 @@ class SimState:
         with self.lock:
             user = next((u for u in self.users.values() if u["name"] == username), None)
             if user is None or not secrets.compare_digest(
-                    user["password"].encode(), password.encode()):
+                user["password"].encode(), password.encode()
+            ):
                 raise SimError(401, "invalid username or password")
             now = self.clock()
             for token, (user_id, expires) in list(self.tokens.items()):
@@ -205,25 +218,38 @@ class SimState:
     def room_info(self, room_id: int) -> dict[str, Any]:
         with self.lock:
             room = self.room(room_id)
-            info: dict[str, Any] = {"id": room.id, "name": room.name,
-                                    "status": room.status,
-                                    "has_recording": room.recording is not None}
+            info: dict[str, Any] = {
+                "id": room.id,
+                "name": room.name,
+                "status": room.status,
+                "has_recording": room.recording is not None,
+            }
             if room.recording is not None:
                 rec = room.recording
-                info["recording"] = {"id": rec.id, "name": rec.name,
-                                     "time": rec.time(self.clock()), "author": rec.author}
+                info["recording"] = {
+                    "id": rec.id,
+                    "name": rec.name,
+                    "time": rec.time(self.clock()),
+                    "author": rec.author,
+                }
             return info
 
     def start(self, room_id: int, name: Any, author: Any) -> int:
         if not isinstance(name, str) or not name.strip():
             raise SimError(400, "start needs a non-empty 'name'")
-        if author is not None and (not isinstance(author, int) or author not in self.users):
+        if author is not None and (
+            not isinstance(author, int) or author not in self.users
+        ):
             raise SimError(400, f"author {author!r} is not a user id")
         with self.lock:
             room = self.room(room_id)
             if room.status not in ("available", "prepared"):
-                raise SimError(409, f"room {room_id} is {room.status}; cannot start recording")
-            rec = Recording(self.next_id("recording"), room_id, name, author, self.clock())
+                raise SimError(
+                    409, f"room {room_id} is {room.status}; cannot start recording"
+                )
+            rec = Recording(
+                self.next_id("recording"), room_id, name, author, self.clock()
+            )
             self.recordings[rec.id] = rec
             room.recording, room.status = rec, "recording"
             return rec.id
@@ -290,8 +316,13 @@ class SimState:
         with self.lock:
             room = self.room(room_id)
             if status in ("recording", "paused") and room.recording is None:
-                rec = Recording(self.next_id("recording"), room_id, "Started elsewhere",
-                                None, self.clock())
+                rec = Recording(
+                    self.next_id("recording"),
+                    room_id,
+                    "Started elsewhere",
+                    None,
+                    self.clock(),
+                )
                 self.recordings[rec.id] = rec
                 room.recording = rec
             if status in ("recording", "paused") and room.recording is not None:
@@ -301,7 +332,10 @@ class SimState:
                 if status == "recording" and rec.paused_at is not None:
                     rec.paused_total += self.clock() - rec.paused_at
                     rec.paused_at = None
-            if status in ("available", "prepared", "locked") and room.recording is not None:
+            if (
+                status in ("available", "prepared", "locked")
+                and room.recording is not None
+            ):
                 room.recording.stopped = True
                 room.recording = None
             room.status = status
@@ -313,8 +347,15 @@ class SimState:
             raise SimError(404, f"recording {record_id!r} not found")
         return rec
 
-    def add_comment(self, record_id: int, time: Any, text: Any, colour: str | None,
-                    kind: str = "simple", extra: dict[str, Any] | None = None) -> Comment:
+    def add_comment(
+        self,
+        record_id: int,
+        time: Any,
+        text: Any,
+        colour: str | None,
+        kind: str = "simple",
+        extra: dict[str, Any] | None = None,
+    ) -> Comment:
         if not isinstance(time, (int, float)) or isinstance(time, bool) or time < 0:
             raise SimError(400, "the marker time must be a number of seconds >= 0")
         if not isinstance(text, str) or not text.strip():
@@ -323,8 +364,15 @@ class SimState:
             rec = self.recording(record_id)
             if rec.stopped:
                 raise SimError(409, f"recording {record_id} has ended")
-            comment = Comment(self.next_id("comment"), rec.id, int(time), text, colour,
-                              kind, extra or {})
+            comment = Comment(
+                self.next_id("comment"),
+                rec.id,
+                int(time),
+                text,
+                colour,
+                kind,
+                extra or {},
+            )
             self.comments[comment.id] = comment
             return comment
 
@@ -339,21 +387,29 @@ class SimState:
         if not isinstance(colour, str) or not colour.strip():
             raise SimError(400, "'color' must be a non-empty string")
         if self.marker_colours is not None and colour not in self.marker_colours:
-            raise SimError(400, f"colour {colour!r} is not one of {self.marker_colours}")
+            raise SimError(
+                400, f"colour {colour!r} is not one of {self.marker_colours}"
+            )
         return colour
 
     def markers(self, record_id: int) -> list[dict[str, Any]]:
         """Markers/comments of a recording as ``{id, time, text, colour}``, by time."""
         with self.lock:
             found = [c for c in self.comments.values() if c.record_id == record_id]
-        return [{"id": c.id, "time": c.time, "text": c.text, "colour": c.colour}
-                for c in sorted(found, key=lambda c: (c.time, c.id))]
+        return [
+            {"id": c.id, "time": c.time, "text": c.text, "colour": c.colour}
+            for c in sorted(found, key=lambda c: (c.time, c.id))
+        ]
 
     # -- users -------------------------------------------------------------------
     def user_json(self, user: dict[str, Any]) -> dict[str, Any]:
         """A user as the server lists it; 6.5+ leaves out ``card_number`` (our choice)."""
-        shown = {"id": user["id"], "name": user["name"], "displayName": user["displayName"],
-                 "admin": bool(user.get("admin"))}
+        shown = {
+            "id": user["id"],
+            "name": user["name"],
+            "displayName": user["displayName"],
+            "admin": bool(user.get("admin")),
+        }
         if not self.at_least(6, 5):
             shown["card_number"] = user["card_number"]
         return shown
@@ -368,15 +424,26 @@ class SimState:
     def schedules(self) -> list[dict[str, Any]]:
         """Every schedule as ``{id, name, start_at, stop_at, room, rooms}`` (for tests)."""
         with self.lock:
-            return [{"id": s["id"], "name": s.get("name", ""), "start_at": s["start_at"],
-                     "stop_at": s["stop_at"], "room": (s.get("rooms") or [None])[0],
-                     "rooms": list(s.get("rooms", []))}
-                    for s in self.schedule_items.values()]
+            return [
+                {
+                    "id": s["id"],
+                    "name": s.get("name", ""),
+                    "start_at": s["start_at"],
+                    "stop_at": s["stop_at"],
+                    "room": (s.get("rooms") or [None])[0],
+                    "rooms": list(s.get("rooms", [])),
+                }
+                for s in self.schedule_items.values()
+            ]
 
     def schedule_json(self, item: dict[str, Any]) -> dict[str, Any]:
         """One schedule in the version's shape: ``room: {id}`` before 6.5, ``rooms`` after."""
-        shown = {"id": item["id"], "name": item.get("name", ""),
-                 "start_at": item["start_at"], "stop_at": item["stop_at"]}
+        shown = {
+            "id": item["id"],
+            "name": item.get("name", ""),
+            "start_at": item["start_at"],
+            "stop_at": item["stop_at"],
+        }
         rooms = list(item.get("rooms", []))
         if self.at_least(6, 5):
             shown["rooms"] = [{"id": r} for r in rooms]
@@ -392,13 +459,21 @@ class SimState:
                 "version": self.version_text,
                 "rooms": [self.room_info(r) for r in sorted(self.rooms)],
                 "recordings": [
-                    {"id": r.id, "room": r.room, "name": r.name, "author": r.author,
-                     "time": r.time(self.clock()), "stopped": r.stopped,
-                     "markers": self.markers(r.id)}
+                    {
+                        "id": r.id,
+                        "room": r.room,
+                        "name": r.name,
+                        "author": r.author,
+                        "time": r.time(self.clock()),
+                        "stopped": r.stopped,
+                        "markers": self.markers(r.id),
+                    }
                     for r in self.recordings.values()
                 ],
-                "users": [self.user_json(u) | {"card_number": u["card_number"]}
-                          for u in self.users.values()],
+                "users": [
+                    self.user_json(u) | {"card_number": u["card_number"]}
+                    for u in self.users.values()
+                ],
                 "groups": list(self.groups.values()),
                 "schedules": self.schedules(),
                 "tokens": len(self.tokens),

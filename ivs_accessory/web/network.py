@@ -227,7 +227,10 @@ def read_time_conf(text: str | None) -> dict[str, str]:
         settings = parse_time_settings(text or "")
     except ConfigError:
         settings = TimeSettings()
-    return {"timezone": settings.timezone, "ntp_servers": " ".join(settings.ntp_servers)}
+    return {
+        "timezone": settings.timezone,
+        "ntp_servers": " ".join(settings.ntp_servers),
+    }
 
 
 def apply_time(system: SystemControl, path: str, settings: dict[str, Any]) -> None:

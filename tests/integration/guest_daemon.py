@@ -51,10 +51,22 @@ class Daemon:
 
     def __init__(self, config: Path, as_user: int | None = None) -> None:
         # setpriv drops to an unprivileged user, as the service's User= does.
-        prefix = [] if as_user is None else [
-            "setpriv", f"--reuid={as_user}", f"--regid={as_user}", "--clear-groups"]
-        self.process = subprocess.Popen(prefix + DAEMON + [str(config)],
-                                        stderr=subprocess.PIPE, text=True, bufsize=1)
+        prefix = (
+            []
+            if as_user is None
+            else [
+                "setpriv",
+                f"--reuid={as_user}",
+                f"--regid={as_user}",
+                "--clear-groups",
+            ]
+        )
+        self.process = subprocess.Popen(
+            prefix + DAEMON + [str(config)],
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         self.seen: list[tuple[float, str]] = []
         self.claimed: set[int] = set()
@@ -140,8 +152,10 @@ def test_daemon_starts_without_its_devices_then_opens_them(daemon, devices):
     daemon.wait_line("no input device matches usb:1209:0001")
     plugged = time.monotonic()
     devices["keypad"], devices["reader"] = create(KEYPAD), create(CARD_READER)
-    opened = max(daemon.wait_line("keypad keypad reading"),
-                 daemon.wait_line("card reader reader reading"))
+    opened = max(
+        daemon.wait_line("keypad keypad reading"),
+        daemon.wait_line("card reader reader reading"),
+    )
     print(f"FIGURE devices opened {opened - plugged:.2f} s after they appeared")
     assert opened - plugged < 10
 
@@ -223,7 +237,9 @@ def test_node_readable_only_after_a_moment_is_opened_without_a_warning(sim):
             granted = time.monotonic()
             os.chmod(ui.device.path, 0o666)
             opened = late.wait_line("card reader late reading")
-            print(f"FIGURE late node opened {opened - granted:.2f} s after its mode changed")
+            print(
+                f"FIGURE late node opened {opened - granted:.2f} s after its mode changed"
+            )
             type_card(ui, "123456")
             late.wait_line("late: Recording")
             assert not [line for line in late.log if line.startswith("WARNING")]

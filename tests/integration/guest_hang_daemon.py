@@ -29,7 +29,9 @@ class HangOnSignal:
 
     def tick(self, now: float) -> None:
         if self.wanted.is_set():
-            print("guest_hang_daemon: dispatcher hanging now", file=sys.stderr, flush=True)
+            print(
+                "guest_hang_daemon: dispatcher hanging now", file=sys.stderr, flush=True
+            )
             threading.Event().wait()  # never set: the dispatcher thread is stuck
 
     def show(self, outcome) -> None:

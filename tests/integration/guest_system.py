@@ -140,8 +140,13 @@ def uninstall_then_install() -> None:
         "user_kept": run("id", USER)[0] == 0,
     })  # fmt: skip
     install(name="reinstall")
-    fact("reinstalled", {"active": show(DAEMON, "ActiveState")["ActiveState"],
-                         "config_kept": CONF.read_text().endswith("# site marker\n")})
+    fact(
+        "reinstalled",
+        {
+            "active": show(DAEMON, "ActiveState")["ActiveState"],
+            "config_kept": CONF.read_text().endswith("# site marker\n"),
+        },
+    )
 
 
 def daemon_facts() -> None:

@@ -201,8 +201,13 @@ def test_bad_config_exits_78_and_a_held_key_restores_the_factory_settings(
     assert "error" not in facts, facts.get("error")
     assert facts["daemon_template"]["ActiveState"] == "active"
     assert facts["uninstall"]["code"] == 0
-    assert facts["uninstalled"] == {"unit": True, "files": [], "config_kept": True,
-                                    "audit_dir_kept": True, "user_kept": True}
+    assert facts["uninstalled"] == {
+        "unit": True,
+        "files": [],
+        "config_kept": True,
+        "audit_dir_kept": True,
+        "user_kept": True,
+    }
     assert facts["reinstalled"] == {"active": "active", "config_kept": True}
     bad = facts["bad_config"]
     assert bad["code"] != 0

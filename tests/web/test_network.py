@@ -110,7 +110,8 @@ def test_time_conf_round_trip():
     assert "\nntp_servers = a.example b.example\n" in text
     # the root helper reads what the page writes
     assert parse_time_settings(text) == TimeSettings(
-        "America/New_York", ("a.example", "b.example"))
+        "America/New_York", ("a.example", "b.example")
+    )
     assert read_time_conf(text) == {
         "timezone": "America/New_York",
         "ntp_servers": "a.example b.example",

@@ -326,7 +326,8 @@ def test_time_save_writes_the_file_and_applies_it(admin, box):
     assert answer.status == 303
     text = (box.folder / "time.conf").read_text()
     assert parse_time_settings(text) == TimeSettings(
-        "Europe/Berlin", ("ntp1.example.org", "192.0.2.5"))
+        "Europe/Berlin", ("ntp1.example.org", "192.0.2.5")
+    )
     assert box.trace == ["apply_time"]
     page = admin.get("/time").text
     assert 'value="Europe/Berlin"' in page and "Time settings applied" in page
