@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -128,6 +130,8 @@ class Actions:
         self.settings = settings
         self.lockout = lockout
         self._clock = clock
+        # (digest of the credential, user) of whoever started the running recording.
+        self._starter: tuple[bytes, User] | None = None
 
     # -- entry points ------------------------------------------------------------------
     def present(self, intent: Presented) -> Outcome:
@@ -165,14 +169,16 @@ class Actions:
                 None,
             )
         before = self.client.request_count
+        value = credentials.matching_value(credential, self.settings.match_reading)
         try:
-            user = self._user(credential)
+            user = self._starter_of_recording(value) or self._user(value)
             if user is None:
                 return self._finish(intent, self._denied(intent, base), before)
             self.lockout.success(intent.source)
             outcome = self._act("toggle", user, base)
         except ValtError as exc:
             outcome = self._failed(exc, base)
+        self._remember_starter(outcome, value, user if outcome.ok else None)
         return self._finish(intent, outcome, before)
 
     def trigger(self, intent: Trigger) -> Outcome:
@@ -309,10 +315,31 @@ class Actions:
         )
 
     # -- users and failures ----------------------------------------------------------------
-    def _user(self, credential: credentials.Credential) -> User | None:
+    def _user(self, value: str | None) -> User | None:
         assert self.directory is not None
-        value = credentials.matching_value(credential, self.settings.match_reading)
         return self.directory.find(value) if value else None
+
+    def _starter_of_recording(self, value: str | None) -> User | None:
+        """The user who started the room's recording here, if ``value`` is theirs.
+
+        The person who started a recording is the one most likely to stop it, often
+        long after the user cache forgot them: knowing them saves the lookup, so the
+        stop costs one request. Only a digest of their credential is kept.
+        """
+        if self._starter is None or value is None or self.room is None:
+            return None
+        status = self.room.known()
+        digest, user = self._starter
+        if status is None or not status.has_recording or digest != _digest(value):
+            return None
+        return user
+
+    def _remember_starter(self, outcome: Outcome, value: str | None,
+                          user: User | None) -> None:
+        if outcome.result == "started" and value and user is not None:
+            self._starter = (_digest(value), user)
+        elif outcome.result in ("stopped", "started"):
+            self._starter = None
 
     def _denied(self, intent: Presented, base: dict) -> Outcome:
         locked = self.lockout.failure(intent.source, self._clock())
@@ -360,6 +387,14 @@ def _credential(intent: Presented) -> credentials.Credential:
     return credentials.from_card(
         CardRead(intent.source, intent.value, intent.kind, intent.timestamp)
     )
+
+
+def _digest(value: str) -> bytes:
+    # Salted per process: what stays in memory cannot be matched against a list.
+    return hashlib.sha256(_SALT + value.encode()).digest()
+
+
+_SALT = os.urandom(16)
 
 
 def _display(user: User | None) -> str:

@@ -321,3 +321,38 @@ def test_input_that_waited_too_long_behind_a_slow_call_is_reported_not_run(
     bound = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", typed.timestamp))
     assert (bound.result == "expired") is (result == "expired")
     assert actions.lockout.remaining("keypad", clock()) == 0  # not a failed attempt
+
+
+def test_the_starter_stops_with_one_request_long_after_the_cache_forgot_them(
+    sim, make_actions, clock
+):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    clock.now += 1800  # half an hour later: the user cache (60 s) is long cold
+    sim.clear_requests()
+    stopped = actions.present(pin(ALICE, clock=clock))
+    assert (stopped.result, stopped.requests, stopped.user_id) == ("stopped", 1, 2)
+    assert paths(sim) == ["rooms/1/record/stop"]
+    # Someone else, or the starter after the stop, is looked up as usual.
+    clock.now += 1800
+    sim.clear_requests()
+    again = actions.present(pin(ALICE, clock=clock))
+    assert (again.result, again.requests) == ("started", 2)
+    clock.now += 1800
+    sim.clear_requests()
+    assert actions.present(pin(BOB, clock=clock)).requests == 2
+
+
+def test_the_starter_shortcut_needs_the_room_still_recording(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    sim.set_room_status(1, "available")  # stopped at VALT's own panel
+    actions.refresh()
+    clock.now += 1800
+    sim.clear_requests()
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "started"
+    assert paths(sim)[0] != "rooms/1/record/start"  # the user was looked up first
+    assert actions._starter is not None and b"123456" not in actions._starter[0]
