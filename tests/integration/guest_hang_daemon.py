@@ -6,8 +6,9 @@ daemon under test is the real ``cli.run`` with one extra feedback sink. That sin
 a VALT call that never returns would. Nothing in the package can do this: the hang
 exists only in this file, which production never runs.
 
-``hung_after_s`` is lowered from its default (8 VALT timeouts, at least 30 s) so the test does not wait minutes for the
-watchdog; the drop-in lowers WatchdogSec for the same reason.
+``hung_after_s`` is lowered from its default (8 VALT timeouts, at least 30 s) so
+the test does not wait minutes for the watchdog; the drop-in lowers WatchdogSec for
+the same reason.
 """
 
 from __future__ import annotations
