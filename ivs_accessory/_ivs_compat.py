@@ -1,5 +1,4 @@
-"""What the vendor's ``ivs`` module is built on: its error messages, the documented
-``valt`` attributes mapped onto a ValtClient, 0-on-failure calls, one-shot requests."""
+"""What ``ivs`` is built on: vendor error words, valt attributes, 0-on-failure calls."""
 
 from __future__ import annotations
 
@@ -61,7 +60,8 @@ def marker_colour(color: str | None, markertime: int | None) -> str:
 class VendorConnection:
     """The base of ``ivs.valt``: its documented attributes and error convention.
 
-    Subclasses set ``_client`` (a ValtClient), ``errormsg`` and ``logpath``.
+    The documented attributes are mapped onto the ValtClient underneath; subclasses
+    set ``_client`` (that ValtClient) and ``errormsg``.
     """
 
     _client: ValtClient

@@ -1,5 +1,4 @@
-"""Saving changes to the config file: line edits that keep comments, then an atomic
-write of a result that loads without errors."""
+"""Saving config changes: line edits that keep comments, checked, written atomically."""
 
 from __future__ import annotations
 

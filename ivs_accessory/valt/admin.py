@@ -1,5 +1,4 @@
-"""ValtClient's calls that need an admin account: the connection test, users,
-cameras and user groups."""
+"""ValtClient's admin-account calls: connection test, users, cameras, user groups."""
 
 from __future__ import annotations
 
