@@ -1,4 +1,4 @@
-"""Turn presented credentials and key bindings into VALT actions, with as few requests as the room's state allows."""
+"""Turn credentials and key bindings into VALT actions, in as few requests as can be."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ivs_accessory import credentials
 from ivs_accessory.directory import UserDirectory
@@ -22,9 +22,19 @@ from ivs_accessory.errors import (
 from ivs_accessory.events import CardRead
 from ivs_accessory.lockout import Lockout
 from ivs_accessory.mapping import Presented, Trigger
+from ivs_accessory.outcome import (
+    OK_RESULTS,
+    RESULT_OF,
+    RESULT_WORDS,
+    ActionSettings,
+    Outcome,
+)
 from ivs_accessory.room import RoomState
 from ivs_accessory.valt import RoomStatus, ValtClient
 from ivs_accessory.valt.models import User
+
+# Outcome and ActionSettings live in outcome.py; re-exported where callers look.
+__all__ = ["OK_RESULTS", "ActionSettings", "Actions", "Outcome"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,65 +56,6 @@ _AFTER = {
     "lock": RoomStatus.LOCKED,
     "unlock": RoomStatus.AVAILABLE,
 }
-_DONE = {
-    "start": "started",
-    "stop": "stopped",
-    "pause": "paused",
-    "resume": "resumed",
-    "lock": "locked",
-    "unlock": "unlocked",
-    "marker": "marked",
-}
-_WORDS = {
-    "started": "Recording started",
-    "stopped": "Recording stopped",
-    "paused": "Recording paused",
-    "resumed": "Recording resumed",
-    "locked": "Room locked",
-    "unlocked": "Room unlocked",
-    "marked": "Marker added",
-}
-OK_RESULTS = frozenset(_WORDS)
-
-
-@dataclass(frozen=True)
-class ActionSettings:
-    """The ``[valt]`` and ``[mapping]`` values actions need."""
-
-    room: int | None
-    recording_name: str = "Accessory Recording"
-    marker_name: str = "Accessory Comment"
-    marker_colour: str = "red"
-    busy_action: str = "busy"  # what toggle does in a paused room: busy, resume or stop
-    match_reading: str = "decimal"
-    # An input that waited longer than this behind a slow VALT call is reported, not
-    # run: the person has likely tried again, and a late toggle would undo the retry.
-    max_wait_s: float = 8.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one input, for feedback and the audit log (no secrets in it).
-
-    ``result`` is one of the keys of ``_WORDS`` (success) or busy, denied,
-    locked_out, offline, error, unreadable, not_configured, expired.
-    """
-
-    result: str
-    action: str
-    message: str
-    source: str
-    credential: str | None = None  # masked
-    user_id: int | None = None
-    user_name: str | None = None
-    recording_id: int | None = None
-    requests: int = 0
-    latency_s: float = 0.0
-    room_status: RoomStatus | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.result in OK_RESULTS
 
 
 class Actions:
@@ -204,7 +155,7 @@ class Actions:
         return self._finish(intent, outcome, before)
 
     def refresh(self) -> None:
-        """The slow background refresh of the room status; failures are only recorded."""
+        """Refresh the room status in the background; failures are only recorded."""
         if self.room is None:
             return
         try:
@@ -212,7 +163,7 @@ class Actions:
         except ValtError as exc:
             logger.warning("cannot read the status of room %s: %s", self.room.room, exc)
 
-    # -- deciding and doing ------------------------------------------------------------------
+    # -- deciding and doing ------------------------------------------------------------
     def _act(self, action: str, user: User | None, base: dict) -> Outcome:
         assert self.room is not None
         status = self.room.known() or self.room.refresh()
@@ -228,7 +179,7 @@ class Actions:
         except (ValtRejected, ValtRefused) as exc:
             if isinstance(exc, ValtRejected) and exc.status != 409:
                 raise
-            # Someone else changed the room since we last knew: look again, decide again.
+            # Someone changed the room since we last knew: look again, decide again.
             logger.info(
                 "room %s changed meanwhile (%s); deciding again", self.room.room, exc
             )
@@ -239,7 +190,7 @@ class Actions:
             return self._do(chosen, user, base)
 
     def _choose(self, action: str, status: RoomStatus) -> str | None:
-        """The concrete action for ``action`` in a room with ``status``, or None (busy)."""
+        """The concrete action for ``action`` in a ``status`` room, or None (busy)."""
         if action == "toggle":
             if status.can_start:
                 return "start"
@@ -272,7 +223,7 @@ class Actions:
             recording_id = getattr(self.client, action)(room)
         if action in _AFTER:
             self.room.set(_AFTER[action])
-        result = _DONE[action]
+        result = RESULT_OF[action]
         who = (
             f" for {_display(user)}"
             if user and action == "start"
@@ -282,7 +233,7 @@ class Actions:
         )
         return Outcome(
             result,
-            message=_WORDS[result] + who,
+            message=RESULT_WORDS[result] + who,
             user_id=user.id if user else None,
             user_name=_display(user) if user else None,
             recording_id=recording_id if action not in ("lock", "unlock") else None,
@@ -314,7 +265,7 @@ class Actions:
             "expired", message="VALT was too slow; not done, please try again", **base
         )
 
-    # -- users and failures ----------------------------------------------------------------
+    # -- users and failures ------------------------------------------------------------
     def _user(self, value: str | None) -> User | None:
         assert self.directory is not None
         return self.directory.find(value) if value else None
@@ -334,8 +285,9 @@ class Actions:
             return None
         return user
 
-    def _remember_starter(self, outcome: Outcome, value: str | None,
-                          user: User | None) -> None:
+    def _remember_starter(
+        self, outcome: Outcome, value: str | None, user: User | None
+    ) -> None:
         if outcome.result == "started" and value and user is not None:
             self._starter = (_digest(value), user)
         elif outcome.result in ("stopped", "started"):

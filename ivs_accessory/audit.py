@@ -10,7 +10,7 @@ import os
 import threading
 from typing import Any
 
-from ivs_accessory.actions import Outcome
+from ivs_accessory.outcome import Outcome
 
 logger = logging.getLogger(__name__)
 

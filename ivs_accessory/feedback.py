@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TextIO
 
-from ivs_accessory.actions import Outcome
+from ivs_accessory.outcome import Outcome
 from ivs_accessory.valt import RoomStatus
 
 logger = logging.getLogger(__name__)

@@ -27,14 +27,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ivs_accessory.errors import (
-    ValtAuthError,
-    ValtError,
-    ValtNotFound,
-    ValtRefused,
-    ValtRejected,
-    ValtUnavailable,
-)
+from ivs_accessory import _ivs_compat
+from ivs_accessory._ivs_compat import VendorConnection
+from ivs_accessory.errors import ValtError
 from ivs_accessory.valt import ValtClient, models
 from ivs_accessory.valt.transport import Transport
 
@@ -77,28 +72,7 @@ def factorydefault(configpath: str = "/etc/ivs-accessory/accessory.conf") -> Non
     SystemControl(system_settings(configpath)).factory_default()
 
 
-# The vendor's user messages for errors (reference §5), kept in ``errormsg``.
-def _vendor_message(exc: Exception) -> str:
-    if isinstance(exc, ValtUnavailable):
-        return (
-            "Server Did Not Respond"
-            if exc.reason == "no_response"
-            else "Server Address Unreachable"
-        )
-    if isinstance(exc, ValtAuthError):
-        return "Invalid Username or Password"
-    if isinstance(exc, ValtNotFound):
-        return "Invalid Room, User, or Recording ID"
-    if isinstance(exc, ValtRejected) and exc.status == 502:
-        return "VALT Server Offline"
-    if isinstance(exc, ValtRejected) and exc.status == 409:
-        return "Room Is Not In A State That Allows This"
-    if isinstance(exc, ValtRefused):
-        return "Room is Not Currently Recording"
-    return "An Unknown Error Occurred"
-
-
-class valt:  # noqa: N801 - the documented, lower-case name
+class valt(VendorConnection):  # noqa: N801 - the documented, lower-case name
     """A connection to a VALT server, as the vendor documents it.
 
     Args:
@@ -108,6 +82,10 @@ class valt:  # noqa: N801 - the documented, lower-case name
         logpath: if given, lifecycle lines also go to this file through :func:`log`.
         verify_tls, ca_file: https certificate checking (on by default).
         client: an existing ValtClient to wrap (its timers are then the wrapper's).
+
+    The documented attributes (``accesstoken``, ``username``, ``password``,
+    ``baseurl``, ``lastauthtime``, the two re-login times) and the 0-on-failure
+    convention come from :class:`~ivs_accessory._ivs_compat.VendorConnection`.
     """
 
     def __init__(
@@ -134,51 +112,6 @@ class valt:  # noqa: N801 - the documented, lower-case name
         )
         self.auth()
 
-    # -- documented attributes ------------------------------------------------
-    username = property(lambda self: self._client.auth.username)
-    password = property(lambda self: self._client.auth._password)
-    baseurl = property(lambda self: self._client.base_url)
-
-    @property
-    def success_reauth_time(self) -> float:
-        """Seconds from a successful login to the next one (28800)."""
-        return self._client.auth.success_reauth_time
-
-    @success_reauth_time.setter
-    def success_reauth_time(self, value: float) -> None:
-        self._client.auth.success_reauth_time = value
-
-    @property
-    def failure_reauth_time(self) -> float:
-        """Seconds from a failure to the next login attempt (30)."""
-        return self._client.auth.failure_reauth_time
-
-    @failure_reauth_time.setter
-    def failure_reauth_time(self, value: float) -> None:
-        self._client.auth.failure_reauth_time = value
-
-    @property
-    def accesstoken(self) -> str | int:
-        """The current token, or 0 when not authenticated."""
-        return self._client.auth.token or 0
-
-    @accesstoken.setter
-    def accesstoken(self, value: str | int) -> None:
-        if value:
-            self._client.auth.token = str(value)
-        else:
-            self._client.auth.drop_token("token cleared by the caller")
-
-    @property
-    def lastauthtime(self) -> float | None:
-        """Wall-clock time (``time.time()``) of the last login attempt."""
-        return self._client.auth.last_login
-
-    @property
-    def client(self) -> ValtClient:
-        """The ValtClient underneath, for new code."""
-        return self._client
-
     def close(self) -> None:
         """Stop the re-login timer and close connections (not in the vendor API)."""
         self._client.close()
@@ -189,14 +122,17 @@ class valt:  # noqa: N801 - the documented, lower-case name
         try:
             self._client.login()
         except ValtError as exc:
-            self.errormsg = _vendor_message(exc)
+            self.errormsg = _ivs_compat.vendor_message(exc)
             self._note("Authentication FAILED")
         else:
             self.errormsg = None
             self._note("Authenticated to VALT")
 
     def isrecording(self, room: int) -> bool | int:
-        """True if the room has a recording (paused included), False if not, 2 on error."""
+        """True if the room has a recording, False if not, 2 on error.
+
+        A paused recording counts as a recording.
+        """
         return self._guard(lambda: self._client.is_recording(room), 2)
 
     def getrecordingid(self, room: int) -> int:
@@ -249,12 +185,7 @@ class valt:  # noqa: N801 - the documented, lower-case name
         Raises:
             ValueError: an unknown colour, or a time without a colour.
         """
-        if markertime is not None and color is None:
-            raise ValueError(
-                "addmarker: a marker time needs a colour, e.g. "
-                "addmarker(room, name, 'red', 42)"
-            )
-        colour = models.check_colour(color or models.DEFAULT_MARKER_COLOUR)
+        colour = _ivs_compat.marker_colour(color, markertime)
         return self._guard(
             lambda: self._client.add_marker(room, markername, colour, markertime) or 1,
             0,
@@ -306,7 +237,10 @@ class valt:  # noqa: N801 - the documented, lower-case name
         return self._guard(lambda: self._client.user_name(user), 0)
 
     def getusers(self) -> list[dict[str, Any]] | int:
-        """Every user as ``{"id", "name", "displayName"}``, or 0 (card numbers left out)."""
+        """Every user as ``{"id", "name", "displayName"}``, or 0.
+
+        Card numbers are left out.
+        """
         return self._guard(
             lambda: [
                 {"id": u.id, "name": u.name, "displayName": u.display_name}
@@ -335,28 +269,6 @@ class valt:  # noqa: N801 - the documented, lower-case name
             self._note(f"Room {room} {done}")
         return rid
 
-    def _guard(self, call: Callable[[], Any], failed: Any) -> Any:
-        if not self._client.has_token:
-            self.errormsg = "Not Currently Authenticated to VALT"
-            return failed
-        try:
-            result = call()
-        except ValtError as exc:
-            self._failed(exc)
-            return failed
-        self.errormsg = None
-        return result
-
-    def _failed(self, exc: ValtError) -> None:
-        self.errormsg = _vendor_message(exc)
-        logger.warning("%s (%s)", self.errormsg, exc)
-        # As documented: an error drops the token and the next login comes in 30 s;
-        # a 404 (unknown room/user/recording) or a refused transition does not.
-        if not isinstance(exc, (ValtNotFound, ValtRefused)) and not (
-            isinstance(exc, ValtRejected) and exc.status == 409
-        ):
-            self._client.auth.schedule_retry(str(exc), drop=True)
-
     def _note(self, message: str) -> None:
         logger.info("%s", message)
         if self.logpath:
@@ -364,17 +276,14 @@ class valt:  # noqa: N801 - the documented, lower-case name
 
 
 # -- the documented function forms ---------------------------------------------
-def _one_shot(https: bool, server: str, accesstoken: str) -> tuple[Transport, str]:
-    text = str(server)
-    if "://" not in text:
-        text = ("https://" if https else "http://") + text
-    return Transport(text), str(accesstoken)
-
-
 def getroomstatus(https: bool, server: str, accesstoken: str, room: int) -> int:
-    """Status of ``room`` with an existing token: 0 error, 1 available ... 5 prepared."""
-    transport, token = _one_shot(https, server, accesstoken)
-    try:
+    """Status of ``room``, with an existing token.
+
+    Returns:
+        0 error, 1 available, 2 recording, 3 paused, 4 locked, 5 prepared.
+    """
+
+    def status(transport: Transport, token: str) -> int:
         data = transport.request(
             "GET",
             f"rooms/{int(room)}/status",
@@ -382,11 +291,8 @@ def getroomstatus(https: bool, server: str, accesstoken: str, room: int) -> int:
             token=token,
         )
         return models.RoomStatus(data["data"]["status"]).code
-    except (ValtError, TypeError, KeyError, ValueError) as exc:
-        logger.warning("getroomstatus failed: %s", exc)
-        return 0
-    finally:
-        transport.close()
+
+    return _ivs_compat.one_shot(https, server, accesstoken, "getroomstatus", status)
 
 
 def creategroup(
@@ -424,8 +330,8 @@ def creategroup(
         retention_until=retention_until,
         retention_for=retention_for,
     )
-    transport, token = _one_shot(https, server, accesstoken)
-    try:
+
+    def create(transport: Transport, token: str) -> int:
         data = transport.request(
             "POST",
             "admin/user_groups",
@@ -434,8 +340,5 @@ def creategroup(
             what=f"create user group '{groupname}'",
         )
         return int(data["data"]["id"])
-    except (ValtError, TypeError, KeyError, ValueError) as exc:
-        logger.warning("creategroup failed: %s", exc)
-        return 0
-    finally:
-        transport.close()
+
+    return _ivs_compat.one_shot(https, server, accesstoken, "creategroup", create)

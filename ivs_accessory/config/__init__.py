@@ -1,5 +1,6 @@
 """Typed configuration: the schema, layered loading with every error, atomic save."""
 
+from ivs_accessory.config.loader import DEFAULTS_PATH, check_file, load
 from ivs_accessory.config.schema import (
     SCHEMA,
     SOURCE_KINDS,
@@ -8,7 +9,7 @@ from ivs_accessory.config.schema import (
     binding_key,
     validate_section,
 )
-from ivs_accessory.config.store import DEFAULTS_PATH, check_file, load, save
+from ivs_accessory.config.store import save
 from ivs_accessory.config.types import (
     Boolean,
     Choice,

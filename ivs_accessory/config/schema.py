@@ -1,18 +1,35 @@
-"""The config schema (fields, defaults), validation of a section, the typed Config."""
+"""The fixed sections' schema, validation of any section, and the typed Config."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+# The section types and the [bindings] and [source:NAME] schemas live in their own
+# modules; the names are re-exported here, where callers have always found them.
+from ivs_accessory.config.bindings import HOLD, BindingsSection, binding_key
+from ivs_accessory.config.section import (
+    Check,
+    Errors,
+    Section,
+    Values,
+    field_error,
+    missing_key,
+    unknown_key,
+)
+from ivs_accessory.config.source_schema import (
+    KIND,
+    SOURCE_KINDS,
+    SOURCE_PREFIX,
+    SOURCE_SCHEMAS,
+    validate_source,
+)
 from ivs_accessory.config.types import (
     Boolean,
     Choice,
     Command,
-    ConfigValue,
-    DeviceSelector,
     Float,
     Integer,
     KeyName,
@@ -21,136 +38,29 @@ from ivs_accessory.config.types import (
     String,
 )
 from ivs_accessory.credentials import READINGS
-from ivs_accessory.mapping import ACTIONS, MODES
+from ivs_accessory.mapping import MODES
 from ivs_accessory.valt.models import MARKER_COLOURS
 
-Values = dict[str, Any]
-Errors = dict[str, str]
-Check = Callable[[Values, str], Errors]
-
-SOURCE_PREFIX = "source:"
-SOURCE_KINDS = ("keypad", "card_hid", "card_serial", "console")
-_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
-HOLD = ".hold"
-
-
-def field_error(
-    label: str, key: str, text: str, field: ConfigValue, exc: Exception
-) -> str:
-    """``[label] key = 'text': reason``; the text is left out for secrets and blanks."""
-    shown = text.strip()
-    if field.secret or not shown:
-        return f"[{label}] {key}: {exc}"
-    return f"[{label}] {key} = {shown!r}: {exc}"
-
-
-def unknown_key(label: str, key: str, known: Iterable[str]) -> str:
-    """``unknown key 'x' in [label]; did you mean 'y'?`` (the hint if one is close)."""
-    message = f"unknown key {key!r} in [{label}]"
-    guess = difflib.get_close_matches(key, list(known), 1)
-    return message + (f"; did you mean {guess[0]!r}?" if guess else "")
-
-
-def missing_key(label: str, key: str, field: ConfigValue) -> str:
-    """The message for a required key that no file sets."""
-    sample = getattr(field, "example", None) or "..."
-    if isinstance(field, Choice):
-        sample = f"<one of {', '.join(field.values)}>"
-    return f"[{label}] {key} is missing; add a line `{key} = {sample}`"
-
-
-class Section(dict[str, ConfigValue]):
-    """A section with fixed keys: key -> field type, plus checks across fields."""
-
-    def __init__(
-        self, fields: Mapping[str, ConfigValue], checks: Iterable[Check] = ()
-    ) -> None:
-        super().__init__(fields)
-        self.checks = tuple(checks)
-
-    def defaults(self) -> dict[str, str]:
-        """Raw default text for every key that has one."""
-        return {k: f.default for k, f in self.items() if f.default is not None}
-
-    def validate(
-        self, label: str, raw: Mapping[str, str], also_known: Iterable[str] = ()
-    ) -> tuple[Values, Errors]:
-        """Typed values for every key (defaults filling gaps) and errors by key."""
-        values: Values = {}
-        errors: Errors = {
-            key: unknown_key(label, key, [*self, *also_known])
-            for key in raw
-            if key not in self
-        }
-        for key, field in self.items():
-            text = raw.get(key, field.default)
-            if text is None:
-                errors[key] = missing_key(label, key, field)
-                continue
-            try:
-                values[key] = field.deserialize(text)
-            except ValueError as exc:
-                errors[key] = field_error(label, key, text, field, exc)
-        for check in self.checks:
-            errors.update(check(values, label))
-        return {k: v for k, v in values.items() if k not in errors}, errors
-
-
-class BindingsSection(dict[str, ConfigValue]):
-    """``[bindings]``: free keys ``KEY_NAME`` (tap) or ``KEY_NAME.hold`` -> an action.
-
-    It holds no fixed keys, so iterating it yields nothing; ``key`` and ``action``
-    are the types of a binding's two halves. An empty action means "no binding",
-    which lets a drop-in remove a binding the main file makes.
-    """
-
-    key = KeyName()
-    action = Choice(ACTIONS)
-
-    def __init__(self, defaults: Mapping[str, str]) -> None:
-        super().__init__()
-        self._defaults = dict(defaults)
-
-    def defaults(self) -> dict[str, str]:
-        """The bindings used when the main file has no ``[bindings]`` section."""
-        return dict(self._defaults)
-
-    def validate(
-        self, label: str, raw: Mapping[str, str], also_known: Iterable[str] = ()
-    ) -> tuple[Values, Errors]:
-        """Option name -> action (None when empty), and errors by option name."""
-        values: Values = {}
-        errors: Errors = {}
-        for option, text in raw.items():
-            problem = self._key_problem(label, option)
-            if problem:
-                errors[option] = problem
-                continue
-            try:
-                values[option] = self.action.deserialize(text) if text.strip() else None
-            except ValueError as exc:
-                errors[option] = field_error(label, option, text, self.action, exc)
-        return values, errors
-
-    def _key_problem(self, label: str, option: str) -> str | None:
-        name, dot, gesture = option.partition(".")
-        if dot and dot + gesture != HOLD:
-            return (
-                f"unknown key {option!r} in [{label}]; write KEY_NAME for a tap "
-                f"or KEY_NAME{HOLD} for a hold"
-            )
-        try:
-            self.key.deserialize(name)
-        except ValueError as exc:
-            return f"unknown key name {name!r} in [{label}]: {exc}"
-        return None
-
-
-def binding_key(option: str) -> tuple[str, str]:
-    """``KEY_A`` -> ``("KEY_A", "tap")``; ``KEY_A.hold`` -> ``("KEY_A", "hold")``."""
-    if option.endswith(HOLD):
-        return option[: -len(HOLD)], "hold"
-    return option, "tap"
+__all__ = [
+    "HOLD",
+    "KIND",
+    "SCHEMA",
+    "SOURCE_KINDS",
+    "SOURCE_PREFIX",
+    "SOURCE_SCHEMAS",
+    "BindingsSection",
+    "Check",
+    "Config",
+    "Errors",
+    "Section",
+    "Values",
+    "binding_key",
+    "field_error",
+    "missing_key",
+    "unknown_key",
+    "unknown_section",
+    "validate_section",
+]
 
 
 def _helper(operation: str) -> str:
@@ -314,36 +224,6 @@ SCHEMA: dict[str, Section | BindingsSection] = {
 }
 """Fixed sections: name -> Section (key -> field type). ``bindings`` has free keys."""
 
-KIND = Choice(SOURCE_KINDS)
-_HID_EMPTY = "say which reader, e.g. usb:ffff:0035; run `ivs-accessory list-devices`"
-
-SOURCE_SCHEMAS: dict[str, Section] = {
-    "keypad": Section(
-        {
-            "device": DeviceSelector(optional=True, default=""),
-            "grab": Boolean(default="true"),
-            "leds": Boolean(default="true"),
-        }
-    ),
-    "card_hid": Section(
-        {
-            "device": DeviceSelector(
-                optional=False, empty_message=_HID_EMPTY, default=""
-            ),
-            "grab": Boolean(default="true"),
-        }
-    ),
-    "card_serial": Section(
-        {
-            "port": String(example="/dev/ttyUSB0"),
-            "baud": Integer(300, 115_200, unit="bits per second", default="9600"),
-            "framing": Choice(("auto", "line", "em4100"), default="auto"),
-        }
-    ),
-    "console": Section({}),
-}
-"""``[source:NAME]`` keys by kind (``kind`` itself is checked by ``KIND``)."""
-
 
 def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Errors]:
     """Check one section's raw text values; never raises, whatever the data.
@@ -359,7 +239,7 @@ def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Erro
     if section in SCHEMA:
         return SCHEMA[section].validate(section, raw)
     if section.startswith(SOURCE_PREFIX):
-        return _validate_source(section, raw)
+        return validate_source(section, raw)
     return {}, {"": unknown_section(section)}
 
 
@@ -373,40 +253,6 @@ def unknown_section(name: str) -> str:
             iter(difflib.get_close_matches(name.lower(), list(SCHEMA), 1)), None
         )
     return f"unknown section [{name}]" + (f"; did you mean [{guess}]?" if guess else "")
-
-
-def _validate_source(label: str, raw: Mapping[str, str]) -> tuple[Values, Errors]:
-    if not _SOURCE_NAME.fullmatch(label[len(SOURCE_PREFIX) :]):
-        return {}, {
-            "": f"section [{label}]: a source name may only use letters, digits, "
-            f"- and _, e.g. [source:door]"
-        }
-    kind, errors = _source_kind(label, raw)
-    rest = {k: v for k, v in raw.items() if k != "kind"}
-    if kind is None:
-        every = {key for schema in SOURCE_SCHEMAS.values() for key in schema} | {"kind"}
-        errors.update({k: unknown_key(label, k, every) for k in rest if k not in every})
-        return {}, errors
-    schema = SOURCE_SCHEMAS[kind]
-    for key in [k for k in rest if k not in schema and _used_by_other_kind(k)]:
-        errors[key] = f"key {key!r} is not used by kind {kind!r} in [{label}]"
-        del rest[key]
-    values, field_errors = schema.validate(label, rest, also_known=["kind"])
-    errors.update(field_errors)
-    return {"kind": kind, **values}, errors
-
-
-def _source_kind(label: str, raw: Mapping[str, str]) -> tuple[str | None, Errors]:
-    if "kind" not in raw:
-        return None, {"kind": missing_key(label, "kind", KIND)}
-    try:
-        return KIND.deserialize(raw["kind"]), {}
-    except ValueError as exc:
-        return None, {"kind": field_error(label, "kind", raw["kind"], KIND, exc)}
-
-
-def _used_by_other_kind(key: str) -> bool:
-    return any(key in schema for schema in SOURCE_SCHEMAS.values())
 
 
 class Config(Mapping[str, dict[str, Any]]):

@@ -1,0 +1,68 @@
+"""The ``[bindings]`` section: free keys ``KEY_NAME[.hold]`` -> an action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ivs_accessory.config.section import Errors, Values, field_error
+from ivs_accessory.config.types import Choice, ConfigValue, KeyName
+from ivs_accessory.mapping import ACTIONS
+
+HOLD = ".hold"
+
+
+class BindingsSection(dict[str, ConfigValue]):
+    """``[bindings]``: free keys ``KEY_NAME`` (tap) or ``KEY_NAME.hold`` -> an action.
+
+    It holds no fixed keys, so iterating it yields nothing; ``key`` and ``action``
+    are the types of a binding's two halves. An empty action means "no binding",
+    which lets a drop-in remove a binding the main file makes.
+    """
+
+    key = KeyName()
+    action = Choice(ACTIONS)
+
+    def __init__(self, defaults: Mapping[str, str]) -> None:
+        super().__init__()
+        self._defaults = dict(defaults)
+
+    def defaults(self) -> dict[str, str]:
+        """The bindings used when the main file has no ``[bindings]`` section."""
+        return dict(self._defaults)
+
+    def validate(
+        self, label: str, raw: Mapping[str, str], also_known: Iterable[str] = ()
+    ) -> tuple[Values, Errors]:
+        """Option name -> action (None when empty), and errors by option name."""
+        values: Values = {}
+        errors: Errors = {}
+        for option, text in raw.items():
+            problem = self._key_problem(label, option)
+            if problem:
+                errors[option] = problem
+                continue
+            try:
+                values[option] = self.action.deserialize(text) if text.strip() else None
+            except ValueError as exc:
+                errors[option] = field_error(label, option, text, self.action, exc)
+        return values, errors
+
+    def _key_problem(self, label: str, option: str) -> str | None:
+        name, dot, gesture = option.partition(".")
+        if dot and dot + gesture != HOLD:
+            return (
+                f"unknown key {option!r} in [{label}]; write KEY_NAME for a tap "
+                f"or KEY_NAME{HOLD} for a hold"
+            )
+        try:
+            self.key.deserialize(name)
+        except ValueError as exc:
+            return f"unknown key name {name!r} in [{label}]: {exc}"
+        return None
+
+
+def binding_key(option: str) -> tuple[str, str]:
+    """``KEY_A`` -> ``("KEY_A", "tap")``; ``KEY_A.hold`` -> ``("KEY_A", "hold")``."""
+    if option.endswith(HOLD):
+        return option[: -len(HOLD)], "hold"
+    return option, "tap"
