@@ -17,18 +17,23 @@ from ivs_accessory.mapping import Mapper, MappingSettings
 from ivs_accessory.room import RoomState
 
 
-@pytest.fixture
-def wired(make_sim, make_client):
-    """A running dispatcher on a 6.6 simulator; yields (sim, dispatcher, outcomes queue)."""
-    sim = make_sim(version="6.6.0")
-    client = make_client(sim)
-    actions = Actions(
+def room_actions(client) -> Actions:
+    """Actions for room 1 with default settings, on ``client``."""
+    return Actions(
         client,
         RoomState(client, 1),
         UserDirectory(client),
         ActionSettings(room=1),
         Lockout(),
     )
+
+
+@pytest.fixture
+def wired(make_sim, make_client):
+    """A running dispatcher on a 6.6 simulator; yields (sim, dispatcher, outcomes queue)."""
+    sim = make_sim(version="6.6.0")
+    client = make_client(sim)
+    actions = room_actions(client)
     outcomes: queue.Queue = queue.Queue()
     mapper = Mapper(
         MappingSettings(
@@ -81,13 +86,7 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
 def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
     sim = make_sim(version="6.6.0", latency_ms=50)
     client = make_client(sim)
-    actions = Actions(
-        client,
-        RoomState(client, 1),
-        UserDirectory(client),
-        ActionSettings(room=1),
-        Lockout(),
-    )
+    actions = room_actions(client)
     outcomes: queue.Queue = queue.Queue()
     dispatcher = Dispatcher(
         Mapper(MappingSettings(mode="both", repeat_window_s=0)),
@@ -110,13 +109,7 @@ def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
 def test_a_storm_is_dropped_and_counted_never_blocking(make_sim, make_client):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(
-        client,
-        RoomState(client, 1),
-        UserDirectory(client),
-        ActionSettings(room=1),
-        Lockout(),
-    )
+    actions = room_actions(client)
     dispatcher = Dispatcher(Mapper(MappingSettings()), actions, queue_size=100)
     # Not started: nothing drains the queue, so the 101st event must be dropped at once.
     for i in range(150):
@@ -130,13 +123,7 @@ def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(
 ):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(
-        client,
-        RoomState(client, 1),
-        UserDirectory(client),
-        ActionSettings(room=1),
-        Lockout(),
-    )
+    actions = room_actions(client)
 
     class Broken:
         def show(self, outcome):
@@ -252,13 +239,7 @@ def test_a_watcher_that_consumes_an_event_keeps_it_from_the_mapper(
 ):
     sim = make_sim()
     client = make_client(sim)
-    actions = Actions(
-        client,
-        RoomState(client, 1),
-        UserDirectory(client),
-        ActionSettings(room=1),
-        Lockout(),
-    )
+    actions = room_actions(client)
     seen = []
 
     def factory_key_only(event) -> bool:
