@@ -348,7 +348,7 @@ def short_press(ui, code: int) -> None:
 
 
 def long_press(button_ui, keypad_ui, code: int) -> None:
-    from integration.guest_uinput import read_events
+    from integration.guest_uinput import read_events, read_pending
 
     leds: dict[int, int] = {}
     seen: list[tuple[float, bool]] = []  # (seconds since the press, all LEDs on)
@@ -357,7 +357,7 @@ def long_press(button_ui, keypad_ui, code: int) -> None:
     button_ui.write(1, code, 1)
     button_ui.syn()
     while time.monotonic() - began < 15 and len(seen) < 3:
-        for event in read_events(keypad_ui, 1, 0.5, types=(17,)):  # EV_LED
+        for event in read_pending(keypad_ui, 0.5, types=(17,)):  # EV_LED
             leds[event.code] = event.value
             on = all(leds.get(c) == 1 for c in (0, 1))  # LED_NUML, LED_CAPSL
             if on != (seen[-1][1] if seen else False):  # changes from "all off"

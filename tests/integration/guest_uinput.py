@@ -123,6 +123,22 @@ def read_events(
     return found[:count]
 
 
+def read_pending(
+    source: InputDevice | UInput,
+    timeout_s: float,
+    types: Iterable[int] = (e.EV_KEY,),
+) -> list[InputEvent]:
+    """Every event of ``types`` in the next batch, waiting up to ``timeout_s`` for one.
+
+    Unlike ``read_events`` nothing is cut off: the daemon sets several LEDs in one
+    write, and a reader that kept only the first would miss the others.
+    """
+    if not is_readable(source.fd, timeout_s):
+        return []
+    wanted = set(types)
+    return [ev for ev in source.read() if ev.type in wanted]
+
+
 def read_error(device: InputDevice, timeout_s: float) -> str | None:
     """The errno name a read of ``device`` fails with (ENODEV once unplugged)."""
     if not is_readable(device.fd, timeout_s):
