@@ -85,6 +85,26 @@ class Actions:
         self._starter: tuple[bytes, User] | None = None
 
     # -- entry points ------------------------------------------------------------------
+    def entry_started(self, source: str) -> None:
+        """The first digit of a PIN was typed: fetch VALT's users while the rest is.
+
+        The lookup at Enter then needs no round trip. Skipped while VALT is known to
+        be down or the keypad is locked out; a failure is left to that lookup to report.
+        """
+        if (
+            not self.settings.prefetch_users
+            or self.directory is None
+            or self.room is None
+            or self.room.online is False
+            or self.lockout.remaining(source, self._clock()) > 0
+        ):
+            return
+        try:
+            if self.directory.prefetch():
+                logger.debug("%s: user list fetched while the PIN is typed", source)
+        except ValtError as exc:
+            logger.debug("%s: user list not prefetched: %s", source, exc)
+
     def present(self, intent: Presented) -> Outcome:
         """Someone typed a PIN or swiped a card: find the user, then toggle."""
         base = {"action": "toggle", "source": intent.source}

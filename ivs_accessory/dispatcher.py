@@ -183,6 +183,8 @@ class Dispatcher:
         for intent in self.mapper.handle(event):
             if isinstance(intent, EntryChanged):
                 self._tell("entry", intent.source, intent.length)
+                if intent.length == 1:  # someone started typing a PIN
+                    self.actions.entry_started(intent.source)
             elif isinstance(intent, Presented):
                 outcomes.append(self._finish(self.actions.present(intent)))
             elif isinstance(intent, Trigger):

@@ -41,6 +41,8 @@ class ActionSettings:
     # An input that waited longer than this behind a slow VALT call is reported, not
     # run: the person has likely tried again, and a late toggle would undo the retry.
     max_wait_s: float = 8.0
+    # Fetch the user list when the first digit of a PIN is typed (see UserDirectory).
+    prefetch_users: bool = True
 
 
 @dataclass(frozen=True)

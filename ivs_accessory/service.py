@@ -58,6 +58,7 @@ def action_settings(config: Any) -> ActionSettings:
         busy_action=m["busy_action"],
         match_reading=m["match_reading"],
         max_wait_s=m["max_wait_ms"] / 1000,
+        prefetch_users=m["prefetch_users"],
     )
 
 

@@ -356,3 +356,37 @@ def test_the_starter_shortcut_needs_the_room_still_recording(sim, make_actions, 
     assert outcome.result == "started"
     assert paths(sim)[0] != "rooms/1/record/start"  # the user was looked up first
     assert actions._starter is not None and b"123456" not in actions._starter[0]
+
+
+@pytest.mark.parametrize("version", ["5.2.0", "6.4.0"])
+def test_on_old_servers_typing_fetches_the_users_so_enter_costs_one_request(
+    make_sim, make_actions, clock, version
+):
+    sim = make_sim(version=version)
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    actions.entry_started("keypad")  # the first digit
+    assert paths(sim) == ["admin/users"]
+    outcome = actions.present(pin(BOB, clock=clock))
+    assert (outcome.result, outcome.requests) == ("started", 1)
+    assert paths(sim) == ["admin/users", "rooms/1/record/start"]
+
+
+@pytest.mark.parametrize(
+    "why", ["setting off", "VALT down", "locked out", "6.5 server"]
+)
+def test_no_user_list_is_fetched_ahead_when_it_would_not_help(
+    make_sim, make_actions, clock, why
+):
+    sim = make_sim(version="6.5.0" if why == "6.5 server" else "5.2.0")
+    actions = make_actions(sim, prefetch_users=why != "setting off")
+    warm_up(actions, sim)
+    if why == "VALT down":
+        actions.room.online = False
+    if why == "locked out":
+        for _ in range(3):
+            actions.present(pin("999999", clock=clock))
+        actions.directory.clear()  # so only the lockout can prevent the fetch
+        sim.clear_requests()
+    actions.entry_started("keypad")
+    assert paths(sim) == []

@@ -62,6 +62,32 @@ def test_typed_pin_starts_a_recording(wired):
     assert sim.state.room_info(1)["status"] == "recording"
 
 
+def test_on_an_old_server_the_users_are_fetched_while_the_pin_is_typed(
+    make_sim, make_client
+):
+    sim = make_sim(version="5.2.0")
+    client = make_client(sim)
+    actions = Actions(
+        client, RoomState(client, 1), UserDirectory(client, 0), ActionSettings(room=1),
+        Lockout(),
+    )  # fmt: skip
+    outcomes: queue.Queue = queue.Queue()
+    mapper = Mapper(MappingSettings(mode="pin", pin_length=6))
+    dispatcher = Dispatcher(mapper, actions, on_outcome=outcomes.put, tick_s=0.05)
+    dispatcher.start()
+    try:
+        dispatcher.emit(KeyPressed("keypad", "KEY_KP1", time.monotonic()))
+        assert dispatcher.drain(10)
+        assert "admin/users" in [r["path"] for r in sim.requests()]
+        for digit in "23456":
+            dispatcher.emit(KeyPressed("keypad", f"KEY_KP{digit}", time.monotonic()))
+        outcome = next_outcome(outcomes)
+    finally:
+        dispatcher.stop()
+    # No user cache (0 s), yet the PIN costs only the start: the lookup was done.
+    assert (outcome.result, outcome.requests) == ("started", 1)
+
+
 def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
     sim, dispatcher, outcomes = wired
     barrier = threading.Barrier(4)

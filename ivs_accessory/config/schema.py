@@ -125,6 +125,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "busy_action": Choice(("busy", "resume", "stop"), default="busy"),
             "hold_ms": Integer(100, 60_000, unit="milliseconds", default="1500"),
             "user_cache_s": Integer(0, 86_400, unit="seconds", default="60"),
+            "prefetch_users": Boolean(default="true"),
             "status_refresh_s": Integer(10, 3600, unit="seconds", default="60"),
             "max_wait_ms": Integer(1000, 120_000, unit="milliseconds", default="8000"),
         }

@@ -1,0 +1,93 @@
+"""User lookups: the short cache, old servers' whole list, and the list fetched while a PIN is typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivs_accessory.directory import UserDirectory
+
+ALICE, BOB = "123456", "654321"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lists(sim):
+    """The whole-list requests the simulator saw (no ``cardNumber`` query)."""
+    return [r for r in sim.requests() if r["path"] == "admin/users" and not r["query"]]
+
+
+@pytest.fixture
+def old(make_sim, make_client):
+    """A 5.2 server (no card query) and a logged-in client, request log cleared."""
+    sim = make_sim(version="5.2.0")
+    client = make_client(sim)
+    client.login()
+    client.looks_up_cards_by_query()  # reads the version
+    sim.clear_requests()
+    return sim, client
+
+
+def test_a_prefetched_list_answers_the_next_lookup_even_without_a_cache(old):
+    sim, client = old
+    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    assert directory.prefetch() is True
+    assert len(sim.requests()) == 1
+    assert directory.find(ALICE).id == 2
+    assert len(sim.requests()) == 1  # answered from the prefetched list
+    # Used once: with ttl_s = 0 the lookup after it asks VALT again.
+    assert directory.find(ALICE).id == 2
+    assert len(lists(sim)) == 2
+
+
+def test_an_unknown_pin_is_answered_from_the_prefetched_list_too(old):
+    sim, client = old
+    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    directory.prefetch()
+    assert directory.find("999999") is None
+    assert len(sim.requests()) == 1
+
+
+def test_a_prefetch_older_than_its_limit_is_not_used(old):
+    sim, client = old
+    clock = Clock()
+    directory = UserDirectory(client, ttl_s=0, clock=clock)
+    directory.prefetch()
+    clock.now += UserDirectory.PREFETCH_VALID_S
+    assert directory.find(BOB).id == 3
+    assert len(lists(sim)) == 2
+
+
+def test_no_prefetch_while_the_cached_list_is_fresh(old):
+    sim, client = old
+    clock = Clock()
+    directory = UserDirectory(client, ttl_s=60, clock=clock)
+    directory.find(ALICE)
+    assert directory.prefetch() is False
+    clock.now += 61
+    assert directory.prefetch() is True
+    assert len(lists(sim)) == 2
+
+
+@pytest.mark.parametrize("version", ["6.5.0", "6.6.0"])
+def test_servers_that_look_cards_up_are_not_prefetched(make_sim, make_client, version):
+    # 6.5+ may leave card numbers out of the whole list: it could answer nothing.
+    sim = make_sim(version=version)
+    directory = UserDirectory(make_client(sim), ttl_s=0, clock=Clock())
+    assert directory.prefetch() is False
+    assert lists(sim) == []
+    assert directory.find(ALICE).id == 2
+
+
+def test_clear_forgets_a_prefetched_list(old):
+    sim, client = old
+    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    directory.prefetch()
+    directory.clear()
+    directory.find(ALICE)
+    assert len(lists(sim)) == 2
