@@ -250,6 +250,21 @@ class Daemon:
         outcome, shown = self.recorder.shown.get(timeout=timeout)
         return Trial(began, outcome, shown)
 
+    def act_typed(self, pin: str, pace_s: float, timeout: float = 30) -> Trial:
+        """Press ``pin``'s keys one by one, ``pace_s`` apart, as a person does.
+
+        The trial starts at the last key, which submits the PIN (``pin_length``
+        digits): the moment the person starts waiting. The pause between keys is
+        the stimulus, a person's typing speed, not a wait for the daemon.
+        """
+        pause = threading.Event()
+        for digit in pin[:-1]:
+            self.type(f"key KEY_KP{digit}")
+            pause.wait(pace_s)
+        began = self.type(f"key KEY_KP{pin[-1]}")
+        outcome, shown = self.recorder.shown.get(timeout=timeout)
+        return Trial(began, outcome, shown)
+
     @property
     def requests(self) -> int:
         client = self.service.client

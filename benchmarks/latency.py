@@ -20,8 +20,12 @@ from benchmarks.harness import (
 from benchmarks.vendor import VendorReplay
 from ivs_accessory.events import CodeEntered
 
-ROOM_WARM, ROOM_COLD, ROOM_VENDOR, ROOM_EMIT = 1, 2, 3, 4
-ACTORS = ("ours_warm", "ours_cold", "vendor")
+ROOM_WARM, ROOM_COLD, ROOM_VENDOR, ROOM_EMIT, ROOM_TYPED = 1, 2, 3, 4, 5
+ACTORS = ("ours_warm", "ours_cold", "ours_typed", "vendor")
+OURS = ACTORS[:3]
+# Between two keys of a typed PIN: quicker than most people type at a door keypad,
+# so the time the daemon has to fetch the users while they type is not overstated.
+TYPING_PACE_S = 0.15
 METRICS = ("to_request", "to_confirm", "to_shown", "to_end")
 
 
@@ -30,23 +34,28 @@ def run(
 ) -> dict[str, Any]:
     """``trials`` PIN -> start and as many PIN -> stop per actor, interleaved.
 
-    The three actors take turns on one simulator (in a rotating order), so machine
-    noise hits them alike and the ratios come from the same run. The vendor flow runs
-    on VALT 5.2, where its whole-user-list PIN match works; ours runs there too.
+    The actors take turns on one simulator (in a rotating order), so machine noise
+    hits them alike and the ratios come from the same run. The vendor flow runs on
+    VALT 5.2, where its whole-user-list PIN match works; ours runs there too.
+    ``ours_cold`` gets the whole PIN at once (a console line), so it must look the
+    user up after the PIN is in; ``ours_typed`` has no cache either but gets the keys
+    one by one and fetches the users while they are typed (``prefetch_users``).
     """
     samples: dict[str, list[dict[str, float]]] = {a: [] for a in ACTORS}
-    sim = simulator("5.2.0", latency_ms)
+    sim = simulator("5.2.0", latency_ms, rooms=ROOM_TYPED)
     try:
         with (
             tempfile.TemporaryDirectory(prefix="ivs-bench-latency-") as folder,
             Daemon(sim, ROOM_WARM, Path(folder) / "warm") as warm,
             Daemon(sim, ROOM_COLD, Path(folder) / "cold", user_cache_s=0) as cold,
+            Daemon(sim, ROOM_TYPED, Path(folder) / "typed", user_cache_s=0) as typed,
         ):
             vendor = VendorReplay(sim.url, USERNAME, PASSWORD, ROOM_VENDOR)
             vendor.connect()
             do = {
                 "ours_warm": lambda: _ours(warm),
                 "ours_cold": lambda: _ours(cold),
+                "ours_typed": lambda: _ours(typed, typed_pace_s=TYPING_PACE_S),
                 "vendor": lambda: _vendor(vendor, sim),
             }
             for actor in ACTORS:  # one start and one stop each, so caches are warm
@@ -55,7 +64,8 @@ def run(
             for index in range(2 * trials):
                 if index % 20 == 0:
                     log(f"  latency: trial {index // 2 + 1} of {trials}")
-                for actor in ACTORS[index % 3 :] + ACTORS[: index % 3]:
+                turn = index % len(ACTORS)
+                for actor in ACTORS[turn:] + ACTORS[:turn]:
                     samples[actor].append(do[actor]())
     finally:
         sim.stop()
@@ -67,8 +77,11 @@ def run(
     }
 
 
-def _ours(daemon: Daemon) -> dict[str, float]:
-    trial = daemon.act(PIN_ALICE)
+def _ours(daemon: Daemon, typed_pace_s: float | None = None) -> dict[str, float]:
+    if typed_pace_s is None:
+        trial = daemon.act(PIN_ALICE)
+    else:
+        trial = daemon.act_typed(PIN_ALICE, typed_pace_s)
     kind = _kind(trial.outcome.result)
     sent = arrival(daemon.sim, f"rooms/{daemon.room}/record/{kind}", trial.began)
     return {
@@ -123,7 +136,7 @@ def _ratios(rows: dict[str, Any]) -> dict[str, float]:
     """ours / vendor for medians and p95s: to the action request, to its answer
     (``to_confirm``) and to the result shown at the door (``to_shown``)."""
     ratios = {}
-    for actor in ("ours_warm", "ours_cold"):
+    for actor in OURS:
         for metric in METRICS[:3]:
             for stat in ("median_ms", "p95_ms"):
                 ours, theirs = rows[actor][metric][stat], rows["vendor"][metric][stat]
