@@ -151,8 +151,10 @@ def vm_available(project_root: Path = PROJECT_ROOT) -> tuple[bool, str]:
     """Tell whether a VM can be booted here, with the reason when it cannot."""
     if Path(project_root).resolve().is_relative_to("/tmp"):
         # The guest mounts a fresh /tmp, and services run with PrivateTmp=yes.
-        return False, (f"the checkout {project_root} is under /tmp, which the VM "
-                       "replaces; check it out elsewhere (or set IVS_VM_PROJECT_ROOT)")
+        return False, (
+            f"the checkout {project_root} is under /tmp, which the VM "
+            "replaces; check it out elsewhere (or set IVS_VM_PROJECT_ROOT)"
+        )
     if shutil.which(QEMU) is None:
         return False, f"{QEMU} not found; run scripts/setup-vm"
     kernel = find_kernel()
