@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +71,15 @@ def create_app(
     settings.add_routes(app, page)
     maintenance.add_routes(app, page)
     app.config["ivs.page"] = page
+    # A change left on trial by a daemon that died is rolled back; in a thread, since
+    # the root helper's netplan apply takes a while and the page must not wait.
+    page.recovery = threading.Thread(
+        target=page.trial.recover,
+        args=(page.system(), page.config["system"]["network_file"]),
+        name="network-recover",
+        daemon=True,
+    )
+    page.recovery.start()
     return app
 
 

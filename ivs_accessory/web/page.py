@@ -118,6 +118,7 @@ class Page:
         self.sessions = Sessions(lambda: self.config["web"]["session_idle_s"], clock)
         self.throttle = LoginThrottle(clock=clock)
         self.trial = NetworkTrial(clock)
+        self.recovery: threading.Thread | None = None  # see create_app
         self.valt_totals = ValtTotals()
         self.devices = devices
         self.started = time.time()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import threading
@@ -40,7 +42,10 @@ class NetworkTrial:
     ``apply_network_command``. A watcher thread waits for :meth:`confirm`; without
     it by the deadline the old file comes back and ``rollback_network_command`` runs.
     Stopping the daemon during a trial rolls back at once: a change nobody confirmed
-    must not outlive the process that was watching it.
+    must not outlive the process that was watching it. Nor a power cut or a crash:
+    while a change is on trial a marker file (the network file's name + ``.trial``)
+    holds the previous file, and :meth:`recover`, run when the page starts, rolls
+    back a change whose marker a dead process left behind.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -82,6 +87,9 @@ class NetworkTrial:
             except SystemActionError:
                 self._restore_file(trial)
                 raise
+            # Only once the change is live: a marker without it would make recover()
+            # roll back to an older file than the one in use.
+            _write_marker(path, previous, summary)
             self._trial = trial
             self.done.clear()
         logger.warning(
@@ -126,6 +134,7 @@ class NetworkTrial:
                 )
             trial.confirmed.set()
             trial.settled.set()
+            _remove_marker(trial.path)
         logger.warning("network change confirmed (%s)", trial.summary)
         return None
 
@@ -139,6 +148,36 @@ class NetworkTrial:
             trial.done.set()
             trial.settled.set()
         self.done.set()
+
+    def recover(self, system: SystemControl, path: str) -> bool:
+        """Roll back a change left on trial by a process that died (power cut, kill -9).
+
+        True when there was one. Runs before any new trial can begin.
+        """
+        with self._lock:
+            try:
+                text = read_text(_marker(path))
+            except (OSError, UnicodeDecodeError) as exc:
+                logger.error("cannot read the network trial marker: %s", exc)
+                return False
+            if text is None:
+                return False
+            try:
+                left = json.loads(text)
+                previous, summary = left["previous"], str(left["summary"])
+            except (ValueError, KeyError, TypeError):
+                logger.error("the network trial marker is unreadable; rolling back")
+                previous, summary = read_text(path), "unknown change"
+            logger.warning(
+                "a network change (%s) was on trial when the daemon stopped without "
+                "settling it (power cut or crash)",
+                summary,
+            )
+            trial = _Trial(system, path, previous, summary, None, self._clock())
+            self._roll_back(trial)
+            trial.done.set()
+            self._trial = trial
+        return True
 
     def _watch(self, trial: _Trial, timeout_s: float) -> None:
         try:
@@ -161,6 +200,7 @@ class NetworkTrial:
             trial.system.rollback_network()
         except SystemActionError as exc:
             logger.error("network roll-back: %s", exc)
+        _remove_marker(trial.path)
 
     @staticmethod
     def _restore_file(trial: _Trial) -> None:
@@ -171,3 +211,24 @@ class NetworkTrial:
                 write_private(trial.path, trial.previous)
         except OSError as exc:
             logger.error("cannot restore the network file %s: %s", trial.path, exc)
+
+
+def _marker(path: str) -> str:
+    return path + ".trial"
+
+
+def _write_marker(path: str, previous: str | None, summary: str) -> None:
+    try:
+        write_private(
+            _marker(path), json.dumps({"previous": previous, "summary": summary})
+        )
+    except OSError as exc:
+        logger.error("cannot write the network trial marker: %s", exc)
+
+
+def _remove_marker(path: str) -> None:
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(_marker(path))
+    except OSError as exc:
+        logger.error("cannot remove the network trial marker: %s", exc)
