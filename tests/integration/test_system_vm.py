@@ -174,6 +174,13 @@ def test_installed_daemon_lifecycle_then_factory_default_from_the_cli(vm: Vm) ->
                                 "no_new_privs": "1", "groups": ["dialout", "input", "systemd-journal"],
                                 "listen_fdnames": "web"}  # fmt: skip
     assert facts["socket"]["ActiveState"] == "active"
+    # USB serial readers plugged in after the start: their majors are allowed (the
+    # open fails only for want of a device), unlike a device the unit does not allow.
+    serial = facts["serial_devices"]
+    assert serial["modules_load"], serial
+    assert serial["opened"]["ttyUSB"] in ("ENXIO", "ENODEV"), serial
+    assert serial["opened"]["ttyACM"] in ("ENXIO", "ENODEV"), serial
+    assert serial["opened"]["misc"] == "EPERM", serial
     assert facts["install_again"]["code"] == 0  # idempotent over a running box
     assert facts["install_again_state"] == {
         "active": "active", "restarted": True, "config_kept": True,
