@@ -1,68 +1,34 @@
-"""Keypad and HID card sources: decoder tables of evdev events, readers on fakes."""
+"""Keypad source: decoder tables of evdev events, the reader thread on fakes."""
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import errno
 import logging
-import os
 import queue
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
-from evdev import InputEvent, ecodes
+from evdev_fakes import (  # noqa: F401  (no_thread_left is an autouse fixture)
+    WAIT_S,
+    E,
+    FakeClock,
+    FakeDevice,
+    FakeInput,
+    get,
+    info,
+    key,
+    no_thread_left,
+    press,
+    run_decoder,
+    running,
+    summary,
+    warnings_of,
+)
 
-from ivs_accessory.events import CardRead, KeyHeld, KeyPressed
+from ivs_accessory.events import KeyHeld, KeyPressed
 from ivs_accessory.mapping import Mapper, MappingSettings, Presented, Trigger
-from ivs_accessory.sources.card_hid import EvdevCardReader, HidCardDecoder
 from ivs_accessory.sources.keypad import EvdevKeypad, KeypadDecoder, key_name
 from ivs_accessory.sources.selector import DeviceInfo
-
-WAIT_S = 5
-E = ecodes
-CARD = "0004512345"  # must never appear in a log record
-
-
-class FakeClock:
-    """A clock the test steps by hand."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def key(code: int, value: int, etype: int = E.EV_KEY) -> InputEvent:
-    return InputEvent(0, 0, etype, code, value)
-
-
-def run_decoder(decoder, clock: FakeClock, steps) -> list:
-    """Feed (time, code, value) steps (or (time, "tick")) at the given clock times."""
-    out = []
-    for t, *rest in steps:
-        clock.now = 100.0 + t
-        if rest == ["tick"]:
-            out.extend(decoder.tick())
-        else:
-            out.extend(decoder.feed(key(*rest)))
-    return out
-
-
-def summary(events) -> list[tuple]:
-    """Events as short tuples; seconds rounded so float sums compare."""
-    out = []
-    for ev in events:
-        if isinstance(ev, KeyHeld):
-            out.append(("held", ev.key, round(ev.seconds, 3), ev.released))
-        elif isinstance(ev, KeyPressed):
-            out.append(("pressed", ev.key))
-        else:
-            out.append(("card", ev.kind, ev.raw))
-    return out
 
 
 def tap(code: int, t: float, length: float = 0.1) -> list[tuple]:
@@ -302,277 +268,12 @@ def test_keypad_decoder_output_types_a_pin_once_per_press_however_long():
     assert [i.value for i in intents if isinstance(i, Presented)] == ["0442"]
 
 
-# --- HidCardDecoder: tables -----------------------------------------------------------
-
-HEX_KEYS = {c: getattr(E, f"KEY_{c}") for c in "ABCDEF"}
-
-
-def typed(
-    text: str,
-    start: float = 0.0,
-    *,
-    keypad: bool = False,
-    shift: bool = True,
-    enter: int | None = E.KEY_ENTER,
-    gap: float = 0.01,
-) -> list[tuple]:
-    """Steps for a reader typing ``text`` then Enter, one key every ``gap`` seconds."""
-    steps, t = [], start
-    for char in text:
-        if char.isdigit():
-            code = getattr(E, f"KEY_KP{char}" if keypad else f"KEY_{char}")
-            steps += [(t, code, 1), (t, code, 0)]
-        elif char.upper() in HEX_KEYS:
-            code = HEX_KEYS[char.upper()]
-            wrap = shift and char.isupper()
-            steps += ([(t, E.KEY_LEFTSHIFT, 1)] if wrap else []) + [
-                (t, code, 1),
-                (t, code, 0),
-            ]
-            steps += [(t, E.KEY_LEFTSHIFT, 0)] if wrap else []
-        else:
-            code = getattr(E, f"KEY_{char}")
-            steps += [(t, code, 1), (t, code, 0)]
-        t += gap
-    if enter is not None:
-        steps += [(t, enter, 1), (t, enter, 0)]
-    return steps
-
-
-CARD_CASES = [
-    # steps, expected reads, expected drops
-    (typed(CARD), [("card", "decimal", CARD)], 0),
-    (typed(CARD, keypad=True, enter=E.KEY_KPENTER), [("card", "decimal", CARD)], 0),
-    (typed("0F00A1B2C3"), [("card", "em4100", "0F00A1B2C3")], 0),
-    (typed("0f00a1b2c3"), [("card", "em4100", "0F00A1B2C3")], 0),
-    (NUMLOCK + typed("123", keypad=True) + NUMLOCK, [("card", "decimal", "123")], 0),
-    (typed("1" * 64), [("card", "decimal", "1" * 64)], 0),
-    (typed("1" * 65), [], 1),
-    (typed("1" * 65) + typed("42", 0.7), [("card", "decimal", "42")], 1),
-    (typed("0A1B2C3D"), [], 1),  # hex, but not EM4100's 10 characters
-    (typed("12", enter=None) + [(0.02, E.KEY_SEMICOLON, 1)] + typed("34", 0.03), [], 1),
-    ([(0, E.KEY_ENTER, 1), (0, E.KEY_ENTER, 0)], [], 0),  # a lone Enter
-    # abandoned for more than 1 s: dropped, and the next read stands alone
-    (typed("1234", enter=None) + typed("5678", 2.5), [("card", "decimal", "5678")], 1),
-    (
-        typed("1234", enter=None) + typed("5678", 0.9),
-        [("card", "decimal", "12345678")],
-        0,
-    ),
-    (typed("1234", enter=None) + [(1.5, "tick"), (1.6, E.KEY_ENTER, 1)], [], 1),
-    (
-        typed("12", enter=None) + [(0.5, "tick")] + typed("34", 0.6),
-        [("card", "decimal", "1234")],
-        0,
-    ),
-    # key releases and autorepeat add no characters
-    (
-        [(0, E.KEY_1, 1), (0.3, E.KEY_1, 2), (0.4, E.KEY_1, 0)] + typed("2", 0.5),
-        [("card", "decimal", "12")],
-        0,
-    ),
-    ([(0, E.MSC_SCAN, 1, E.EV_MSC)] + typed("9"), [("card", "decimal", "9")], 0),
-]
-
-
-@pytest.mark.parametrize("steps, reads, drops", CARD_CASES)
-def test_hid_card_decoder_table(steps, reads, drops):
-    clock = FakeClock()
-    decoder = HidCardDecoder("rdr", clock)
-    assert summary(run_decoder(decoder, clock, steps)) == reads
-    assert (decoder.reads, decoder.dropped) == (len(reads), drops)
-
-
-def test_hid_card_decoder_event_has_source_and_time():
-    clock = FakeClock()
-    (read,) = run_decoder(HidCardDecoder("desk", clock), clock, typed("42", 1.0))
-    assert read == CardRead("desk", "42", "decimal", pytest.approx(101.02))
-
-
-def test_hid_card_decoder_never_logs_digits_and_warns_once_per_second(caplog):
-    caplog.set_level(logging.DEBUG)
-    clock = FakeClock()
-    decoder = HidCardDecoder("rdr", clock)
-    steps = (
-        typed(CARD, enter=None)
-        + [(2.0, "tick")]
-        + typed("9" * 70, 2.1)
-        + typed(CARD, 2.5)
-        + typed(CARD, enter=None, start=5)
-        + [(7, "tick")]
-    )
-    assert summary(run_decoder(decoder, clock, steps)) == [("card", "decimal", CARD)]
-    assert decoder.dropped == 3
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert [r.getMessage() for r in warnings] == [
-        "card reader rdr dropped a partial read abandoned for more than 1 s",
-        "card reader rdr dropped a partial read abandoned for more than 1 s",
-    ]
-    assert all(
-        CARD not in r.getMessage() and "9999" not in r.getMessage()
-        for r in caplog.records
-    )
-
-
-def test_hid_card_decoder_reset_drops_a_partial_read():
-    clock = FakeClock()
-    decoder = HidCardDecoder("rdr", clock)
-    run_decoder(decoder, clock, typed("12", enter=None))
-    decoder.reset()
-    decoder.reset()  # nothing left: not counted twice
-    assert run_decoder(decoder, clock, [(0.1, E.KEY_ENTER, 1)]) == []
-    assert decoder.dropped == 1
-
-
-# --- fakes for the reader threads -----------------------------------------------------
-
-
-class FakeDevice:
-    """An evdev-like device whose ``fd`` is a real pipe, so select() works on it."""
-
-    def __init__(self, path: str, grab_error: OSError | None = None) -> None:
-        self.path = path
-        self.grab_error = grab_error
-        self.grabbed = False
-        self.leds: list[tuple[int, int]] = []
-        self.closed = threading.Event()
-        self._read_fd, self._write_fd = os.pipe()
-        os.set_blocking(self._read_fd, False)
-        self._items: collections.deque = collections.deque()
-        self._lock = threading.Lock()
-
-    @property
-    def fd(self) -> int:
-        return self._read_fd
-
-    def push(self, *items) -> None:
-        """Queue InputEvents (or an exception to raise) and wake the reader."""
-        with self._lock:
-            self._items.extend(items)
-        os.write(self._write_fd, b"x")
-
-    def unplug(self) -> None:
-        self.push(OSError(errno.ENODEV, "No such device"))
-
-    def read(self):
-        with contextlib.suppress(BlockingIOError):
-            os.read(self._read_fd, 4096)
-        with self._lock:
-            items, self._items = list(self._items), collections.deque()
-        if not items:
-            raise BlockingIOError(errno.EAGAIN, "no events")
-        if isinstance(items[0], Exception):
-            raise items[0]
-        errors = [i for i, item in enumerate(items) if isinstance(item, Exception)]
-        if errors:  # events before the error now, the error on the next read
-            self.push(*items[errors[0] :])
-            items = items[: errors[0]]
-        return iter(items)
-
-    def grab(self) -> None:
-        if self.grab_error is not None:
-            raise self.grab_error
-        self.grabbed = True
-
-    def set_led(self, code: int, value: int) -> None:
-        self.leds.append((code, value))
-
-    def close(self) -> None:
-        if not self.closed.is_set():
-            self.closed.set()
-            os.close(self._read_fd)
-            os.close(self._write_fd)
-
-
-def info(path: str = "/dev/input/event3", **fields) -> DeviceInfo:
-    defaults = dict(
-        name="USB Keypad",
-        vendor=0x04D9,
-        product=0x1203,
-        phys="usb-0000:01:00.0-1.2/input0",
-        has_leds=True,
-        is_keypad=True,
-    )
-    return DeviceInfo(path, **(defaults | fields))
-
-
-class FakeInput:
-    """What is plugged in: the ``list_devices`` and ``open_device`` seams."""
-
-    def __init__(self, *present: DeviceInfo) -> None:
-        self.present = {i.path: i for i in present}
-        self.opened: queue.Queue[FakeDevice] = queue.Queue()
-        self.all_opened: list[FakeDevice] = []
-        self.open_errors: collections.deque[OSError] = collections.deque()
-        self.grab_errors: collections.deque[OSError] = collections.deque()
-        self.listings = 0
-        self.listed = threading.Condition()
-
-    def list_devices(self) -> list[DeviceInfo]:
-        with self.listed:
-            self.listings += 1
-            self.listed.notify_all()
-        return list(self.present.values())
-
-    def open_device(self, path: str) -> FakeDevice:
-        if self.open_errors:
-            raise self.open_errors.popleft()
-        if path not in self.present:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
-        grab_error = self.grab_errors.popleft() if self.grab_errors else None
-        device = FakeDevice(path, grab_error)
-        self.all_opened.append(device)
-        self.opened.put(device)
-        return device
-
-    def wait_listings(self, count: int) -> None:
-        with self.listed:
-            assert self.listed.wait_for(lambda: self.listings >= count, WAIT_S)
-
-    def seams(self) -> dict:
-        return {
-            "open_device": self.open_device,
-            "list_devices": self.list_devices,
-            "reconnect_min_s": 0.01,
-            "reconnect_max_s": 0.05,
-        }
-
-
-@contextlib.contextmanager
-def running(source, emit=None) -> Iterator[queue.Queue]:
-    """Start ``source``; yield the queue its events go to; always close it."""
-    events: queue.Queue = queue.Queue()
-    source.start(emit or events.put)
-    try:
-        yield events
-    finally:
-        source.close()
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left() -> Iterator[None]:
-    yield
-    assert [t.name for t in threading.enumerate() if t.name.startswith("source-")] == []
-
-
-def get(events: queue.Queue):
-    return events.get(timeout=WAIT_S)
-
-
-def press(device: FakeDevice, code: int) -> None:
-    device.push(key(code, 1), InputEvent(0, 0, E.EV_SYN, E.SYN_REPORT, 0), key(code, 0))
-
-
 def reading(world: FakeInput, events: queue.Queue) -> FakeDevice:
     """The next device opened, once the reader reads it (a key press came through)."""
     device = world.opened.get(timeout=WAIT_S)
     press(device, E.KEY_KPDOT)
     assert [type(get(events)), type(get(events))] == [KeyHeld, KeyPressed]
     return device
-
-
-def warnings_of(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 # --- EvdevKeypad ----------------------------------------------------------------------
@@ -841,43 +542,3 @@ def test_keypad_picks_the_device_its_selector_names():
     keypad = EvdevKeypad("door", "phys:b", **world.seams())
     with running(keypad):
         assert world.opened.get(timeout=WAIT_S).path == "/dev/input/event5"
-
-
-# --- EvdevCardReader ------------------------------------------------------------------
-
-
-def test_card_reader_reads_cards_and_never_logs_the_number(caplog):
-    caplog.set_level(logging.DEBUG)
-    world = FakeInput(info(name="HID Reader", is_keyboard=True))
-    reader = EvdevCardReader("desk", "name:HID Reader", **world.seams())
-    with running(reader) as events:
-        device = world.opened.get(timeout=WAIT_S)
-        device.push(*(key(code, value) for _, code, value in typed(CARD)))
-        device.push(*(key(code, value) for _, code, value in typed("1" * 70)))
-        read = get(events)
-        status = reader.status()
-        device.push(*(key(code, value) for _, code, value in typed(CARD, keypad=True)))
-        assert get(events).raw == CARD
-    assert (read.source, read.raw, read.kind) == ("desk", CARD, "decimal")
-    assert status["connected"] and status["grabbed"] and status["reads"] >= 1
-    assert reader.status()["dropped"] == 1 and reader.status()["reads"] == 2
-    assert not hasattr(reader, "set_leds")
-    assert all(
-        CARD not in r.getMessage() and "1111" not in r.getMessage()
-        for r in caplog.records
-    )
-    assert "card reader desk: card read (decimal, 10 characters)" in caplog.messages
-
-
-def test_card_reader_drops_a_read_cut_by_an_unplug(caplog):
-    world = FakeInput(info())
-    reader = EvdevCardReader("desk", "", **world.seams())
-    with running(reader) as events:
-        first = world.opened.get(timeout=WAIT_S)
-        first.push(*(key(code, value) for _, code, value in typed("12", enter=None)))
-        first.unplug()
-        second = world.opened.get(timeout=WAIT_S)
-        second.push(*(key(code, value) for _, code, value in typed("34")))
-        assert get(events).raw == "34"
-    assert reader.status()["dropped"] == 1
-    assert "card reader desk dropped a read cut short by a reconnect" in caplog.messages
