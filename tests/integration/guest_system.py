@@ -220,7 +220,11 @@ except OSError as exc:
 
 def _open_in_cgroup(node: str) -> str:
     """Open ``node`` from a child moved into the daemon's cgroup; the errno name."""
-    procs = "/sys/fs/cgroup" + show(DAEMON, "ControlGroup")["ControlGroup"] + "/cgroup.procs"
+    procs = (
+        "/sys/fs/cgroup"
+        + show(DAEMON, "ControlGroup")["ControlGroup"]
+        + "/cgroup.procs"
+    )
     code, out = run("sh", "-c", 'echo $$ > "$1" && exec python3 -c "$2" "$3"', "sh",
                     procs, _OPEN, node)  # fmt: skip
     return out if code == 0 else f"failed: {out}"
