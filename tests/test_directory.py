@@ -75,13 +75,36 @@ def test_no_prefetch_while_the_cached_list_is_fresh(old):
 
 
 @pytest.mark.parametrize("version", ["6.5.0", "6.6.0"])
-def test_servers_that_look_cards_up_are_not_prefetched(make_sim, make_client, version):
-    # 6.5+ may leave card numbers out of the whole list: it could answer nothing.
+def test_a_newer_server_whose_list_lacks_card_numbers_is_asked_once(
+    make_sim, make_client, version
+):
+    # 6.5+ may leave card numbers out of the whole list: then it answers nothing,
+    # and PINs are looked up by query at Enter from then on.
     sim = make_sim(version=version)
     directory = UserDirectory(make_client(sim), ttl_s=0, clock=Clock())
     assert directory.prefetch() is False
-    assert lists(sim) == []
+    assert len(lists(sim)) == 1
+    assert directory.find(ALICE).id == 2  # by query, not from the useless list
+    assert sim.requests()[-1]["query"] == {"cardNumber": ALICE}
+    assert directory.prefetch() is False
+    assert len(lists(sim)) == 1  # learnt: not fetched again
+
+
+@pytest.mark.parametrize("version", ["6.5.0", "6.6.0"])
+def test_a_newer_server_that_lists_card_numbers_is_prefetched(
+    make_sim, make_client, version
+):
+    sim = make_sim(version=version, card_numbers_listed=True)
+    directory = UserDirectory(make_client(sim), ttl_s=0, clock=Clock())
+    assert directory.prefetch() is True
+    sim.clear_requests()
     assert directory.find(ALICE).id == 2
+    assert sim.requests() == []
+    # Its list may not show every card the query finds: a miss is asked.
+    directory.prefetch()
+    sim.clear_requests()
+    assert directory.find("999999") is None
+    assert [r["query"] for r in sim.requests()] == [{"cardNumber": "999999"}]
 
 
 def test_clear_forgets_a_prefetched_list(old):

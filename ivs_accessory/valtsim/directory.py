@@ -22,6 +22,7 @@ class DirectoryMixin:
     tokens: dict[str, tuple[int, float]]
     schedule_items: dict[int, dict[str, Any]]
     at_least: Callable[..., bool]
+    card_numbers_listed: bool
 
     # -- tokens ----------------------------------------------------------------
     def login(self, username: Any, password: Any) -> str:
@@ -84,14 +85,15 @@ class DirectoryMixin:
 
     # -- users -------------------------------------------------------------------
     def user_json(self, user: dict[str, Any]) -> dict[str, Any]:
-        """A user as the server lists it; 6.5+ omits ``card_number`` (our choice)."""
+        """A user as the server lists it; 6.5+ omits ``card_number`` unless told
+        otherwise (our choice: the reference does not know)."""
         shown = {
             "id": user["id"],
             "name": user["name"],
             "displayName": user["displayName"],
             "admin": bool(user.get("admin")),
         }
-        if not self.at_least(6, 5):
+        if self.card_numbers_listed:
             shown["card_number"] = user["card_number"]
         return shown
 

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated colours 5.x markers accept (default: any)",
     )
+    parser.add_argument(
+        "--card-numbers-listed",
+        action="store_true",
+        help="6.5+ user lists carry card_number too (unknown on real servers)",
+    )
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this chain")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     return parser
@@ -74,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             token_lifetime_s=args.token_lifetime_s,
             reset_time_on_resume=args.reset_time_on_resume,
+            card_numbers_listed=args.card_numbers_listed or None,
             marker_colours=colours,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,

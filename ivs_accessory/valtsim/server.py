@@ -46,6 +46,8 @@ class ValtSimulator:
         tls_cert, tls_key: serve HTTPS with this certificate chain and key.
         clock: monotonic seconds for recording time and token expiry (tests pass
             their own to move time).
+        card_numbers_listed: user objects carry ``card_number`` (default: before
+            6.5 only; whether 6.5+ servers list it is unknown).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -64,6 +66,7 @@ class ValtSimulator:
         tls_cert: str | None = None,
         tls_key: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        card_numbers_listed: bool | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -75,6 +78,7 @@ class ValtSimulator:
             token_lifetime_s=token_lifetime_s,
             reset_time_on_resume=reset_time_on_resume,
             marker_colours=marker_colours,
+            card_numbers_listed=card_numbers_listed,
         )
         self.faults = FaultTable(time.monotonic)
         self._tls = tls_context(tls_cert, tls_key) if tls_cert else None

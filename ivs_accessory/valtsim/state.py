@@ -48,6 +48,8 @@ class SimState(RoomsMixin, DirectoryMixin):
             (the reference leaves this unknown, §4).
         marker_colours: allow-list for 5.x marker colours; None accepts any
             non-empty string.
+        card_numbers_listed: whether user objects carry ``card_number``; None
+            means before 6.5 only (whether 6.5+ lists them is unknown, §2.2).
     """
 
     def __init__(
@@ -59,9 +61,15 @@ class SimState(RoomsMixin, DirectoryMixin):
         token_lifetime_s: float,
         reset_time_on_resume: bool,
         marker_colours: list[str] | None,
+        card_numbers_listed: bool | None = None,
     ) -> None:
         self.version_text = version
         self.version = parse_version(version)
+        self.card_numbers_listed = (
+            not self.at_least(6, 5)
+            if card_numbers_listed is None
+            else card_numbers_listed
+        )
         self.clock = clock
         self.token_lifetime_s = token_lifetime_s
         self.reset_time_on_resume = reset_time_on_resume
