@@ -166,8 +166,10 @@ class NetworkTrial:
                 left = json.loads(text)
                 previous, summary = left["previous"], str(left["summary"])
             except (ValueError, KeyError, TypeError):
+                # Cannot happen with atomic writes; the helper's roll-back restores
+                # the staged file from the live one anyway, so keep it as it is.
                 logger.error("the network trial marker is unreadable; rolling back")
-                previous, summary = read_text(path), "unknown change"
+                previous, summary = _KEEP, "unknown change"
             logger.warning(
                 "a network change (%s) was on trial when the daemon stopped without "
                 "settling it (power cut or crash)",
@@ -205,12 +207,17 @@ class NetworkTrial:
     @staticmethod
     def _restore_file(trial: _Trial) -> None:
         try:
+            if trial.previous is _KEEP:
+                return
             if trial.previous is None:
                 os.unlink(trial.path)
             else:
                 write_private(trial.path, trial.previous)
         except OSError as exc:
             logger.error("cannot restore the network file %s: %s", trial.path, exc)
+
+
+_KEEP = "\0keep the file as it is"  # a _Trial.previous no file can hold
 
 
 def _marker(path: str) -> str:

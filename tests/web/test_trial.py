@@ -200,3 +200,14 @@ def test_the_page_rolls_back_a_change_its_dead_predecessor_left(box):
             assert file.read() == DHCP_YAML
     finally:
         app.close()
+
+
+def test_an_unreadable_marker_still_rolls_back_and_keeps_the_file(tmp_path, system):
+    control, trace = system
+    path = tmp_path / "network.yaml"
+    path.write_text(STATIC_YAML)
+    (tmp_path / "network.yaml.trial").write_text("{not json")
+    assert NetworkTrial().recover(control, str(path)) is True
+    assert traced(trace) == ["rollback_network"]
+    assert path.read_text() == STATIC_YAML  # the helper restores it from the live one
+    assert not (tmp_path / "network.yaml.trial").exists()
