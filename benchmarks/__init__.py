@@ -1,1 +1,1 @@
-"""Benchmarks: requests, latency, idle load and resources, ours next to the vendor's way."""
+"""Benchmarks: requests, latency, idle load, resources; ours next to the vendor's."""

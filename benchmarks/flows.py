@@ -1,4 +1,4 @@
-"""Requests per action: ours (cold and warm) next to the vendor's sequence replayed on the same simulator."""
+"""Requests per action: ours (cold, warm) vs the vendor's sequence, same simulator."""
 
 from __future__ import annotations
 

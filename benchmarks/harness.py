@@ -1,4 +1,4 @@
-"""What every benchmark shares: a simulator, an in-process daemon on a console pipe, statistics."""
+"""Shared by benchmarks: a simulator, an in-process daemon on a console pipe, stats."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idle load: many real daemons on a simulated clock against one simulator, counting requests per minute."""
+"""Idle load: many real daemons, simulated clock, one simulator, requests per minute."""
 
 from __future__ import annotations
 

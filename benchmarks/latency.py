@@ -1,4 +1,4 @@
-"""Latency at the door: input -> action request at VALT -> action confirmed, ours vs the vendor's sequence."""
+"""Door latency: input -> action request at VALT -> confirmed; ours vs the vendor's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The benchmark report: a plain-text table for people and a JSON file for comparison over time."""
+"""Benchmark report: a plain-text table for people, JSON for comparison over time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resources of the real daemon process: time to READY, RSS after start and after many input events."""
+"""Real daemon process resources: time to READY, RSS after start and many inputs."""
 
 from __future__ import annotations
 

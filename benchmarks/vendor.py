@@ -1,4 +1,4 @@
-"""A replay of the vendor keypad's request sequences (reference §6), sent the vendor's way, for comparison."""
+"""Vendor keypad's request sequences (reference §6) replayed its way, for comparison."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class VendorReplay:
         self.action_answered_at: float | None = None
         self.shown_at: float | None = None
 
-    # -- transport, as urllib does it ------------------------------------------------------
+    # -- transport, as urllib does it --------------------------------------------------
     def _call(self, path: str, body: Any = None) -> Any:
         separator = "&" if "?" in path else "?"
         url = (
@@ -57,7 +57,7 @@ class VendorReplay:
         )["data"]["access_token"]
         self._call("admin/general")
 
-    # -- flows -------------------------------------------------------------------------------
+    # -- flows -------------------------------------------------------------------------
     def keypad(self, pin: str) -> str:
         """§6.1/6.2: PIN -> start (8 requests) or stop (5); bad PIN 1; busy 2."""
         users = self._call("admin/users")["data"]

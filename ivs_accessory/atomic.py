@@ -1,4 +1,4 @@
-"""Atomic file replacement: a file is always its old or its new content, even after a power cut."""
+"""Atomic file replacement: always the old or new content, even after a power cut."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit log: one JSON line per input outcome (masked credentials only), rotated by size."""
+"""Audit log: a JSON line per input outcome (masked credentials only), size-rotated."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Append outcomes to ``path`` as JSON lines; keep the last ones in memory for the page.
+    """Append outcomes to ``path`` as JSON lines; keep the last ones in memory for the
+    page.
 
     The file is created 0600 (it names users). When it passes ``max_bytes`` it is
     renamed to ``path.1`` (``path.1`` to ``path.2`` ..., up to ``keep`` files). A

@@ -1,4 +1,4 @@
-"""Command line: parse arguments, set up logging, run a command, map failures to exit codes."""
+"""Command line: parse args, set up logging, run a command, failures to exit codes."""
 
 from __future__ import annotations
 
@@ -220,7 +220,8 @@ def factory_default(config_path: str, yes: bool) -> int:
 
 
 def system_operation(operation: str, config_path: str | None) -> int:
-    """The privileged helper: run one operation as root; 0, 1 (failed) or 78 (config)."""
+    """The privileged helper: run one operation as root; 0, 1 (failed) or 78
+    (config)."""
     from ivs_accessory.errors import ConfigError, SystemActionError
     from ivs_accessory.helper import load_trusted, run_operation
 

@@ -1,4 +1,4 @@
-"""The demo: a VALT simulator, the daemon configured against it, and a console keypad on this terminal."""
+"""Demo: a VALT simulator, the daemon set up for it, a console keypad on this tty."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from ivs_accessory.valtsim import ValtSimulator, default_data
 logger = logging.getLogger(__name__)
 
 _HELP = """\
-Type a PIN (a user's card number) and Enter to start a recording; the same again stops it.
+Type a PIN (a user's card number) and Enter to start a recording; \
+the same again stops it.
   card NUMBER        a card swipe          key plus           a key binding (marker)
   hold star 2        a 2-second hold (privacy lock / unlock)
 Ctrl-D or Ctrl-C stops everything."""
 
 
 def demo_config(folder: Path, server: str, room: int) -> Path:
-    """Write the demo's configuration file (0600, as every config) and return its path."""
+    """Write the demo's configuration file (0600, as every config) and return its
+    path."""
     path = folder / "accessory.conf"
     path.write_text(
         "[valt]\n"
@@ -36,7 +38,8 @@ def demo_config(folder: Path, server: str, room: int) -> Path:
         f"audit_file = {folder / 'audit.log'}\n"
         "\n[web]\naddress = 127.0.0.1\nport = 0\n"
         f"password_file = {folder / 'web-password'}\n"
-        # The page's box operations do nothing in the demo; its files stay in the folder.
+        # The page's box operations do nothing in the demo; its files stay in the
+        # folder.
         "\n[system]\nreboot_command = true\nfactory_default_command = true\n"
         "apply_network_command = true\nrollback_network_command = true\n"
         f"apply_time_command = true\nnetwork_file = {folder / 'network.yaml'}\n"
@@ -105,7 +108,8 @@ def _page(service: Any, out: TextIO) -> Any:
 def _introduce(out: TextIO, sim: ValtSimulator, room: int, folder: Path) -> None:
     name = next((r["name"] for r in default_data()["rooms"] if r["id"] == room), "?")
     out.write(
-        f"VALT simulator {sim.version} at {sim.url} (control API: {sim.url}/_sim/state)\n"
+        f"VALT simulator {sim.version} at {sim.url} "
+        f"(control API: {sim.url}/_sim/state)\n"
     )
     out.write(
         f"The accessory watches room {room} ({name}); audit log: {folder}/audit.log\n"

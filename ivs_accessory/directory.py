@@ -1,4 +1,4 @@
-"""Who a card or PIN belongs to: VALT user lookups with a short cache, so a swipe costs at most one request."""
+"""Card/PIN owner: VALT user lookups, short cache; a swipe costs at most one request."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ class UserDirectory:
         self._list_has_cards: bool | None = None  # 6.5+: unknown until one is seen
 
     def find(self, card_number: str) -> User | None:
-        """The user with this card number, or None (raises ValtError when VALT fails)."""
+        """The user with this card number, or None (raises ValtError when VALT
+        fails)."""
         now = self._clock()
         with self._lock:
             cached = self._prefetched_answer(card_number, now) or self._cached(

@@ -1,4 +1,4 @@
-"""The dispatcher: one thread that takes every source's events from one queue and runs mapping, actions, feedback and audit in order."""
+"""Dispatcher thread: queued events -> mapping, actions, feedback, audit in order."""
 
 from __future__ import annotations
 
@@ -71,10 +71,11 @@ class Dispatcher:
         self._last_room: tuple | None = None
         self.recent = RecentEvents()  # masked, for the page's live view
         self._refresh_wanted = threading.Event()
-        # Held while an event or housekeeping runs, so replace() swaps parts between them.
+        # Held while an event or housekeeping runs, so replace() swaps parts between
+        # them.
         self._work = threading.Lock()
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Start the dispatcher thread."""
         if self._thread is not None:
@@ -129,7 +130,8 @@ class Dispatcher:
         return self._queue.qsize()
 
     def refresh_soon(self) -> None:
-        """Ask VALT for the room status at the next turn of the loop (the page watches)."""
+        """Ask VALT for the room status at the next turn of the loop (the page
+        watches)."""
         self._refresh_wanted.set()
 
     def replace(
@@ -151,7 +153,7 @@ class Dispatcher:
         self.mapper, self.actions, self.feedback = mapper, actions, list(feedback)
         self._last_room = None  # tell the new feedback where the room stands
 
-    # -- the loop ---------------------------------------------------------------------------
+    # -- the loop ----------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.heartbeat = self._clock()

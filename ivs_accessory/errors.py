@@ -1,4 +1,4 @@
-"""The exception tree: every error the package raises on purpose derives from AccessoryError."""
+"""Exception tree: every error raised on purpose derives from AccessoryError."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ class AccessoryError(Exception):
 
 
 class ConfigError(AccessoryError, ValueError):
-    """A configuration value, section or file is invalid; ``errors`` lists every problem."""
+    """A configuration value, section or file is invalid; ``errors`` lists every
+    problem."""
 
     def __init__(self, message: str, errors: list[str] | None = None) -> None:
         super().__init__(message)
@@ -36,7 +37,8 @@ class ValtUnavailable(ValtError, ConnectionError):
 
     Attributes:
         reason: ``unreachable`` (refused, DNS, connect timeout), ``no_response`` (read
-            timeout, connection dropped without an answer) or ``tls`` (certificate check).
+            timeout, connection dropped without an answer) or ``tls`` (certificate
+            check).
     """
 
     def __init__(self, message: str, reason: str = "unreachable") -> None:
@@ -70,7 +72,8 @@ class ValtRejected(ValtError):
 
 
 class ValtNotFound(ValtRejected, LookupError):
-    """The VALT server does not know the room, user, recording or endpoint (HTTP 404)."""
+    """The VALT server does not know the room, user, recording or endpoint (HTTP
+    404)."""
 
 
 class ValtBadResponse(ValtError, ValueError):

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KeyPressed:
-    """A key was pressed and released quickly; ``key`` is the evdev name, e.g. ``KEY_KP1``."""
+    """A key was pressed and released quickly; ``key`` is the evdev name, e.g.
+    ``KEY_KP1``."""
 
     source: str
     key: str
@@ -16,7 +17,8 @@ class KeyPressed:
 
 @dataclass(frozen=True)
 class KeyHeld:
-    """A key was held down for ``seconds`` (emitted on release, or when a threshold passes)."""
+    """A key was held down for ``seconds`` (emitted on release, or when a threshold
+    passes)."""
 
     source: str
     key: str
@@ -27,7 +29,8 @@ class KeyHeld:
 
 @dataclass(frozen=True)
 class CodeEntered:
-    """A complete keypad entry (digits typed then submitted); ``digits`` keeps leading zeros."""
+    """A complete keypad entry (digits typed then submitted); ``digits`` keeps leading
+    zeros."""
 
     source: str
     digits: str
@@ -36,7 +39,8 @@ class CodeEntered:
 
 @dataclass(frozen=True)
 class CardRead:
-    """A card was read; ``raw`` is what the reader sent, ``kind`` says how to interpret it.
+    """A card was read; ``raw`` is what the reader sent, ``kind`` says how to interpret
+    it.
 
     ``kind`` is one of ``decimal`` (digits as typed by a HID reader or a line reader),
     ``em4100`` (10 hex characters) or ``wiegand`` (a bit string of 26, 34 or 37 bits).

@@ -1,4 +1,4 @@
-"""The factory default, as root: restore every template, remove what they lack, re-enable the page, apply the template time, reboot."""
+"""Factory default as root: restore templates, prune, page back on, set time, reboot."""
 
 from __future__ import annotations
 

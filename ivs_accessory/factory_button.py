@@ -1,4 +1,4 @@
-"""The physical factory-default trigger: a key held long enough, then released (OpenWrt style)."""
+"""Factory-default button: a key held long enough, then released (OpenWrt style)."""
 
 from __future__ import annotations
 

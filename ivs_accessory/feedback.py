@@ -1,4 +1,4 @@
-"""Tell the person at the door what happened: keypad LEDs, the systemd STATUS line, the demo's console."""
+"""Tell the person at the door: keypad LEDs, systemd STATUS line, the demo's console."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def pattern_for(outcome: Outcome) -> str:
 
 
 class FeedbackSink(Protocol):
-    """Anything that shows outcomes; every method must return quickly and never raise."""
+    """Anything that shows outcomes; every method must return quickly and never
+    raise."""
 
     def show(self, outcome: Outcome) -> None: ...
 

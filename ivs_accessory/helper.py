@@ -1,4 +1,4 @@
-"""The privileged helper (``ivs-accessory system OP``): the only code that runs as root, one operation per start."""
+"""Root helper (``ivs-accessory system OP``): our only root code, one op per start."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Install the page's staged netplan file as the live one (keeping the previous for rollback), as root."""
+"""As root: make the staged netplan file live, keeping the previous for rollback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""systemd integration: sd_notify messages (READY, STATUS, RELOADING, STOPPING) and the watchdog thread."""
+"""sd_notify messages (READY, STATUS, RELOADING, STOPPING) and the watchdog thread."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def _sd_notify(message: str) -> bool:
 
 
 class Notifier:
-    """Send sd_notify messages; without ``NOTIFY_SOCKET`` (not under systemd) nothing is sent.
+    """Send sd_notify messages; without ``NOTIFY_SOCKET`` (not under systemd) nothing is
+    sent.
 
     Args:
         send: the function that delivers a message (systemd-python's ``notify``).
@@ -50,7 +51,8 @@ class Notifier:
             return False
 
     def watchdog_interval_s(self) -> float | None:
-        """Half the watchdog timeout systemd asked for, or None when it asked for none."""
+        """Half the watchdog timeout systemd asked for, or None when it asked for
+        none."""
         usec = self._environ.get("WATCHDOG_USEC")
         pid = self._environ.get("WATCHDOG_PID")
         if not usec or (pid and pid != str(os.getpid())):

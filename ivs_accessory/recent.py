@@ -1,4 +1,4 @@
-"""The last input events in a masked form, for the page's live view (no PIN digit, no card number)."""
+"""Last input events, masked for the page's live view (no PIN digit, no card number)."""
 
 from __future__ import annotations
 

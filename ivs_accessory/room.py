@@ -1,4 +1,4 @@
-"""What we believe the room's status is: kept from our own actions' answers and a slow refresh, not a poll."""
+"""Believed room status: from our actions' answers and a slow refresh, not a poll."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ class RoomState:
         self._checked = self._clock()
 
     def failed(self, error: Exception) -> None:
-        """VALT could not be asked or refused: the status is unknown until it answers."""
+        """VALT could not be asked or refused: the status is unknown until it
+        answers."""
         self.status, self.last_error = None, str(error)
         self.online = not isinstance(error, ValtUnavailable)
 

@@ -1,4 +1,4 @@
-"""The daemon: build every part from the configuration, start in order, stop in reverse, reload on SIGHUP."""
+"""Daemon: build parts from config, start in order, stop reversed, reload on SIGHUP."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ class Service:
         self._web_factory = web or _default_web
         self.web: Any = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Build and start everything, then tell systemd we are ready."""
         with self._lock:
@@ -214,7 +214,7 @@ class Service:
         logger.info("configuration reloaded")
         self.notify("READY=1")
 
-    # -- parts -----------------------------------------------------------------------------
+    # -- parts -------------------------------------------------------------------------
     def _actions(self, client: ValtClient | None) -> Actions:
         v, m, lock = self.config["valt"], self.config["mapping"], self.config["lockout"]
         room = (
@@ -315,7 +315,7 @@ class Service:
             self.watchdog = Watchdog(self.notify, interval, self.is_healthy)
             self.watchdog.start()
 
-    # -- health and status ----------------------------------------------------------------------
+    # -- health and status -------------------------------------------------------------
     def is_healthy(self) -> bool:
         """True while the dispatcher thread runs and has turned its loop recently."""
         d = self.dispatcher

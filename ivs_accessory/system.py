@@ -1,4 +1,4 @@
-"""System primitives: commands as argument lists, atomic and symlink-safe file work, and SystemControl (how the daemon asks for root operations)."""
+"""System primitives: argv commands, atomic symlink-safe files, SystemControl (root)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ class CommandRunner:
 def atomic_copy(
     source: str, target: str, mode: int = 0o600, *, uid: int = -1, gid: int = -1
 ) -> None:
-    """Replace ``target`` with a copy of ``source``: it is always the old or the new file.
+    """Replace ``target`` with a copy of ``source``: it is always the old or the new
+    file.
 
     See :func:`atomic_write`; ``source`` is read whole (templates are small).
     """

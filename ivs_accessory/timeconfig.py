@@ -1,4 +1,4 @@
-"""The time settings file (timezone, NTP servers): read, validate, write, and apply them as root."""
+"""Time settings file (timezone, NTP servers): read, validate, write, apply as root."""
 
 from __future__ import annotations
 
@@ -100,11 +100,13 @@ def parse_time_settings(text: str, origin: str = "time.conf") -> TimeSettings:
 def format_time_settings(settings: TimeSettings) -> str:
     """The text of time.conf for ``settings`` (what the page saves)."""
     return (
-        "# Time settings: the helper applies them as root (ivs-accessory system set-time).\n"
+        "# Time settings: the helper applies them as root "
+        "(ivs-accessory system set-time).\n"
         "[time]\n"
         "# An IANA time zone name, e.g. Europe/Berlin.\n"
         f"timezone = {settings.timezone}\n"
-        "# NTP servers, space separated; empty = the network's or the system's default.\n"
+        "# NTP servers, space separated; "
+        "empty = the network's or the system's default.\n"
         f"ntp_servers = {' '.join(settings.ntp_servers)}\n"
     ).replace(" \n", "\n")
 
@@ -142,7 +144,8 @@ class TimeApplier:
 
     Attributes:
         timesyncd_file: the systemd-timesyncd drop-in that carries the NTP servers.
-        timezone_command: run with the zone name appended (``timedatectl set-timezone``).
+        timezone_command: run with the zone name appended
+            (``timedatectl set-timezone``).
         ntp_restart_command: makes timesyncd read its drop-ins again; may be empty.
     """
 

@@ -66,7 +66,8 @@ def sim(make_sim, version) -> ValtSimulator:
 
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., ValtClient]]:
-    """Factory for ValtClients (no background timers unless asked); all closed at the end."""
+    """Factory for ValtClients (no background timers unless asked); all closed at the
+    end."""
     clients: list[ValtClient] = []
 
     def make(sim_or_url, username=SECRET_USER, password=SECRET_PASSWORD, **options):
@@ -85,7 +86,8 @@ def make_client() -> Iterator[Callable[..., ValtClient]]:
 
 @pytest.fixture
 def client(sim, make_client) -> ValtClient:
-    """A logged-in client of the parametrised simulator, with the request log cleared."""
+    """A logged-in client of the parametrised simulator, with the request log
+    cleared."""
     c = make_client(sim)
     c.login()
     sim.clear_requests()

@@ -1,4 +1,4 @@
-"""A box's file system in tmp_path: factory templates, live files, and commands as tracing scripts."""
+"""A box's file system in tmp_path: factory templates, live files, tracing commands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ TEMPLATES = ("accessory.conf", "web-password", "netplan.yaml", "time.conf")
 
 
 def script(folder: Path, name: str, body: str = "") -> str:
-    """An executable that appends ``name args`` to folder/trace.log, then runs ``body``."""
+    """An executable that appends ``name args`` to folder/trace.log, then runs
+    ``body``."""
     path = folder / "bin" / name
     path.parent.mkdir(exist_ok=True)
     path.write_text(f'#!/bin/sh\necho "{name} $*" >> {folder / "trace.log"}\n{body}\n')
@@ -77,7 +78,8 @@ def make_box(root: Path, helper_extra: str = "", reboot_body: str = "") -> Box:
     (state / "sessions.json").write_text("{}\n")
     config = root / "helper.conf"
     config.write_text(
-        f"[system]\nnetwork_file = {etc / 'network.yaml'}\ntime_file = {etc / 'time.conf'}\n"
+        f"[system]\nnetwork_file = {etc / 'network.yaml'}\n"
+        f"time_file = {etc / 'time.conf'}\n"
         f"[helper]\nfactory_dir = {factory}\nconfig_file = {etc / 'accessory.conf'}\n"
         f"web_password_file = {etc / 'web-password'}\n"
         f"netplan_file = {root / 'etc' / 'netplan' / '90-ivs-accessory.yaml'}\n"
@@ -87,8 +89,8 @@ def make_box(root: Path, helper_extra: str = "", reboot_body: str = "") -> Box:
         f"timezone_command = {script(root, 'timedatectl')} set-timezone\n"
         f"ntp_restart_command = {script(root, 'systemctl')} try-restart timesyncd\n"
         f"network_apply_command = {script(root, 'netplan')} apply\n"
-        f"web_enable_command = {script(root, 'systemctl')} enable ivs-accessory.socket\n"
-        + helper_extra
+        f"web_enable_command = {script(root, 'systemctl')} "
+        "enable ivs-accessory.socket\n" + helper_extra
     )
     config.chmod(0o600)
     return Box(root, config)

@@ -1,4 +1,4 @@
-"""Actions against the simulator: outcomes, request counts (warm and cold), conflicts, failures."""
+"""Actions on the simulator: outcomes, requests (warm, cold), conflicts, failures."""
 
 from __future__ import annotations
 
@@ -284,7 +284,8 @@ def test_bindings_without_a_user(sim, make_actions, clock, action, result):
 
 
 def test_card_readings_are_matched_as_configured(sim, make_actions, clock):
-    # The user cnguyen has card 0004921746: the 10-digit reading of EM4100 tag 00004B1992.
+    # The user cnguyen has card 0004921746: the 10-digit reading of EM4100 tag
+    # 00004B1992.
     actions = make_actions(sim, match_reading="em4100_10")
     warm_up(actions, sim)
     outcome = actions.present(Presented("reader", "em4100", "00004B1992", clock()))

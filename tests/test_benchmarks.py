@@ -1,4 +1,4 @@
-"""The benchmark command runs end to end with tiny parameters (the figures themselves are not tested)."""
+"""The benchmark command runs end to end with tiny parameters (figures not tested)."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def reads(events: list[CardRead]) -> list[tuple[str, str]]:
 def feed_in_chunks(framer: CardFramer, data: bytes, cuts: list[int]) -> list[CardRead]:
     out: list[CardRead] = []
     bounds = [0, *sorted(cuts), len(data)]
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in zip(bounds, bounds[1:], strict=False):
         out.extend(framer.feed(data[start:end]))
     return out
 

@@ -1,4 +1,4 @@
-"""The command line as a user or systemd runs it: real processes, real signals, a real notify socket."""
+"""The CLI as a user or systemd runs it: real processes, signals, notify socket."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ COMMAND = [sys.executable, "-m", "ivs_accessory"]
 
 def config_text(tmp_path, server, room=1):
     return (
-        f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
+        f"[valt]\nserver = {server}\nusername = admin\npassword = admin\n"
+        f"room = {room}\n"
         f"timeout_s = 2\n\n[logging]\naudit_file = {tmp_path / 'audit.log'}\n\n"
         "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
         "[source:door]\nkind = console\n"
@@ -185,7 +186,8 @@ def test_logging_level_from_config_unless_flags_choose(
 
 
 def factory_config(tmp_path, extra=""):
-    """A config whose factory_default_command leaves a trace instead of starting the helper."""
+    """A config whose factory_default_command leaves a trace instead of starting the
+    helper."""
     script = tmp_path / "start-helper"
     script.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "trace"}\n')
     script.chmod(0o755)

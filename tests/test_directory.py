@@ -1,4 +1,4 @@
-"""User lookups: the short cache, old servers' whole list, and the list fetched while a PIN is typed."""
+"""User lookups: short cache, old servers' whole list, list fetched while PIN typed."""
 
 from __future__ import annotations
 

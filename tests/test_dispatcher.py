@@ -1,4 +1,4 @@
-"""The dispatcher thread: events from any thread to outcomes, in order, never blocking a reader."""
+"""Dispatcher thread: events from any thread to outcomes, in order, never blocking."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def room_actions(client) -> Actions:
 
 @pytest.fixture
 def wired(make_sim, make_client):
-    """A running dispatcher on a 6.6 simulator; yields (sim, dispatcher, outcomes queue)."""
+    """A running dispatcher on a 6.6 simulator; yields (sim, dispatcher, outcomes
+    queue)."""
     sim = make_sim(version="6.6.0")
     client = make_client(sim)
     actions = room_actions(client)

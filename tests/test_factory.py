@@ -1,4 +1,4 @@
-"""The factory default with the real templates in tmp_path and commands as tracing scripts."""
+"""Factory default with real templates in tmp_path and commands as tracing scripts."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def system(box, operation, config=None):
 def test_set_time_writes_the_ntp_drop_in_and_sets_the_zone(tmp_path):
     box = make_box(tmp_path)
     (box.etc / "time.conf").write_text(
-        "[time]\ntimezone = America/Argentina/Buenos_Aires\nntp_servers = 0.pool.ntp.org 10.0.0.1\n"
+        "[time]\ntimezone = America/Argentina/Buenos_Aires\n"
+        "ntp_servers = 0.pool.ntp.org 10.0.0.1\n"
     )
     run(box, "set-time")
     assert box.timesyncd.read_text().endswith("[Time]\nNTP=0.pool.ntp.org 10.0.0.1\n")

@@ -1,4 +1,4 @@
-"""sd_notify through systemd-python to a real datagram socket, and the watchdog thread."""
+"""sd_notify via systemd-python to a real datagram socket, and the watchdog thread."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live input view's record: masked on arrival, bounded, newest first, by sequence."""
+"""Live input view's record: masked on arrival, bounded, newest first, by sequence."""
 
 from __future__ import annotations
 

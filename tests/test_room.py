@@ -18,7 +18,8 @@ def test_after_any_failure_the_status_is_checked_again_soon(
 ):
     # Found by the reliability fault matrix: after an error that is not "offline" (a
     # 5xx, a 4xx, a body that is not JSON) the page kept showing it for the whole 60 s
-    # refresh interval after VALT was fine again; offline errors were re-checked at 15 s.
+    # refresh interval after VALT was fine again; offline errors were re-checked at
+    # 15 s.
     sim = make_sim()
     client = make_client(sim, timeout=0.5)
     now = [0.0]

@@ -1,4 +1,4 @@
-"""The whole daemon in-process: config -> sources -> dispatcher -> VALT simulator, notify, reload."""
+"""Daemon in-process: config -> sources -> dispatcher -> VALT sim, notify, reload."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def write_config(
     path, server="", room="1", sources="[source:door]\nkind = console\n", extra=""
 ):
     path.write_text(
-        f"[valt]\nserver = {server}\nusername = admin\npassword = admin\nroom = {room}\n"
+        f"[valt]\nserver = {server}\nusername = admin\npassword = admin\n"
+        f"room = {room}\n"
         f"timeout_s = 2\n\n[logging]\naudit_file = {path.parent / 'audit.log'}\n\n"
         "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
         f"{sources}\n{extra}"

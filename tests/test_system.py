@@ -53,7 +53,8 @@ def test_runner_times_out(tmp_path):
 
 
 def test_kill_during_atomic_copies_leaves_old_or_new(tmp_path):
-    """kill -9 a process copying in a loop: the target always parses as one whole file."""
+    """kill -9 a process copying in a loop: the target always parses as one whole
+    file."""
     old, new = "old " * 50_000, "new " * 80_000
     (tmp_path / "old").write_text(old)
     (tmp_path / "new").write_text(new)

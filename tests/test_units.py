@@ -1,4 +1,4 @@
-"""The systemd units, rules and install script as shipped: hardening, verify, users, polkit."""
+"""systemd units, rules, install script as shipped: hardening, verify, users, polkit."""
 
 from __future__ import annotations
 
@@ -75,8 +75,9 @@ def test_systemd_analyze_verify_is_clean(tmp_path):
     names = ["ivs-accessory.service", "ivs-accessory.socket",
              "ivs-accessory-helper@factory-default.service",
              "ivs-accessory-helper@apply-network.service"]  # fmt: skip
-    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *names], cwd=folder,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *names],
+                            cwd=folder, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == ""  # unknown keys are only warnings
 
@@ -87,7 +88,8 @@ def test_verify_would_catch_a_misspelt_key(tmp_path):
     path = folder / "ivs-accessory-helper@.service"
     path.write_text(path.read_text().replace("ProtectHome=", "ProtectHom="))
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", path.name],
-                            cwd=folder, capture_output=True, text=True, timeout=120)  # fmt: skip
+                            cwd=folder, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
     assert "Unknown key 'ProtectHom'" in result.stderr
 
 
@@ -95,8 +97,8 @@ def test_daemon_unit_has_the_required_service_settings():
     text = (SYSTEMD / "ivs-accessory.service").read_text()
     for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure",
                  "RestartPreventExitStatus=78", "User=ivs-accessory",
-                 "SupplementaryGroups=input dialout systemd-journal", "NoNewPrivileges=yes",
-                 "CapabilityBoundingSet=\n"):  # fmt: skip
+                 "SupplementaryGroups=input dialout systemd-journal",
+                 "NoNewPrivileges=yes", "CapabilityBoundingSet=\n"):  # fmt: skip
         assert line in text + "\n", line
     assert (
         "AmbientCapabilities=\n" in text
@@ -147,8 +149,8 @@ def test_sysusers_and_tmpfiles_create_the_user_and_private_directories(tmp_path)
 
 
 def test_install_prints_udev_rules_with_stable_links():
-    result = subprocess.run([str(INSTALL), "--print-udev-rules", "--keypad", "04D9:1203",
-                             "--card-reader", "10c4:ea60"],
+    result = subprocess.run([str(INSTALL), "--print-udev-rules",
+                             "--keypad", "04D9:1203", "--card-reader", "10c4:ea60"],
                             capture_output=True, text=True, timeout=30)  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "SYMLINK" in line]
@@ -156,7 +158,8 @@ def test_install_prints_udev_rules_with_stable_links():
         'SUBSYSTEM=="input", KERNEL=="event*", ENV{ID_INPUT_KEY}=="1", '
         'ATTRS{id/vendor}=="04d9", ATTRS{id/product}=="1203", SYMLINK+="ivs-keypad"',
         'SUBSYSTEM=="input", KERNEL=="event*", ENV{ID_INPUT_KEY}=="1", '
-        'ATTRS{id/vendor}=="10c4", ATTRS{id/product}=="ea60", SYMLINK+="ivs-card-reader"',
+        'ATTRS{id/vendor}=="10c4", ATTRS{id/product}=="ea60", '
+        'SYMLINK+="ivs-card-reader"',
         'SUBSYSTEM=="tty", ATTRS{idVendor}=="10c4", ATTRS{idProduct}=="ea60", '
         'SYMLINK+="ivs-card-reader"',
     ]
@@ -179,8 +182,8 @@ def test_install_rejects_bad_arguments(args, message):
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root to drop to another user")  # fmt: skip
 def test_install_refuses_to_run_without_root():
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(INSTALL), "--no-start"],
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                             "--clear-groups", str(INSTALL), "--no-start"],
                             capture_output=True, text=True, timeout=30)  # fmt: skip
     assert result.returncode == 1
     assert "run as root" in result.stderr

@@ -1,4 +1,4 @@
-"""ValtClient failure handling: every error of reference §5, 401 retry, timers, TLS, logs."""
+"""ValtClient failures: every error of reference §5, 401 retry, timers, TLS, logs."""
 
 from __future__ import annotations
 

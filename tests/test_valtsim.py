@@ -181,7 +181,7 @@ def test_pause_freezes_time_and_resume_follows_the_switch(make_sim, reset, expec
     )
 
 
-# -- version switch ----------------------------------------------------------------------
+# -- version switch --------------------------------------------------------------------
 @pytest.mark.parametrize(
     "version, markers, comment",
     [
@@ -352,7 +352,7 @@ def test_groups_pass_fields_through(sim66):
     assert api(sim66, "POST", "admin/user_groups", {"name": ""}, t)[0] == 400
 
 
-# -- bad requests get JSON -------------------------------------------------------------------
+# -- bad requests get JSON -------------------------------------------------------------
 @pytest.mark.parametrize(
     "method, path, body",
     [
@@ -390,7 +390,7 @@ def test_oversized_body_is_413(sim66):
     assert status == 413 and "error" in json.loads(payload)
 
 
-# -- request log ----------------------------------------------------------------------------------
+# -- request log -----------------------------------------------------------------------
 def test_request_log_hides_token_and_password(sim66):
     t = token(sim66)
     api(sim66, "GET", "admin/users", token=t, cardNumber="1")
@@ -403,7 +403,7 @@ def test_request_log_hides_token_and_password(sim66):
     assert [e["path"] for e in sim66.requests("admin/*")] == ["admin/users"]
 
 
-# -- faults ------------------------------------------------------------------------------------
+# -- faults ----------------------------------------------------------------------------
 def test_fault_count_and_method_filter(sim66):
     t = token(sim66)
     sim66.inject(path="rooms/*/status", method="GET", status=503, count=2)
@@ -470,7 +470,7 @@ def test_set_room_status_over_http(sim66):
     assert api(sim66, "POST", "rooms/3/record/stop", {}, t)[0] == 200
 
 
-# -- data files -----------------------------------------------------------------------------------
+# -- data files ------------------------------------------------------------------------
 def test_data_file_fills_missing_sections(tmp_path):
     path = tmp_path / "data.json"
     path.write_text(json.dumps({"rooms": [{"id": 7, "name": "Only room"}]}))
@@ -495,7 +495,7 @@ def test_bad_data_files_are_named(tmp_path, content, message):
         load_data(str(path))
 
 
-# -- command line ---------------------------------------------------------------------------------
+# -- command line ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "command",
     [

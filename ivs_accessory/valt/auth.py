@@ -127,7 +127,8 @@ class Session:
             self.last_error = reason
 
     def schedule_retry(self, reason: str, *, drop: bool = False) -> None:
-        """Record an error and move the next login to ``failure_reauth_time`` from now."""
+        """Record an error and move the next login to ``failure_reauth_time`` from
+        now."""
         with self._lock:
             if drop:
                 self.token = None

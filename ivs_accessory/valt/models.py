@@ -1,4 +1,4 @@
-"""Value objects of the VALT API: room status, server version, rooms, users, schedules."""
+"""VALT API value objects: room status, server version, rooms, users, schedules."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ _STATUS_CODES = {
 
 @dataclass(frozen=True, order=True)
 class ServerVersion:
-    """A VALT server version; decides the version-dependent endpoints (reference §1.4)."""
+    """A VALT server version; decides the version-dependent endpoints (reference
+    §1.4)."""
 
     major: int
     minor: int = 0
@@ -192,7 +193,8 @@ def user_from(data: Mapping[str, Any]) -> User:
 
 
 def schedule_rooms(item: Mapping[str, Any]) -> set[int]:
-    """The room ids of a schedule item: ``room: {id}`` before 6.5, ``rooms: [...]`` after."""
+    """The room ids of a schedule item: ``room: {id}`` before 6.5, ``rooms: [...]``
+    after."""
     ids = set()
     single = item.get("room")
     if isinstance(single, Mapping) and "id" in single:

@@ -1,7 +1,8 @@
-"""A stateful VALT REST API v3 simulator with fault injection, for tests, the demo and integrators.
+"""A stateful VALT REST API v3 simulator with fault injection, for tests, the demo and
+integrators.
 
-Where the protocol reference (``valt-api-v3.md``) says a server behaviour is unknown, the
-simulator makes these choices, so that client bugs show up rather than hide:
+Where the protocol reference (``valt-api-v3.md``) says a server behaviour is unknown,
+the simulator makes these choices, so that client bugs show up rather than hide:
 
 - Forbidden transitions (start while recording or locked, stop with no recording, pause
   when not recording, resume when not paused, lock when busy, unlock when not locked)

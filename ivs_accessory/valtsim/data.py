@@ -1,4 +1,4 @@
-"""The simulator's seed data: the built-in default and loading/validating a JSON data file."""
+"""Simulator seed data: the built-in default and loading/validating a JSON data file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import copy
 import json
 from typing import Any
 
-# 2026-12-01 09:00 UTC; the default schedules sit on that day so they are stable in tests.
+# 2026-12-01 09:00 UTC; the default schedules sit on that day so they are stable in
+# tests.
 _DAY = 1796115600
 _HOUR = 3600
 
@@ -138,7 +139,8 @@ _USER_KEYS = {"id": int, "name": str, "password": str}
 
 
 class SimDataError(ValueError):
-    """A simulator data file that cannot be used; the message names the entry and the fix."""
+    """A simulator data file that cannot be used; the message names the entry and the
+    fix."""
 
 
 def default_data() -> dict[str, Any]:

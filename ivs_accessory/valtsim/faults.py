@@ -50,7 +50,8 @@ class Fault:
 
 
 def check_fault(options: dict[str, Any]) -> Fault:
-    """Build a Fault from keyword options, raising ValueError with the fix for bad ones."""
+    """Build a Fault from keyword options, raising ValueError with the fix for bad
+    ones."""
     allowed = set(Fault.__dataclass_fields__) - {"id", "expires"}
     unknown = sorted(set(options) - allowed)
     if unknown:

@@ -1,4 +1,4 @@
-"""Command line of the simulator: ``python -m ivs_accessory.valtsim`` and ``ivs-accessory valt-sim``."""
+"""Simulator CLI: ``python -m ivs_accessory.valtsim``, ``ivs-accessory valt-sim``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from ivs_accessory.valtsim.state import parse_version
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="valt-sim",
-        description="Serve a simulated VALT REST API v3 (with a control API under /_sim/).",
+        description=(
+            "Serve a simulated VALT REST API v3 (with a control API under /_sim/)."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
@@ -87,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sim.start()
     except OSError as exc:
         print(
-            f"valt-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            f"valt-sim: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
             file=sys.stderr,
         )
         return 1

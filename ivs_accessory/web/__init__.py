@@ -1,4 +1,4 @@
-"""The configuration page: ``create_app(service)`` (a Bottle app) and ``WebServer`` that serves it inside the daemon."""
+"""Config page: ``create_app(service)`` (Bottle); ``WebServer`` serves it in-daemon."""
 
 from ivs_accessory.web.app import create_app
 from ivs_accessory.web.server import WebServer, inherited_socket, page_for

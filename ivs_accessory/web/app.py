@@ -1,4 +1,4 @@
-"""The configuration page's WSGI app: ``create_app`` wires the routes; here also login, the forced password change, status, health and metrics."""
+"""WSGI app: ``create_app``; login, forced password change, status, health, metrics."""
 
 from __future__ import annotations
 

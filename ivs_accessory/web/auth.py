@@ -1,4 +1,4 @@
-"""The page's one admin account: scrypt password file, sessions with CSRF tokens, login throttling."""
+"""Admin account: scrypt password file, sessions with CSRF tokens, login throttling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Form data <-> config sections: read posted fields, validate them with the config schema, build the changes to save."""
+"""Form data <-> config: read posted fields, validate with the schema, build changes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live data the status and inputs pages show and poll: room, VALT, devices, audit, recent events."""
+"""Live data status/inputs pages show and poll: room, VALT, devices, audit, recent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routes of the Network and System pages: network change with confirmation, password, downloads, reboot, factory default."""
+"""Network/System routes: trial network change, password, downloads, reboot, reset."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What monitoring reads: /healthz (ok or degraded, with reasons) and /metrics (Prometheus text format)."""
+"""Monitoring: /healthz (ok or degraded, with reasons), /metrics (Prometheus text)."""
 
 from __future__ import annotations
 

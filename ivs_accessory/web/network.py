@@ -1,4 +1,4 @@
-"""Network (netplan) and time settings: the form fields and the files the helper installs."""
+"""Network (netplan) and time settings: form fields, files the helper installs."""
 
 from __future__ import annotations
 

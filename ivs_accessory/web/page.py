@@ -1,4 +1,4 @@
-"""What every route shares: the service, sessions, templates, the login guard with CSRF, and saving a form."""
+"""Shared by routes: service, sessions, templates, CSRF login guard, saving a form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The VALT page's *Test connection*: try settings that may not be saved yet and say exactly what is wrong."""
+"""VALT page *Test connection*: try maybe-unsaved settings, say exactly what's wrong."""
 
 from __future__ import annotations
 

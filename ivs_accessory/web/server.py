@@ -1,4 +1,4 @@
-"""Serve the page inside the daemon: cheroot's threaded WSGI server on its own thread, HTTPS, systemd socket activation."""
+"""Serve the page in the daemon: cheroot on its own thread, HTTPS, socket activation."""
 
 from __future__ import annotations
 

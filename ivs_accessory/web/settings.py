@@ -1,4 +1,4 @@
-"""Routes of the VALT, Inputs and Time pages: show the settings, validate a posted form, save it."""
+"""VALT, Inputs and Time page routes: show settings, validate a posted form, save."""
 
 from __future__ import annotations
 

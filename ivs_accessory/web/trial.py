@@ -1,4 +1,4 @@
-"""A network change on trial: applied at once, rolled back unless a browser confirms it from the new address in time."""
+"""Network trial: applied now, rolled back unless the new address confirms in time."""
 
 from __future__ import annotations
 

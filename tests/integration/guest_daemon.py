@@ -1,6 +1,6 @@
-"""Guest side of the real-kernel daemon tier: the real ``ivs-accessory run`` reads uinput
-devices on a real kernel. Runs only inside the test VM (test_daemon_vm.py starts it);
-the tests share one daemon and run in file order, like a person at the door would.
+"""Guest side of the real-kernel daemon tier: the real ``ivs-accessory run`` reads
+uinput devices on a real kernel. Runs only inside the test VM (test_daemon_vm.py starts
+it); the tests share one daemon and run in file order, like a person at the door would.
 """
 
 from __future__ import annotations
@@ -238,7 +238,8 @@ def test_node_readable_only_after_a_moment_is_opened_without_a_warning(sim):
             os.chmod(ui.device.path, 0o666)
             opened = late.wait_line("card reader late reading")
             print(
-                f"FIGURE late node opened {opened - granted:.2f} s after its mode changed"
+                f"FIGURE late node opened {opened - granted:.2f} s "
+                "after its mode changed"
             )
             type_card(ui, "123456")
             late.wait_line("late: Recording")

@@ -1,4 +1,5 @@
-"""Test-only daemon entry for the VM: `ivs-accessory run`, plus a way to hang its dispatcher.
+"""Test-only daemon entry for the VM: `ivs-accessory run`, plus a way to hang its
+dispatcher.
 
 The VM test points the installed unit's ExecStart at this file (a drop-in), so the
 daemon under test is the real ``cli.run`` with one extra feedback sink. That sink's

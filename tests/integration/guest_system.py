@@ -1,4 +1,5 @@
-"""Runs inside the test VM under systemd: install the accessory, then drive it as a box would.
+"""Runs inside the test VM under systemd: install the accessory, then drive it as a box
+would.
 
 ``python guest_system.py lifecycle`` or ``... button``; every observation is printed as
 one ``IVS-FACT name json`` line for the host test (test_system_vm.py) to judge, and
@@ -161,7 +162,8 @@ def daemon_facts() -> None:
     groups = {int(g) for g in fields["Groups"].split()}
     fact("process", {
         "uid": int(fields["Uid"].split()[0]) == entry.pw_uid,
-        "cap_eff": fields["CapEff"].strip(), "no_new_privs": fields["NoNewPrivs"].strip(),
+        "cap_eff": fields["CapEff"].strip(),
+        "no_new_privs": fields["NoNewPrivs"].strip(),
         "groups": sorted(g for g in ("input", "dialout", "systemd-journal")
                          if _gid(g) in groups),
         "listen_fdnames": _environ(pid).get("LISTEN_FDNAMES"),
@@ -274,8 +276,8 @@ def lifecycle() -> None:
         "evil_instance": run("systemctl", "start", "--no-block",
                              "ivs-accessory-helper@evil.service", user=USER)[0],
         "stop_socket": run("systemctl", "stop", "ivs-accessory.socket", user=USER)[0],
-        "start_other": run("systemctl", "start", "--no-block", "systemd-hostnamed.service",
-                           user=USER)[0],
+        "start_other": run("systemctl", "start", "--no-block",
+                           "systemd-hostnamed.service", user=USER)[0],
     })  # fmt: skip
     set_time()
     reload_on_sighup()
@@ -309,9 +311,10 @@ def reload_on_sighup() -> None:
     CONF.write_text(CONF.read_text().replace("room =\n", "room = 2\n"))
     before = show(DAEMON, "MainPID")["MainPID"]
     code = run("systemctl", "reload", DAEMON)[0]
-    took = wait_until("status after reload",
-                      lambda: show(DAEMON, "StatusText")["StatusText"].startswith("room 2"),
-                      60)  # fmt: skip
+    took = wait_until(
+        "status after reload",
+        lambda: show(DAEMON, "StatusText")["StatusText"].startswith("room 2"),
+        60)  # fmt: skip
     fact("reload", {"code": code, "seconds": took,
                     "same_pid": show(DAEMON, "MainPID")["MainPID"] == before,
                     "logged": "configuration reloaded" in journal(DAEMON)})  # fmt: skip
@@ -362,7 +365,8 @@ def button() -> None:
                   "group": _gid("input") == node.st_gid,
                   "mode": oct(node.st_mode & 0o777)})  # fmt: skip
     CONF.write_text(
-        "[valt]\nroom = 1\n[system]\nfactory_key = KEY_RESTART\nfactory_hold_ms = 3000\n"
+        "[valt]\nroom = 1\n[system]\nfactory_key = KEY_RESTART\n"
+        "factory_hold_ms = 3000\n"
         "[source:keypad]\nkind = keypad\ndevice = /dev/ivs-keypad\n"
         "[source:button]\nkind = keypad\ndevice = name:IVS test button\nleds = false\n"
     )
@@ -382,8 +386,9 @@ def bad_config() -> None:
     good = CONF.read_text()
     CONF.write_text(good + "[valt]\ntimeout_s = never\n")
     code = run("systemctl", "restart", DAEMON)[0]
-    fact("bad_config", {"code": code, **show(DAEMON, "ActiveState", "SubState", "Result",
-                                             "ExecMainStatus", "NRestarts")})  # fmt: skip
+    fact("bad_config", {"code": code,
+                        **show(DAEMON, "ActiveState", "SubState", "Result",
+                               "ExecMainStatus", "NRestarts")})  # fmt: skip
     CONF.write_text(good)
 
 
@@ -440,8 +445,9 @@ def main() -> int:
         scenario()
     except Exception:
         fact("error", traceback.format_exc())
-        fact("journal", run("journalctl", "-o", "short-monotonic", "--no-pager", "-n", "60",
-                            "-u", DAEMON, "-u", "ivs-accessory-helper@*")[1])  # fmt: skip
+        fact("journal", run("journalctl", "-o", "short-monotonic", "--no-pager",
+                            "-n", "60", "-u", DAEMON,
+                            "-u", "ivs-accessory-helper@*")[1])  # fmt: skip
         return 1
     return 0
 

@@ -82,7 +82,8 @@ WantedBy=multi-user.target
 # `cli.run` plus a sink that blocks the dispatcher on SIGUSR1) and a shorter watchdog.
 HANG_DROP_IN = f"""[Service]
 ExecStart=
-ExecStart=/opt/ivs-accessory/venv/bin/python {REPO}/tests/integration/guest_hang_daemon.py \
+ExecStart=/opt/ivs-accessory/venv/bin/python \
+{REPO}/tests/integration/guest_hang_daemon.py \
 --config /etc/ivs-accessory/accessory.conf
 WatchdogSec=6
 """
@@ -171,7 +172,8 @@ def test_installed_daemon_lifecycle_then_factory_default_from_the_cli(vm: Vm) ->
     assert (daemon["ActiveState"], daemon["SubState"]) == ("active", "running")
     assert daemon["StatusText"] == "no room configured"  # READY came with a STATUS
     assert facts["process"] == {"uid": True, "cap_eff": "0000000000000000",
-                                "no_new_privs": "1", "groups": ["dialout", "input", "systemd-journal"],
+                                "no_new_privs": "1",
+                                "groups": ["dialout", "input", "systemd-journal"],
                                 "listen_fdnames": "web"}  # fmt: skip
     assert facts["socket"]["ActiveState"] == "active"
     # USB serial readers plugged in after the start: their majors are allowed (the

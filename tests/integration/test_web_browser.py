@@ -1,4 +1,5 @@
-"""The configuration page in real headless Chromium (Debian's), driven by Playwright as a person would.
+"""The configuration page in real headless Chromium (Debian's), driven by Playwright as
+a person would.
 
 Each test runs the daemon on the VALT simulator with the page served by cheroot on
 loopback, and saves screenshots under test-artifacts/screenshots/.

@@ -1,1 +1,1 @@
-"""Reliability suite: faults, kills, noise and storms against the real daemon (issue 6)."""
+"""Reliability suite: faults, kills, noise, storms against the real daemon (issue 6)."""

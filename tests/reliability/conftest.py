@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite: the long-variant switch, the watched log folder, doors."""
+"""Reliability fixtures: the long-variant switch, the watched log folder, doors."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A door for the reliability tests: the real Service with a keypad-like source, its LEDs,
-its STATUS lines and every token it carried, against a real simulator."""
+"""A door for the reliability tests: the real Service with a keypad-like source, its
+LEDs, its STATUS lines and every token it carried, against a real simulator."""
 
 from __future__ import annotations
 

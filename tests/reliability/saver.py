@@ -1,4 +1,4 @@
-"""The child of the config kill test: saves the config over and over until it is killed."""
+"""Child of the config kill test: saves the config over and over until it is killed."""
 
 from __future__ import annotations
 

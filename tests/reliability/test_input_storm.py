@@ -1,4 +1,4 @@
-"""Input storms: 1000 key events a second on one keypad while PINs are typed on another."""
+"""Input storms: 1000 key events/s on one keypad while PINs are typed on another."""
 
 from __future__ import annotations
 

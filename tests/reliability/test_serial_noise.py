@@ -1,4 +1,4 @@
-"""Serial card readers on a noisy line: 10^5 random bytes with valid frames among them."""
+"""Serial card readers on a noisy line: 10^5 random bytes, valid frames among them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""VALT fault matrix against the running daemon: it stays up, says what is wrong, never acts
-twice, and works again within 35 s of VALT being back."""
+"""VALT fault matrix against the running daemon: it stays up, says what is wrong, never
+acts twice, and works again within 35 s of VALT being back."""
 
 from __future__ import annotations
 
@@ -233,7 +233,8 @@ def _check_failed(door: Door, tried: tuple, result: str, reason: str) -> tuple:
     outcome = tried[0]
     assert outcome.result == result, outcome.message
     assert door.service.is_healthy()
-    # The offline/error rhythm flashes every LED; the steady Scroll Lock follows offline.
+    # The offline/error rhythm flashes every LED; the steady Scroll Lock follows
+    # offline.
     assert pattern_for(outcome) == "offline"
     assert door.keypad.lit_since(ALL_LEDS, tried[1]), door.keypad.led_log[-3:]
     if result == "offline":

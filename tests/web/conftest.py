@@ -1,4 +1,4 @@
-"""Fixtures for the page's tests: a running daemon on a simulator and an in-process browser."""
+"""Page test fixtures: a running daemon on a simulator and an in-process browser."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A running daemon for page tests: VALT simulator, console sources on pipes, trace scripts for [system]."""
+"""Daemon for page tests: VALT simulator, console sources, [system] trace scripts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Login, the forced password change, sessions, CSRF and lockout, over every route, in-process."""
+"""Login, forced password change, sessions, CSRF, lockout, every route, in-process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Password hashing and file, sessions, CSRF comparison, the login throttle (pure parts, real files)."""
+"""Password hash and file, sessions, CSRF compare, login throttle (pure, real files)."""
 
 from __future__ import annotations
 

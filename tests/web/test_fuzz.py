@@ -1,4 +1,4 @@
-"""Fuzzing the forms: whatever is posted, the page never answers 5xx, and a refused form saves nothing."""
+"""Form fuzzing: whatever is posted, never a 5xx; a refused form saves nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Network and System pages: password asked again, real commands (trace scripts), roll-back, downloads."""
+"""Network/System pages: password re-asked, traced commands, roll-back, downloads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/healthz reasons and /metrics text, from a real daemon's status and from hand-made snapshots."""
+"""/healthz reasons and /metrics text, from a real daemon and hand-made snapshots."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The page served for real: cheroot on loopback, limits, HTTPS, the daemon's wiring, socket activation, the demo."""
+"""Served for real: cheroot, limits, HTTPS, daemon wiring, socket activation, demo."""
 
 from __future__ import annotations
 

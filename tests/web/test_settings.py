@@ -1,4 +1,4 @@
-"""The VALT, Inputs and Time pages: validation next to the field, atomic saves the daemon applies."""
+"""VALT, Inputs, Time pages: errors by the field, atomic saves the daemon applies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A network change on trial, with real commands that leave a trace: roll-back, confirmation, close."""
+"""Network change on trial, with traced commands: roll-back, confirmation, close."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drive a WSGI app in-process, as Bottle's own test/tools.py does: environ in, status/headers/body out."""
+"""WSGI in-process, like Bottle's test/tools.py: environ in, status/headers/body out."""
 
 from __future__ import annotations
 
