@@ -58,12 +58,14 @@ done
 echo "IVS-PROBE etc $(ls -A /etc/ivs-accessory | tr '\n' ' ')"
 echo "IVS-PROBE state $(ls -A /var/lib/ivs-accessory | tr '\n' ' ')"
 echo "IVS-PROBE audit $(cat /var/lib/ivs-accessory/audit.log)"
-echo "IVS-PROBE previous $(test -e /etc/netplan/90-ivs-accessory.yaml.previous && echo present || echo absent)"
+previous=/etc/netplan/90-ivs-accessory.yaml.previous
+echo "IVS-PROBE previous $(test -e "$previous" && echo present || echo absent)"
 echo "IVS-PROBE socket $(systemctl is-enabled ivs-accessory.socket)"
 echo "IVS-PROBE localtime $(readlink /etc/localtime)"
 echo "IVS-PROBE ntp $(ls /etc/systemd/timesyncd.conf.d/ | tr '\n' ' ')"
 journalctl -o cat --no-pager -u 'ivs-accessory-helper@*' | sed 's/^/IVS-PROBE log /'
-journalctl -o cat --no-pager -u ivs-accessory.service | grep -i factory | sed 's/^/IVS-PROBE daemon /'
+journalctl -o cat --no-pager -u ivs-accessory.service | grep -i factory |
+    sed 's/^/IVS-PROBE daemon /'
 echo "IVS-PROBE end"
 """
 PROBE_UNIT = """[Unit]
