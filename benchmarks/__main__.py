@@ -48,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="latency trials per action and actor (default 50)",
     )
     parser.add_argument(
+        "--latency-valt",
+        default="5.2.0",
+        metavar="VERSION",
+        help="VALT version of the latency benchmark (default 5.2.0, where the "
+        "vendor's PIN flow works; 6.5+ needs --card-numbers-listed)",
+    )
+    parser.add_argument(
+        "--card-numbers-listed",
+        action="store_true",
+        help="the simulator lists card numbers on 6.5+ too",
+    )
+    parser.add_argument(
         "--accessories",
         type=int,
         default=200,
@@ -149,7 +161,13 @@ def run(args: argparse.Namespace, wanted: list[str]) -> dict[str, Any]:
         results["requests"] = flows.run(args.latency_ms, progress)
     if "latency" in wanted:
         progress("latency ...")
-        results["latency"] = latency.run(args.latency_ms, args.trials, progress)
+        results["latency"] = latency.run(
+            args.latency_ms,
+            args.trials,
+            progress,
+            args.latency_valt,
+            args.card_numbers_listed,
+        )
     if "idle" in wanted:
         progress("idle load ...")
         results["idle"] = idle.run(
@@ -177,7 +195,13 @@ def commands(args: argparse.Namespace) -> dict[str, str]:
     base = f"python -m benchmarks --latency-ms {args.latency_ms:g}"
     return {
         "requests": f"{base} --only requests",
-        "latency": f"{base} --only latency --trials {args.trials}",
+        "latency": f"{base} --only latency --trials {args.trials}"
+        + (
+            f" --latency-valt {args.latency_valt}"
+            if args.latency_valt != "5.2.0"
+            else ""
+        )
+        + (" --card-numbers-listed" if args.card_numbers_listed else ""),
         "idle": f"{base} --only idle --accessories {args.accessories} "
         f"--idle-minutes {args.idle_minutes:g} --idle-step-s {args.idle_step_s:g}",
         "resources": f"{base} --only resources --events {args.events} "

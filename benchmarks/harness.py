@@ -33,10 +33,12 @@ PIN_ALICE, PIN_BOB, BAD_PIN = "123456", "654321", "999999"
 CARD_BOB = "654321"
 
 
-def simulator(version: str, latency_ms: float, rooms: int = 4) -> RemoteSimulator:
+def simulator(
+    version: str, latency_ms: float, rooms: int = 4, card_numbers_listed: bool = False
+) -> RemoteSimulator:
     """A simulator in its own process (as VALT is), with the default users and
     ``rooms`` rooms; the daemon under test does not share its interpreter."""
-    return RemoteSimulator(version, latency_ms, rooms)
+    return RemoteSimulator(version, latency_ms, rooms, card_numbers_listed)
 
 
 class RemoteSimulator:
@@ -46,7 +48,13 @@ class RemoteSimulator:
     ``set_room_status()``, ``stop()``. Request times are the wall clock of this machine.
     """
 
-    def __init__(self, version: str, latency_ms: float, rooms: int = 4) -> None:
+    def __init__(
+        self,
+        version: str,
+        latency_ms: float,
+        rooms: int = 4,
+        card_numbers_listed: bool = False,
+    ) -> None:
         data = {"rooms": [{"id": i, "name": f"Room {i}"} for i in range(1, rooms + 1)]}
         self._folder = tempfile.TemporaryDirectory(prefix="ivs-bench-sim-")
         data_file = Path(self._folder.name) / "data.json"
@@ -64,6 +72,7 @@ class RemoteSimulator:
                 f"{latency_ms:g}",
                 "--data",
                 str(data_file),
+                *(["--card-numbers-listed"] if card_numbers_listed else []),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -30,19 +30,24 @@ METRICS = ("to_request", "to_confirm", "to_shown", "to_end")
 
 
 def run(
-    latency_ms: float, trials: int, log: Callable[[str], object] = print
+    latency_ms: float,
+    trials: int,
+    log: Callable[[str], object] = print,
+    version: str = "5.2.0",
+    card_numbers_listed: bool = False,
 ) -> dict[str, Any]:
     """``trials`` PIN -> start and as many PIN -> stop per actor, interleaved.
 
     The actors take turns on one simulator (in a rotating order), so machine noise
-    hits them alike and the ratios come from the same run. The vendor flow runs on
-    VALT 5.2, where its whole-user-list PIN match works; ours runs there too.
+    hits them alike and the ratios come from the same run. The vendor flow matches
+    the PIN in the whole user list, which works on VALT 5.2 (the default) or on a
+    6.5+ simulator that lists card numbers (``card_numbers_listed``).
     ``ours_cold`` gets the whole PIN at once (a console line), so it must look the
     user up after the PIN is in; ``ours_typed`` has no cache either but gets the keys
     one by one and fetches the users while they are typed (``prefetch_users``).
     """
     samples: dict[str, list[dict[str, float]]] = {a: [] for a in ACTORS}
-    sim = simulator("5.2.0", latency_ms, rooms=ROOM_TYPED)
+    sim = simulator(version, latency_ms, ROOM_TYPED, card_numbers_listed)
     try:
         with (
             tempfile.TemporaryDirectory(prefix="ivs-bench-latency-") as folder,
@@ -72,7 +77,7 @@ def run(
     return {
         "latency_ms": latency_ms,
         "trials_per_action": trials,
-        "valt": "5.2.0",
+        "valt": version + (" (card numbers listed)" if card_numbers_listed else ""),
         **_report(samples),
     }
 
