@@ -95,6 +95,14 @@ def client(sim, make_client) -> ValtClient:
 
 
 @pytest.fixture
+def no_source_thread_left() -> Iterator[None]:
+    """Fail the test if it leaves an input source's reader thread alive."""
+    yield
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("source-")]
+    assert alive == []
+
+
+@pytest.fixture
 def no_thread_leak() -> Iterator[None]:
     """Fail the test if it leaves a VALT re-login timer thread alive."""
     yield

@@ -17,7 +17,6 @@ import queue
 import threading
 from collections.abc import Iterator
 
-import pytest
 from evdev import InputEvent, ecodes
 
 from ivs_accessory.events import KeyHeld, KeyPressed
@@ -25,6 +24,8 @@ from ivs_accessory.sources.selector import DeviceInfo
 
 WAIT_S = 5
 E = ecodes
+# What some keypads send around every digit: a Num Lock press and release.
+NUMLOCK = [(0.0, E.KEY_NUMLOCK, 1), (0.0, E.KEY_NUMLOCK, 0)]
 
 
 class FakeClock:
@@ -189,12 +190,6 @@ def running(source, emit=None) -> Iterator[queue.Queue]:
         yield events
     finally:
         source.close()
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left() -> Iterator[None]:
-    yield
-    assert [t.name for t in threading.enumerate() if t.name.startswith("source-")] == []
 
 
 def get(events: queue.Queue):

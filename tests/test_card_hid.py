@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from evdev_fakes import (  # noqa: F401  (no_thread_left is an autouse fixture)
+from evdev_fakes import (
+    NUMLOCK,
     WAIT_S,
     E,
     FakeClock,
@@ -13,7 +14,6 @@ from evdev_fakes import (  # noqa: F401  (no_thread_left is an autouse fixture)
     get,
     info,
     key,
-    no_thread_left,
     run_decoder,
     running,
     summary,
@@ -23,7 +23,9 @@ from ivs_accessory.events import CardRead
 from ivs_accessory.sources.card_hid import EvdevCardReader, HidCardDecoder
 
 CARD = "0004512345"  # must never appear in a log record
-NUMLOCK = [(0.0, E.KEY_NUMLOCK, 1), (0.0, E.KEY_NUMLOCK, 0)]
+
+# Every test: no reader thread may outlive it.
+pytestmark = pytest.mark.usefixtures("no_source_thread_left")
 
 
 # --- HidCardDecoder: tables -----------------------------------------------------------

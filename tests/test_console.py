@@ -19,6 +19,8 @@ from ivs_accessory.sources.console import ConsoleError, ConsoleSource, parse_lin
 
 WAIT_S = 5
 T = 7.0
+# Every test: no reader thread may outlive it.
+pytestmark = pytest.mark.usefixtures("no_source_thread_left")
 
 
 def tap(key: str, seconds: float = 0.0) -> list:
@@ -121,12 +123,6 @@ def pipe() -> Iterator[Pipe]:
         yield p
     finally:
         p.close()
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left() -> Iterator[None]:
-    yield
-    assert [t.name for t in threading.enumerate() if t.name.startswith("source-")] == []
 
 
 @contextlib.contextmanager

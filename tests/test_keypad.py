@@ -8,7 +8,8 @@ import queue
 import time
 
 import pytest
-from evdev_fakes import (  # noqa: F401  (no_thread_left is an autouse fixture)
+from evdev_fakes import (
+    NUMLOCK,
     WAIT_S,
     E,
     FakeClock,
@@ -17,7 +18,6 @@ from evdev_fakes import (  # noqa: F401  (no_thread_left is an autouse fixture)
     get,
     info,
     key,
-    no_thread_left,
     press,
     run_decoder,
     running,
@@ -29,6 +29,9 @@ from ivs_accessory.events import KeyHeld, KeyPressed
 from ivs_accessory.mapping import Mapper, MappingSettings, Presented, Trigger
 from ivs_accessory.sources.keypad import EvdevKeypad, KeypadDecoder, key_name
 from ivs_accessory.sources.selector import DeviceInfo
+
+# Every test: no reader thread may outlive it.
+pytestmark = pytest.mark.usefixtures("no_source_thread_left")
 
 
 def tap(code: int, t: float, length: float = 0.1) -> list[tuple]:
@@ -61,7 +64,6 @@ def test_key_name_matches_the_names_mapping_uses(code, name):
 
 # --- KeypadDecoder: tables ----------------------------------------------------------
 
-NUMLOCK = [(0.0, E.KEY_NUMLOCK, 1), (0.0, E.KEY_NUMLOCK, 0)]
 
 KEYPAD_CASES = [
     # (hold_min_s, steps, expected)
