@@ -117,15 +117,7 @@ class Actions:
             )
         base["credential"] = credential.masked()
         if self.client is None or self.room is None:
-            return self._finish(
-                intent,
-                Outcome(
-                    "not_configured",
-                    message="VALT server or room not configured",
-                    **base,
-                ),
-                None,
-            )
+            return self._not_configured(intent, base)
         if self._expired(intent):
             return self._finish(intent, self._too_late(base), None)
         waiting = self.lockout.remaining(intent.source, self._clock())
@@ -156,15 +148,7 @@ class Actions:
         """A key binding fired: run its action in the room, with no user."""
         base = {"action": intent.action, "source": intent.source}
         if self.client is None or self.room is None:
-            return self._finish(
-                intent,
-                Outcome(
-                    "not_configured",
-                    message="VALT server or room not configured",
-                    **base,
-                ),
-                None,
-            )
+            return self._not_configured(intent, base)
         if self._expired(intent):
             return self._finish(intent, self._too_late(base), None)
         before = self.client.request_count
@@ -273,6 +257,12 @@ class Actions:
 
     def _expired(self, intent: Presented | Trigger) -> bool:
         return self._clock() - intent.timestamp > self.settings.max_wait_s
+
+    def _not_configured(self, intent: Presented | Trigger, base: dict) -> Outcome:
+        outcome = Outcome(
+            "not_configured", message="VALT server or room not configured", **base
+        )
+        return self._finish(intent, outcome, None)
 
     def _too_late(self, base: dict) -> Outcome:
         logger.warning(
