@@ -30,7 +30,7 @@ from typing import Any
 from ivs_accessory import _ivs_compat
 from ivs_accessory._ivs_compat import VendorConnection
 from ivs_accessory.errors import ValtError
-from ivs_accessory.valt import ValtClient, models
+from ivs_accessory.valt import ValtClient, answers, models
 from ivs_accessory.valt.transport import Transport
 
 logger = logging.getLogger(__name__)
@@ -284,13 +284,11 @@ def getroomstatus(https: bool, server: str, accesstoken: str, room: int) -> int:
     """
 
     def status(transport: Transport, token: str) -> int:
+        what = f"read the status of room {room}"
         data = transport.request(
-            "GET",
-            f"rooms/{int(room)}/status",
-            what=f"read the status of room {room}",
-            token=token,
+            "GET", f"rooms/{int(room)}/status", what=what, token=token
         )
-        return models.RoomStatus(data["data"]["status"]).code
+        return answers.room_status(data, what).code
 
     return _ivs_compat.one_shot(https, server, accesstoken, "getroomstatus", status)
 
@@ -332,13 +330,10 @@ def creategroup(
     )
 
     def create(transport: Transport, token: str) -> int:
+        what = f"create user group '{groupname}'"
         data = transport.request(
-            "POST",
-            "admin/user_groups",
-            token=token,
-            body=body,
-            what=f"create user group '{groupname}'",
+            "POST", "admin/user_groups", token=token, body=body, what=what
         )
-        return int(data["data"]["id"])
+        return answers.id_of(data, what)
 
     return _ivs_compat.one_shot(https, server, accesstoken, "creategroup", create)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ivs_accessory.errors import ValtBadResponse
-from ivs_accessory.valt import models
+from ivs_accessory.valt import answers, models
 from ivs_accessory.valt.models import Camera, ServerVersion, User
 
 if TYPE_CHECKING:
@@ -24,13 +24,14 @@ class AdminCalls:
         transport: Transport
         auth: Session
 
-        def _data(
+        def call(
             self,
             method: str,
             path: str,
+            *,
             what: str,
-            body: Any = None,
             params: dict[str, Any] | None = None,
+            body: Any = None,
         ) -> Any: ...
 
         def _id_of(
@@ -54,21 +55,12 @@ class AdminCalls:
             what=what,
             body=self.auth.login_body(),
         )
-        token = (
-            (data or {}).get("data", {}).get("access_token")
-            if isinstance(data, dict)
-            else None
-        )
-        if not token:
-            raise ValtBadResponse(
-                f"{self.transport.host} answered the login without a token"
-            )
-        general = self.transport.request(
-            "GET", "admin/general", what="read the VALT version", token=token
-        )
+        token = answers.token(data, self.transport.host)
+        what = "read the VALT version"
+        general = self.transport.request("GET", "admin/general", what=what, token=token)
         try:
-            return ServerVersion.parse(general["data"]["version"])
-        except (TypeError, KeyError, ValueError):
+            return answers.version(general, what)
+        except ValtBadResponse:
             raise ValtBadResponse(
                 f"{self.transport.host} did not report a VALT version; "
                 "is it a VALT server?"
@@ -76,14 +68,14 @@ class AdminCalls:
 
     def users(self) -> list[User]:
         """Every user (1 request; may be a long list)."""
-        data = self._data("GET", "admin/users", "list the VALT users")
-        return [models.user_from(u) for u in data or ()]
+        what = "list the VALT users"
+        return answers.users(self.call("GET", "admin/users", what=what), what)
 
     def user(self, user_id: int) -> User:
         """One user by id (1 request)."""
-        return models.user_from(
-            self._data("GET", f"admin/users/{int(user_id)}", f"read user {user_id}")
-        )
+        what = f"read user {user_id}"
+        answer = self.call("GET", f"admin/users/{int(user_id)}", what=what)
+        return answers.user(answers.data(answer, what), what)
 
     def user_name(self, user_id: int) -> str:
         """A user's name (1 request)."""
@@ -96,13 +88,11 @@ class AdminCalls:
         """
         card = str(card_number)
         if self.auth.behaviour_version.has_card_query:
-            data = self._data(
-                "GET",
-                "admin/users",
-                "look up a card number",
-                params={"cardNumber": card},
+            what = "look up a card number"
+            answer = self.call(
+                "GET", "admin/users", what=what, params={"cardNumber": card}
             )
-            found = [models.user_from(u) for u in data or ()]
+            found = answers.users(answer, what)
             # Servers before 6.5 ignore the query and list every user with a card
             # number (we may think the server newer than it is when its version could
             # not be read): match here rather than take the first user on trust.
@@ -116,16 +106,9 @@ class AdminCalls:
 
     def cameras(self, room: int) -> list[Camera]:
         """The room's cameras (1 request); camera credentials are not kept."""
-        data = self._data(
-            "GET",
-            f"admin/rooms/{int(room)}/cameras",
-            f"list the cameras of room {room}",
-        )
-        items = data.get("cameras", []) if isinstance(data, dict) else data
-        return [
-            Camera(int(c["id"]), str(c.get("name", "")), str(c.get("ip", "")))
-            for c in items or ()
-        ]
+        what = f"list the cameras of room {room}"
+        answer = self.call("GET", f"admin/rooms/{int(room)}/cameras", what=what)
+        return answers.cameras(answer, what)
 
     def create_group(
         self, name: str, info_template_id: int, marker_template_id: int, **options: Any

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from ivs_accessory.errors import (
     ValtAuthError,
-    ValtBadResponse,
     ValtError,
     ValtRejected,
     ValtUnavailable,
 )
+from ivs_accessory.valt import answers
 from ivs_accessory.valt.models import NEWEST_KNOWN_VERSION, ServerVersion
 from ivs_accessory.valt.transport import Transport
 
@@ -91,7 +91,7 @@ class Session:
                     what=f"log in to VALT as '{self.username}'",
                     body=self.login_body(),
                 )
-                token = _token_from(data, self._transport.host)
+                token = answers.token(data, self._transport.host)
             except ValtError as exc:
                 self._failed(str(exc))
                 raise
@@ -171,9 +171,8 @@ class Session:
             data = self._transport.request(
                 "GET", "admin/general", what="read the VALT version", token=token
             )
-            text = (data or {}).get("data", {}).get("version", "")
-            return ServerVersion.parse(text), True
-        except (ValtError, ValueError, AttributeError) as exc:
+            return answers.version(data, "read the VALT version"), True
+        except ValtError as exc:
             passing = isinstance(exc, (ValtUnavailable, ValtAuthError)) or (
                 isinstance(exc, ValtRejected) and exc.status >= 500
             )
@@ -207,13 +206,3 @@ class Session:
             pass  # already logged and rescheduled by login()
         except Exception:  # noqa: BLE001 - top of a thread: log, never die silently
             logger.exception("Unexpected error while logging in to VALT")
-
-
-def _token_from(data: object, host: str) -> str:
-    try:
-        token = data["data"]["access_token"]  # type: ignore[index]
-    except (TypeError, KeyError):
-        token = None
-    if not isinstance(token, str) or not token:
-        raise ValtBadResponse(f"{host} answered the login without an access token")
-    return token

@@ -10,11 +10,10 @@ import requests
 
 from ivs_accessory.errors import (
     ValtAuthError,
-    ValtBadResponse,
     ValtRefused,
     ValtUnavailable,
 )
-from ivs_accessory.valt import models
+from ivs_accessory.valt import answers, models
 from ivs_accessory.valt.admin import AdminCalls
 from ivs_accessory.valt.auth import Session, TimerFactory, _daemon_timer
 from ivs_accessory.valt.models import (
@@ -170,37 +169,20 @@ class ValtClient(AdminCalls):
         self.auth.last_error = None
         return result
 
-    def _data(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-    ) -> Any:
-        result = self.call(method, path, what=what, params=params, body=body)
-        if not isinstance(result, dict) or "data" not in result:
-            raise ValtBadResponse(f"cannot {what}: the answer has no 'data'")
-        return result["data"]
-
     def _id_of(self, method: str, path: str, what: str, body: Any = None) -> int:
-        data = self._data(method, path, what, body)
-        try:
-            return int(data["id"])
-        except (TypeError, KeyError, ValueError):
-            raise ValtBadResponse(f"cannot {what}: the answer has no id") from None
+        return answers.id_of(self.call(method, path, what=what, body=body), what)
 
     # -- rooms -------------------------------------------------------------------
     def rooms(self) -> list[Room]:
         """Every room, for the room picker (1 request)."""
-        data = self._data("GET", "rooms/info", "list the VALT rooms")
-        items = data.get("rooms", []) if isinstance(data, dict) else data
-        return [Room(int(r["id"]), str(r.get("name", ""))) for r in items or ()]
+        what = "list the VALT rooms"
+        return answers.rooms(self.call("GET", "rooms/info", what=what), what)
 
     def room_info(self, room: int) -> RoomInfo:
         """The room's name and current recording (1 request)."""
-        data = self._data("GET", f"rooms/info/{int(room)}", f"read room {room}")
-        return models.room_info_from(data, int(room))
+        what = f"read room {room}"
+        answer = self.call("GET", f"rooms/info/{int(room)}", what=what)
+        return answers.room_info(answer, int(room), what)
 
     def room_name(self, room: int) -> str:
         """The room's name (1 request)."""
@@ -212,16 +194,9 @@ class ValtClient(AdminCalls):
         Raises:
             ValtBadResponse: the server sent a status we do not know.
         """
-        data = self._data(
-            "GET", f"rooms/{int(room)}/status", f"read the status of room {room}"
-        )
-        value = data.get("status") if isinstance(data, dict) else None
-        try:
-            return RoomStatus(value)
-        except ValueError:
-            raise ValtBadResponse(
-                f"room {room} has an unknown status {value!r}"
-            ) from None
+        what = f"read the status of room {room}"
+        answer = self.call("GET", f"rooms/{int(room)}/status", what=what)
+        return answers.room_status(answer, what)
 
     def is_recording(self, room: int) -> bool:
         """True while a recording exists in the room, paused included (1 request)."""
@@ -322,14 +297,10 @@ class ValtClient(AdminCalls):
     # -- schedules (user, camera and group calls are AdminCalls') ----------------
     def schedules(self, room: int) -> list[Schedule]:
         """The room's scheduled recordings, sorted by start (1 request)."""
-        data = self._data("GET", "schedule", "list the VALT schedules")
-        items = data.get("schedules", []) if isinstance(data, dict) else data
-        found = [
-            Schedule(int(s["start_at"]), int(s["stop_at"]), str(s.get("name", "")))
-            for s in items or ()
-            if int(room) in models.schedule_rooms(s)
-        ]
-        return sorted(found, key=lambda s: (s.start_at, s.stop_at))
+        what = "list the VALT schedules"
+        return answers.schedules(
+            self.call("GET", "schedule", what=what), int(room), what
+        )
 
 
 def _comment_body(

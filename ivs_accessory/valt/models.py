@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,44 +165,6 @@ class Schedule:
     start_at: int
     stop_at: int
     name: str
-
-
-def room_info_from(data: Mapping[str, Any], room: int) -> RoomInfo:
-    """Build a RoomInfo from the ``data`` of ``GET rooms/info/{id}``."""
-    rec = data.get("recording")
-    recording = None
-    if isinstance(rec, Mapping) and "id" in rec:
-        recording = Recording(int(rec["id"]), int(rec.get("time") or 0))
-    return RoomInfo(
-        id=int(data.get("id", room)),
-        name=str(data.get("name", "")),
-        has_recording=data.get("has_recording") is True,
-        recording=recording,
-    )
-
-
-def user_from(data: Mapping[str, Any]) -> User:
-    """Build a User from one item of ``admin/users``, tolerating both name casings."""
-    card = data.get("card_number", data.get("cardNumber"))
-    return User(
-        id=int(data["id"]),
-        name=str(data.get("name", "")),
-        display_name=str(data.get("displayName", data.get("display_name", "")) or ""),
-        card_number=None if card in (None, "") else str(card),
-    )
-
-
-def schedule_rooms(item: Mapping[str, Any]) -> set[int]:
-    """The room ids of a schedule item: ``room: {id}`` before 6.5, ``rooms: [...]``
-    after."""
-    ids = set()
-    single = item.get("room")
-    if isinstance(single, Mapping) and "id" in single:
-        ids.add(int(single["id"]))
-    for entry in item.get("rooms") or ():
-        if isinstance(entry, Mapping) and "id" in entry:
-            ids.add(int(entry["id"]))
-    return ids
 
 
 def check_colour(colour: str) -> str:

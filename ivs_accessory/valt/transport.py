@@ -3,7 +3,10 @@ turns `requests` failures and HTTP errors into ValtError types."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
+import math
 import re
 import threading
 import time
@@ -11,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from ivs_accessory.errors import (
     ValtAuthError,
@@ -20,6 +24,7 @@ from ivs_accessory.errors import (
     ValtTLSError,
     ValtUnavailable,
 )
+from ivs_accessory.valt.deadline import Watchdog, WatchedAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +86,22 @@ def base_url(server: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc}{path}/api/v3/"
 
 
+# The largest answer read from VALT. Its biggest answers are user lists: a thousand
+# users are about 150 KB. Anything larger is refused, and never held in memory whole.
+MAX_ANSWER_BYTES = 1 << 20
+_CHUNK = 64 * 1024
+
+
 class Transport:
     """Sends JSON requests to one VALT server and translates every failure.
 
+    Each request has one deadline, ``timeout`` seconds, for everything: connecting,
+    sending, the status line, the headers and the whole body. Answers over
+    ``MAX_ANSWER_BYTES`` are refused.
+
     Args:
         server: host, host:port or URL; ``http://`` is assumed without a scheme.
-        timeout: seconds for connect and for each read.
+        timeout: seconds for a whole request.
         verify_tls: verify https certificates (the default). False is logged.
         ca_file: a CA bundle that signs the server's certificate.
         session: a ``requests.Session`` to use (one is made otherwise).
@@ -108,6 +123,10 @@ class Transport:
             ca_file if (verify_tls and ca_file) else bool(verify_tls)
         )
         self.session = session or requests.Session()
+        # The watchdog can cut only connections from these pools.
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, WatchedAdapter())
+        self._watchdog = Watchdog()
         self.request_count = 0
         self.request_seconds = 0.0
         self._count_lock = threading.Lock()
@@ -120,8 +139,9 @@ class Transport:
             )
 
     def close(self) -> None:
-        """Close the session's pooled connections."""
+        """Close the session's pooled connections and stop the deadline watchdog."""
         self.session.close()
+        self._watchdog.close()
 
     def request(
         self,
@@ -152,26 +172,56 @@ class Transport:
             query["access_token"] = token
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method,
-                self.base_url + path,
-                params=query or None,
-                json=body,
-                timeout=self.timeout,
-                verify=self.verify,
-            )
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc, what) from None
+            with self._watchdog.watch(self.timeout) as call:
+                try:
+                    status, reason, raw = self._exchange(method, path, query, body)
+                except _TRANSPORT_ERRORS as exc:
+                    if call.expired:
+                        raise self._too_slow(what) from None
+                    raise self._transport_error(exc, what) from None
+                except _TooLarge as exc:
+                    raise ValtBadResponse(
+                        f"cannot {what}: {self.host} answered with more than "
+                        f"{exc.limit} bytes; an answer that large is not VALT's"
+                    ) from None
         finally:
             self._count(time.monotonic() - started)
-        return self._decode(response, what)
+        if status >= 400:
+            raise _http_error(status, reason, raw, what, self.host)
+        return _decode(status, raw, what, self.host)
+
+    def _exchange(
+        self, method: str, path: str, query: dict[str, Any], body: Any
+    ) -> tuple[int, str, bytes]:
+        response = self.session.request(
+            method,
+            self.base_url + path,
+            params=query or None,
+            json=body,
+            timeout=(self.timeout, self.timeout),
+            verify=self.verify,
+            stream=True,
+        )
+        try:
+            raw = _read_capped(response, MAX_ANSWER_BYTES)
+        except BaseException:
+            # Not read to the end: the connection cannot be reused.
+            response.close()
+            raise
+        return response.status_code, response.reason or "", raw
+
+    def _too_slow(self, what: str) -> ValtUnavailable:
+        return ValtUnavailable(
+            f"cannot {what}: {self.host} did not answer within {self.timeout:g} s",
+            reason="no_response",
+        )
 
     def _count(self, seconds: float) -> None:
         with self._count_lock:
             self.request_count += 1
             self.request_seconds += seconds
 
-    def _transport_error(self, exc: Exception, what: str) -> ValtUnavailable:
+    def _transport_error(self, exc: BaseException, what: str) -> ValtUnavailable:
         # str(exc) holds the URL with the token: only redacted text leaves this method,
         # and the cause is not chained for the same reason.
         detail = redact(str(exc))
@@ -187,25 +237,76 @@ class Transport:
                 f"{self.timeout:g} s"
             )
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return ValtUnavailable(
-                f"cannot {what}: {host} did not answer within {self.timeout:g} s",
-                reason="no_response",
-            )
+            return self._too_slow(what)
         return ValtUnavailable(*_connection_problem(detail, what, host))
 
-    def _decode(self, response: requests.Response, what: str) -> Any:
-        status = response.status_code
-        if status >= 400:
-            raise _http_error(response, what, self.host)
-        if status == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise ValtBadResponse(
-                f"cannot {what}: {self.host} answered HTTP {status} with a body that "
-                "is not JSON"
-            ) from None
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+# What a request can raise below our own errors: requests' errors, and what urllib3
+# or the socket raise while a streamed body is read (a cut connection among them).
+_TRANSPORT_ERRORS = (
+    requests.exceptions.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,
+)
+
+
+def _read_capped(response: requests.Response, limit: int) -> bytes:
+    """The whole (decoded) body, or _TooLarge as soon as it passes ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(limit)
+    chunks, size = [], 0
+    while True:
+        chunk = response.raw.read(_CHUNK, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        chunks.append(chunk)
+
+
+def _decode(status: int, raw: bytes, what: str, host: str) -> Any:
+    if status == 204 or not raw.strip():
+        return None
+    try:
+        return strict_json(raw)
+    except ValueError as exc:
+        raise ValtBadResponse(
+            f"cannot {what}: {host} answered HTTP {status} with a body that is not "
+            f"JSON ({exc})"
+        ) from None
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """Decode JSON, refusing NaN, Infinity and numbers too large for a float.
+
+    Raises:
+        ValueError: not JSON, or a non-finite number.
+    """
+    try:
+        return json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number VALT sends")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{_short(text, 20)} is out of range")
+    return value
 
 
 def _connection_problem(detail: str, what: str, host: str) -> tuple[str, str]:
@@ -235,12 +336,12 @@ def _connection_problem(detail: str, what: str, host: str) -> tuple[str, str]:
     )
 
 
-def _http_error(response: requests.Response, what: str, host: str) -> Exception:
-    status = response.status_code
-    text = redact(response.text or "")
-    reason = response.reason or ""
+def _http_error(
+    status: int, reason: str, raw: bytes, what: str, host: str
+) -> Exception:
+    text = redact(raw.decode("utf-8", "replace"))
     message = f"cannot {what}: {host} answered {status} {reason}".rstrip()
-    server_says = _server_message(response)
+    server_says = _server_message(raw)
     if server_says:
         message += f": {redact(server_says)}"
     if status == 401:
@@ -250,9 +351,9 @@ def _http_error(response: requests.Response, what: str, host: str) -> Exception:
     return ValtRejected(message, status, text)
 
 
-def _server_message(response: requests.Response) -> str:
+def _server_message(raw: bytes) -> str:
     try:
-        body = response.json()
+        body = strict_json(raw)
     except ValueError:
         return ""
     if isinstance(body, dict):
