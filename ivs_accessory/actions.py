@@ -1,18 +1,22 @@
-"""Turn credentials and key bindings into VALT actions, in as few requests as can be."""
+"""Turn credentials and key bindings into VALT actions: one intent per input, decided
+on fresh state, reported truthfully whatever VALT answers."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
-from ivs_accessory import credentials
+from ivs_accessory import credentials, decide
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.errors import (
     ValtAuthError,
+    ValtBadResponse,
     ValtError,
     ValtNotFound,
     ValtRefused,
@@ -29,6 +33,7 @@ from ivs_accessory.outcome import (
     ActionSettings,
     Outcome,
 )
+from ivs_accessory.repeats import RepeatGuard
 from ivs_accessory.room import RoomState
 from ivs_accessory.valt import RoomStatus, ValtClient
 from ivs_accessory.valt.models import User
@@ -38,32 +43,21 @@ __all__ = ["OK_RESULTS", "ActionSettings", "Actions", "Outcome"]
 
 logger = logging.getLogger(__name__)
 
-# What each action needs the room to be, and what the room is once VALT accepted it.
-_NEEDS: dict[str, Callable[[RoomStatus], bool]] = {
-    "start": lambda s: s.can_start,
-    "stop": lambda s: s.has_recording,
-    "pause": lambda s: s is RoomStatus.RECORDING,
-    "resume": lambda s: s is RoomStatus.PAUSED,
-    "lock": lambda s: s.can_start,
-    "unlock": lambda s: s is RoomStatus.LOCKED,
-    "marker": lambda s: s.has_recording,
-}
-_AFTER = {
-    "start": RoomStatus.RECORDING,
-    "stop": RoomStatus.AVAILABLE,
-    "pause": RoomStatus.PAUSED,
-    "resume": RoomStatus.RECORDING,
-    "lock": RoomStatus.LOCKED,
-    "unlock": RoomStatus.AVAILABLE,
-}
+# Bound keys whose repeat would undo the first press; a marker may be wanted twice.
+_GUARDED_TRIGGERS = frozenset(
+    {"toggle", "start", "stop", "pause", "resume", "lock", "unlock", "privacy_toggle"}
+)
 
 
 class Actions:
-    """Runs one intent at a time (the dispatcher thread's), talking to VALT.
+    """Runs one input at a time (the dispatcher thread's), talking to VALT.
 
-    A warm daemon (user cached, room status known) makes 1 request for PIN -> start
-    or stop, 2 with a cold user cache. If VALT refuses because someone else changed
-    the room meanwhile (409), the status is read again and the decision made once more.
+    Each input resolves to one intent from the room status known when the person
+    acted (read first when that was older than ``status_max_age_s``). An intent is
+    never inverted: when VALT refuses, or answers something unusable, the room is
+    read once and the person is told the truth against their intent ("already
+    stopped", "paused in VALT"). A warm daemon makes 1 request for PIN -> start or
+    stop; see README for the budget of each case.
     """
 
     def __init__(
@@ -81,82 +75,59 @@ class Actions:
         self.settings = settings
         self.lockout = lockout
         self._clock = clock
+        self.repeats = RepeatGuard(settings.repeat_window_s)
         # (digest of the credential, user) of whoever started the running recording.
         self._starter: tuple[bytes, User] | None = None
+        # Requests made while a PIN is typed, by source: they count for its outcome.
+        self._typing: dict[str, int] = {}
 
     # -- entry points ------------------------------------------------------------------
     def entry_started(self, source: str) -> None:
-        """The first digit of a PIN was typed: fetch VALT's users while the rest is.
+        """The first digit of a PIN was typed: read what the PIN will need while the
+        rest is typed, so that Enter is one round trip from the action.
 
-        The lookup at Enter then needs no round trip. Skipped while VALT is known to
-        be down or the keypad is locked out; a failure is left to that lookup to report.
+        That is the user list (see ``UserDirectory.prefetch``) and the room status,
+        when what is known would be stale by then. Both go at once. Skipped while the
+        keypad is locked out; a failure is left to the input to report.
         """
-        if (
-            not self.settings.prefetch_users
-            or self.directory is None
-            or self.room is None
-            or self.room.online is False
-            or self.lockout.remaining(source, self._clock()) > 0
-        ):
+        self._typing[source] = 0
+        if self.client is None or self.room is None or self.room.online is False:
+            return  # VALT down: reading would only hold the typed keys up
+        if self.lockout.remaining(source, self._clock()) > 0:
             return
+        before = self.client.request_count
+        want_users = self.settings.prefetch_users and self.directory is not None
+        want_status = self._stale_soon()
         try:
-            if self.directory.prefetch():
-                logger.debug("%s: user list fetched while the PIN is typed", source)
+            _together(
+                self._prefetch_users if want_users else None,
+                self.room.refresh if want_status else None,
+            )
         except ValtError as exc:
-            logger.debug("%s: user list not prefetched: %s", source, exc)
+            logger.debug("%s: not read while the PIN is typed: %s", source, exc)
+        finally:
+            self._typing[source] = self.client.request_count - before
 
     def present(self, intent: Presented) -> Outcome:
         """Someone typed a PIN or swiped a card: find the user, then toggle."""
         base = {"action": "toggle", "source": intent.source}
+        typed = self._typing.pop(intent.source, 0)
         try:
-            credential = _credential(intent)
-        except credentials.CredentialError as exc:
-            logger.warning("unreadable %s from %s: %s", intent.kind, intent.source, exc)
-            return self._finish(
-                intent, Outcome("unreadable", message="Card not readable", **base), None
-            )
-        base["credential"] = credential.masked()
-        if self.client is None or self.room is None:
-            return self._not_configured(intent, base)
-        if self._expired(intent):
-            return self._finish(intent, self._too_late(base), None)
-        waiting = self.lockout.remaining(intent.source, self._clock())
-        if waiting > 0:
-            return self._finish(
-                intent,
-                Outcome(
-                    "locked_out",
-                    message=f"Too many attempts; try again in {waiting:.0f} s",
-                    **base,
-                ),
-                None,
-            )
-        before = self.client.request_count
-        value = credentials.matching_value(credential, self.settings.match_reading)
-        try:
-            user = self._starter_of_recording(value) or self._user(value)
-            if user is None:
-                return self._finish(intent, self._denied(intent, base), before)
-            self.lockout.success(intent.source)
-            outcome = self._act("toggle", user, base)
-        except ValtError as exc:
-            outcome = self._failed(exc, base)
-        self._remember_starter(outcome, value, user if outcome.ok else None)
-        return self._finish(intent, outcome, before)
+            outcome = self._present(intent, base)
+        except Exception:
+            # A bug must still give the person an outcome (LED, STATUS, audit).
+            logger.exception("input from %s failed unexpectedly", intent.source)
+            outcome = Outcome("error", message="Internal error; see the log", **base)
+        return replace(outcome, requests=outcome.requests + typed)
 
     def trigger(self, intent: Trigger) -> Outcome:
         """A key binding fired: run its action in the room, with no user."""
         base = {"action": intent.action, "source": intent.source}
-        if self.client is None or self.room is None:
-            return self._not_configured(intent, base)
-        if self._expired(intent):
-            return self._finish(intent, self._too_late(base), None)
-        before = self.client.request_count
         try:
-            outcome = self._act(intent.action, None, base)
-        except ValtError as exc:
-            outcome = self._failed(exc, base)
-        return self._finish(intent, outcome, before)
+            return self._trigger(intent, base)
+        except Exception:
+            logger.exception("%s from %s failed unexpectedly", *base.values())
+            return Outcome("error", message="Internal error; see the log", **base)
 
     def refresh(self) -> None:
         """Refresh the room status in the background; failures are only recorded."""
@@ -167,102 +138,288 @@ class Actions:
         except ValtError as exc:
             logger.warning("cannot read the status of room %s: %s", self.room.room, exc)
 
-    # -- deciding and doing ------------------------------------------------------------
-    def _act(self, action: str, user: User | None, base: dict) -> Outcome:
-        assert self.room is not None
-        status = self.room.known() or self.room.refresh()
-        chosen = self._choose(action, status)
-        if chosen is None:
-            # Our knowledge may be old: confirm with VALT before saying no.
-            status = self.room.refresh()
-            chosen = self._choose(action, status)
-            if chosen is None:
-                return self._busy(status, base, user)
+    # -- one input ---------------------------------------------------------------------
+    def _present(self, intent: Presented, base: dict[str, Any]) -> Outcome:
         try:
-            return self._do(chosen, user, base)
-        except (ValtRejected, ValtRefused) as exc:
-            if isinstance(exc, ValtRejected) and exc.status != 409:
+            credential = _credential(intent)
+        except credentials.CredentialError as exc:
+            logger.warning("unreadable %s from %s: %s", intent.kind, intent.source, exc)
+            unreadable = Outcome("unreadable", message="Card not readable", **base)
+            return self._finish(intent, unreadable)
+        base["credential"] = credential.masked()
+        refused = self._refuse_early(intent, base)
+        if refused is not None:
+            return refused
+        value = credentials.matching_value(credential, self.settings.match_reading)
+        key = _digest(value or "")
+        repeat = self.repeats.check(key, intent.timestamp)
+        if repeat is not None:
+            return self._finish(intent, Outcome("repeat", message=repeat, **base))
+        outcome = Outcome("error", message="Internal error; see the log", **base)
+        try:
+            outcome = self._counted(intent, lambda: self._toggle(intent, value, base))
+            return outcome
+        finally:
+            self.repeats.done(key, self._clock(), outcome.message)
+
+    def _trigger(self, intent: Trigger, base: dict[str, Any]) -> Outcome:
+        refused = self._refuse_early(intent, base, lockout=False)
+        if refused is not None:
+            return refused
+        if intent.action not in _GUARDED_TRIGGERS:
+            return self._counted(intent, lambda: self._act(intent, None, base))
+        key = _digest(f"{intent.source}\0{intent.key}\0{intent.action}")
+        repeat = self.repeats.check(key, intent.timestamp)
+        if repeat is not None:
+            return self._finish(intent, Outcome("repeat", message=repeat, **base))
+        outcome = Outcome("error", message="Internal error; see the log", **base)
+        try:
+            outcome = self._counted(intent, lambda: self._act(intent, None, base))
+            return outcome
+        finally:
+            self.repeats.done(key, self._clock(), outcome.message)
+
+    def _refuse_early(
+        self, intent: Presented | Trigger, base: dict[str, Any], lockout: bool = True
+    ) -> Outcome | None:
+        """The outcome of an input that cannot be run at all, or None."""
+        if self.client is None or self.room is None:
+            return self._finish(
+                intent,
+                Outcome(
+                    "not_configured",
+                    message="VALT server or room not configured",
+                    **base,
+                ),
+            )
+        if self._clock() - intent.timestamp > self.settings.max_wait_s:
+            return self._finish(intent, self._too_late(base))
+        waiting = self.lockout.remaining(intent.source, self._clock()) if lockout else 0
+        if waiting > 0:
+            message = f"Too many attempts; try again in {waiting:.0f} s"
+            return self._finish(intent, Outcome("locked_out", message=message, **base))
+        return None
+
+    def _counted(
+        self, intent: Presented | Trigger, run: Callable[[], Outcome]
+    ) -> Outcome:
+        """Run ``run`` and add the requests it made and the latency since the input."""
+        assert self.client is not None
+        before = self.client.request_count
+        outcome = run()
+        return self._finish(intent, outcome, self.client.request_count - before)
+
+    def _toggle(self, intent: Presented, value: str | None, base: dict) -> Outcome:
+        starter = self._starter_of_recording(value)
+        user = None
+        try:
+            user, status = self._user_and_status(intent, value, starter)
+            if user is None:
+                return self._denied(intent, base)
+            self.lockout.success(intent.source)
+            outcome = self._decide_and_do("toggle", status, user, base)
+        except ValtError as exc:
+            outcome = self._failed(exc, base)
+        self._remember_starter(outcome, value, user if outcome.ok else None)
+        return outcome
+
+    def _act(self, intent: Trigger, user: User | None, base: dict) -> Outcome:
+        try:
+            status = self._status_for(intent.timestamp)
+            return self._decide_and_do(intent.action, status, user, base)
+        except ValtError as exc:
+            return self._failed(exc, base)
+
+    # -- the state a decision uses -----------------------------------------------------
+    def _status_for(self, moment: float) -> RoomStatus:
+        """The status known when the person acted, if fresh then; else read now."""
+        assert self.room is not None
+        return self.room.fresh_at(moment) or self.room.refresh()
+
+    def _user_and_status(
+        self, intent: Presented, value: str | None, starter: User | None
+    ) -> tuple[User | None, RoomStatus]:
+        """The user and the decision's status; a card needing both asks VALT for
+        both at once (one round trip)."""
+        assert self.room is not None
+        status = self.room.fresh_at(intent.timestamp)
+        if starter is not None or not value:
+            return starter, status or self.room.refresh()
+        users, read = _together(
+            lambda: self._user(value), None if status else self.room.refresh
+        )
+        return users, status or read
+
+    def _stale_soon(self) -> bool:
+        """True when the known status would be too old by the time a PIN is
+        complete (typing takes a few seconds: half the limit is left for it)."""
+        assert self.room is not None
+        age = self.room.age()
+        return age is None or age > self.room.max_age_s / 2
+
+    # -- deciding and doing ------------------------------------------------------------
+    def _decide_and_do(
+        self, action: str, decided_on: RoomStatus, user: User | None, base: dict
+    ) -> Outcome:
+        """Resolve the intent from ``decided_on``, then do it unless the room's
+        current (fresher) status already says how it stands."""
+        assert self.room is not None
+        intent = decide.resolve(action, decided_on, self.settings.busy_action)
+        if intent is None:
+            return self._truth(None, decided_on, user, base)
+        now = self.room.known() or decided_on
+        if decide.judge(intent, now) != decide.POSSIBLE:
+            return self._truth(intent, now, user, base)
+        try:
+            return self._do(intent, user, base)
+        except ValtError as exc:
+            if not _maybe_seen_by_valt(exc):
                 raise
-            # Someone changed the room since we last knew: look again, decide again.
-            logger.info(
-                "room %s changed meanwhile (%s); deciding again", self.room.room, exc
-            )
-            status = self.room.refresh()
-            chosen = self._choose(action, status)
-            if chosen is None:
-                return self._busy(status, base, user)
-            return self._do(chosen, user, base)
+            return self._after_doubt(intent, exc, user, base)
 
-    def _choose(self, action: str, status: RoomStatus) -> str | None:
-        """The concrete action for ``action`` in a ``status`` room, or None (busy)."""
-        if action == "toggle":
-            if status.can_start:
-                return "start"
-            if status is RoomStatus.RECORDING:
-                return "stop"
-            if status is RoomStatus.PAUSED and self.settings.busy_action != "busy":
-                return self.settings.busy_action
-            return None
-        if action == "privacy_toggle":
-            return (
-                "unlock"
-                if status is RoomStatus.LOCKED
-                else "lock"
-                if status.can_start
-                else None
-            )
-        return action if _NEEDS[action](status) else None
-
-    def _do(self, action: str, user: User | None, base: dict) -> Outcome:
+    def _do(self, intent: str, user: User | None, base: dict) -> Outcome:
         assert self.client is not None and self.room is not None
         room, s = self.room.room, self.settings
         recording_id = None
-        if action == "start":
+        if intent == "start":
             recording_id = self.client.start(
                 room, s.recording_name, author=user.id if user else None
             )
-        elif action == "marker":
-            self.client.add_marker(room, s.marker_name, s.marker_colour)
+        elif intent == "marker":
+            self._add_marker()
         else:
-            recording_id = getattr(self.client, action)(room)
-        if action in _AFTER:
-            self.room.set(_AFTER[action])
-        result = RESULT_OF[action]
-        who = (
-            f" for {_display(user)}"
-            if user and action == "start"
-            else f" by {_display(user)}"
-            if user
-            else ""
+            recording_id = getattr(self.client, intent)(room)
+        if intent != "marker":
+            self.room.changed(
+                intent, recording_id=recording_id, started_by=_display(user) or None
+            )
+        return self._done(intent, user, base, recording_id)
+
+    def _add_marker(self) -> None:
+        """A marker at the recording's current second: 1 request when the door knows
+        the recording (it started it, or read it before), else 2."""
+        assert self.client is not None and self.room is not None
+        known = self.room.marker_time()
+        if known is None or known[1] is None:
+            self.room.read_info()
+            known = self.room.marker_time()
+        if known is None:
+            raise ValtRefused(f"room {self.room.room} is not recording")
+        seconds, recording_id = known
+        s = self.settings
+        self.client.add_marker(
+            self.room.room,
+            s.marker_name,
+            s.marker_colour,
+            time=seconds,
+            recording_id=recording_id,
         )
+
+    def _after_doubt(
+        self, intent: str, exc: ValtError, user: User | None, base: dict
+    ) -> Outcome:
+        """VALT refused, or its answer cannot be used: read the room once and tell
+        the truth against the intent. Nothing is sent again."""
+        assert self.room is not None
+        refused = isinstance(exc, (ValtRejected, ValtRefused)) and not _server_failed(
+            exc
+        )
+        logger.info(
+            "%s in room %s: %s; reading the room once", intent, self.room.room, exc
+        )
+        try:
+            status = self.room.refresh()
+        except ValtError as read_error:
+            return self._unknown(intent, exc, read_error, base)
+        where = decide.judge(intent, status)
+        if where == decide.ACHIEVED and not refused and intent != "marker":
+            # VALT did it but said so badly: it counts as done.
+            if intent == "start":
+                self.room.claim(_display(user) or None)
+            done = self._done(intent, user, base, None)
+            return replace(done, message=done.message + " (VALT's answer was unclear)")
+        if where == decide.POSSIBLE:
+            return self._not_done(intent, exc, base, user)
+        return self._truth(intent, status, user, base)
+
+    # -- outcomes ----------------------------------------------------------------------
+    def _done(
+        self, intent: str, user: User | None, base: dict, recording_id: int | None
+    ) -> Outcome:
+        assert self.room is not None
+        result = RESULT_OF[intent]
+        who = ""
+        if user:
+            who = (
+                f" for {_display(user)}"
+                if intent == "start"
+                else f" by {_display(user)}"
+            )
         return Outcome(
             result,
             message=RESULT_WORDS[result] + who,
             user_id=user.id if user else None,
-            user_name=_display(user) if user else None,
-            recording_id=recording_id if action not in ("lock", "unlock") else None,
+            user_name=_display(user) or None,
+            recording_id=recording_id if intent not in ("lock", "unlock") else None,
             room_status=self.room.known(),
+            intent=intent,
             **base,
         )
 
-    def _busy(self, status: RoomStatus, base: dict, user: User | None) -> Outcome:
+    def _truth(
+        self, intent: str | None, status: RoomStatus, user: User | None, base: dict
+    ) -> Outcome:
+        """The room already is what the person wanted, or does not allow it."""
+        assert self.room is not None
+        where = decide.judge(intent, status) if intent else decide.BLOCKED
+        if where == decide.ACHIEVED:
+            rec = self.room.recording
+            by = rec.started_by if rec is not None else None
+            result, words = "already", decide.already_words(intent, status, by)
+        else:
+            result, words = "busy", decide.blocked_words(intent, status)
         return Outcome(
-            "busy",
-            message=f"Room is busy ({status.value})",
+            result,
+            message=words,
             user_id=user.id if user else None,
-            user_name=_display(user) if user else None,
+            user_name=_display(user) or None,
             room_status=status,
+            intent=intent,
             **base,
         )
 
-    def _expired(self, intent: Presented | Trigger) -> bool:
-        return self._clock() - intent.timestamp > self.settings.max_wait_s
-
-    def _not_configured(self, intent: Presented | Trigger, base: dict) -> Outcome:
-        outcome = Outcome(
-            "not_configured", message="VALT server or room not configured", **base
+    def _not_done(
+        self, intent: str, exc: ValtError, base: dict, user: User | None
+    ) -> Outcome:
+        logger.error("%s was not done in room %s: %s", intent, base["source"], exc)
+        return Outcome(
+            "error",
+            message=f"Not done: VALT {_verb(exc)} ({exc}); please try again",
+            user_id=user.id if user else None,
+            user_name=_display(user) or None,
+            intent=intent,
+            **base,
         )
-        return self._finish(intent, outcome, None)
+
+    def _unknown(
+        self, intent: str, exc: ValtError, read_error: ValtError, base: dict
+    ) -> Outcome:
+        assert self.room is not None
+        self.room.failed(read_error)
+        result = "offline" if isinstance(read_error, ValtUnavailable) else "error"
+        logger.error(
+            "%s: VALT %s and the room cannot be read: %s",
+            intent,
+            _verb(exc),
+            read_error,
+        )
+        return Outcome(
+            result,
+            message=f"Unknown: VALT {_verb(exc)} and the room cannot be read "
+            f"({read_error})",
+            intent=intent,
+            **base,
+        )
 
     def _too_late(self, base: dict) -> Outcome:
         logger.warning(
@@ -275,10 +432,36 @@ class Actions:
             "expired", message="VALT was too slow; not done, please try again", **base
         )
 
-    # -- users and failures ------------------------------------------------------------
-    def _user(self, value: str | None) -> User | None:
+    def _failed(self, exc: ValtError, base: dict) -> Outcome:
+        if self.room is not None:
+            self.room.failed(exc)
+        if isinstance(exc, ValtUnavailable):
+            result, words = "offline", "VALT is offline"
+        elif isinstance(exc, ValtAuthError):
+            result, words = "error", "VALT refused the accessory's account"
+        elif isinstance(exc, ValtNotFound):
+            result, words = "error", "VALT does not know this room"
+        else:
+            result, words = "error", "VALT error"
+        logger.error("%s failed: %s", base["action"], exc)
+        return Outcome(result, message=f"{words}: {exc}", **base)
+
+    def _finish(
+        self, intent: Presented | Trigger, outcome: Outcome, requests: int = 0
+    ) -> Outcome:
+        """Add the request count and the latency since the input."""
+        latency = max(0.0, self._clock() - intent.timestamp)
+        return replace(outcome, requests=requests, latency_s=latency)
+
+    # -- users -------------------------------------------------------------------------
+    def _prefetch_users(self) -> None:
         assert self.directory is not None
-        return self.directory.find(value) if value else None
+        if self.directory.prefetch():
+            logger.debug("user list fetched while the PIN is typed")
+
+    def _user(self, value: str) -> User | None:
+        assert self.directory is not None
+        return self.directory.find(value)
 
     def _starter_of_recording(self, value: str | None) -> User | None:
         """The user who started the room's recording here, if ``value`` is theirs.
@@ -315,32 +498,65 @@ class Actions:
             )
         return Outcome("denied", message=message, **base)
 
-    def _failed(self, exc: ValtError, base: dict) -> Outcome:
-        if self.room is not None:
-            self.room.failed(exc)
-        if isinstance(exc, ValtUnavailable):
-            result, words = "offline", "VALT is offline"
-        elif isinstance(exc, ValtAuthError):
-            result, words = "error", "VALT refused the accessory's account"
-        elif isinstance(exc, ValtNotFound):
-            result, words = "error", "VALT does not know this room"
-        else:
-            result, words = "error", "VALT error"
-        logger.error("%s failed: %s", base["action"], exc)
-        return Outcome(result, message=f"{words}: {exc}", **base)
 
-    def _finish(
-        self, intent: Presented | Trigger, outcome: Outcome, before: int | None
-    ) -> Outcome:
-        """Add the request count (``before``: the client's count at the start, None when
-        no request could have been made) and the latency since the input."""
-        used = (
-            0
-            if before is None or self.client is None
-            else self.client.request_count - before
-        )
-        latency = max(0.0, self._clock() - intent.timestamp)
-        return replace(outcome, requests=used, latency_s=latency)
+def _maybe_seen_by_valt(exc: ValtError) -> bool:
+    """True when VALT may have received the action: it refused it, failed while
+    doing it, answered unusably, or went silent after it was sent. A connection
+    that never opened, a 401 that survived a re-login, or an unknown room are not."""
+    if isinstance(exc, ValtUnavailable):
+        return exc.reason == "no_response"
+    if isinstance(exc, (ValtNotFound, ValtAuthError)):
+        return False
+    return isinstance(exc, (ValtRejected, ValtRefused, ValtBadResponse))
+
+
+def _server_failed(exc: ValtError) -> bool:
+    return isinstance(exc, ValtRejected) and exc.status >= 500
+
+
+def _verb(exc: ValtError) -> str:
+    if isinstance(exc, ValtUnavailable):
+        return "did not answer"
+    if isinstance(exc, ValtBadResponse):
+        return "answered something unusable"
+    if _server_failed(exc):
+        return "failed"
+    return "refused"
+
+
+def _together(
+    first: Callable[[], Any] | None, second: Callable[[], Any] | None
+) -> tuple[Any, Any]:
+    """Run ``first`` here and ``second`` on a helper thread at the same time.
+
+    Both are VALT calls under the client's own deadline, so the join is bounded.
+    The first error raised (``first``'s before ``second``'s) is raised after both
+    ended.
+    """
+    results: list[Any] = [None, None]
+    errors: list[BaseException | None] = [None, None]
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            results[index] = call()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            errors[index] = exc
+
+    helper = None
+    if second is not None:
+        if first is None:
+            run(1, second)
+        else:
+            helper = threading.Thread(target=run, args=(1, second), name="valt-read")
+            helper.start()
+    if first is not None:
+        run(0, first)
+    if helper is not None:
+        helper.join()
+    for error in errors:
+        if error is not None:
+            raise error
+    return results[0], results[1]
 
 
 def _credential(intent: Presented) -> credentials.Credential:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TextIO
 
-from ivs_accessory.outcome import Outcome
+from ivs_accessory.outcome import SETTLED_RESULTS, Outcome
 from ivs_accessory.valt import RoomStatus
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,12 @@ PATTERNS: dict[str, tuple[Frame, ...]] = {
 }
 
 
-def pattern_for(outcome: Outcome) -> str:
-    """The pattern name of an outcome: good, denied, busy, offline or locked_out."""
-    if outcome.ok:
+def pattern_for(outcome: Outcome) -> str | None:
+    """The pattern name of an outcome: good, denied, busy, offline or locked_out;
+    None for a repeat, which leaves the first input's pattern playing."""
+    if outcome.result == "repeat":
+        return None
+    if outcome.result in SETTLED_RESULTS:
         return "good"
     if outcome.result in ("offline", "error", "not_configured"):
         return "offline"
@@ -78,10 +81,12 @@ class ConsoleFeedback:
         self.stream = stream
 
     def show(self, outcome: Outcome) -> None:
-        mark = "OK " if outcome.ok else "-- "
+        mark = "OK " if outcome.result in SETTLED_RESULTS else "-- "
         who = f" [{outcome.credential}]" if outcome.credential else ""
+        count = outcome.requests
+        requests = f"{count} VALT request" + ("" if count == 1 else "s")
         self.stream.write(
-            f"{mark}{outcome.message}{who} ({outcome.requests} VALT requests, "
+            f"{mark}{outcome.message}{who} ({requests}, "
             f"{outcome.latency_s * 1000:.0f} ms)\n"
         )
         self.stream.flush()
@@ -125,7 +130,10 @@ class LedFeedback:
         self._shown: frozenset[str] | None = None
 
     def show(self, outcome: Outcome) -> None:
-        self.play(pattern_for(outcome))
+        name = pattern_for(outcome)
+        if name is None:
+            return
+        self.play(name)
         self._offline = outcome.result == "offline"
         if outcome.room_status is not None:
             self._recording = outcome.room_status.has_recording

@@ -26,6 +26,8 @@ RESULT_WORDS = {
     "marked": "Marker added",
 }
 OK_RESULTS = frozenset(RESULT_WORDS)
+# The room already was what the person wanted: nothing done, nothing to retry.
+SETTLED_RESULTS = OK_RESULTS | {"already"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class ActionSettings:
     marker_colour: str = "red"
     busy_action: str = "busy"  # what toggle does in a paused room: busy, resume or stop
     match_reading: str = "decimal"
+    # The same credential (or guarded key) again within this many seconds of the
+    # first, or while the first is still pending, is one input: "still working".
+    repeat_window_s: float = 2.0
     # An input that waited longer than this behind a slow VALT call is reported, not
     # run: the person has likely tried again, and a late toggle would undo the retry.
     max_wait_s: float = 8.0
@@ -49,8 +54,10 @@ class ActionSettings:
 class Outcome:
     """What happened to one input, for feedback and the audit log (no secrets in it).
 
-    ``result`` is one of the keys of ``RESULT_WORDS`` (success) or busy, denied,
-    locked_out, offline, error, unreadable, not_configured, expired.
+    ``result`` is one of the keys of ``RESULT_WORDS`` (success), ``already`` (the
+    room already was what the person wanted), or busy, repeat, denied, locked_out,
+    offline, error, unreadable, not_configured, expired. ``intent`` is what the
+    input resolved to (start, stop, ...), when it got that far.
     """
 
     result: str
@@ -64,6 +71,7 @@ class Outcome:
     requests: int = 0
     latency_s: float = 0.0
     room_status: RoomStatus | None = None
+    intent: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,6 +58,7 @@ def action_settings(config: Any) -> ActionSettings:
         marker_colour=v["marker_colour"],
         busy_action=m["busy_action"],
         match_reading=m["match_reading"],
+        repeat_window_s=m["repeat_window_ms"] / 1000,
         max_wait_s=m["max_wait_ms"] / 1000,
         prefetch_users=m["prefetch_users"],
     )
@@ -127,6 +129,7 @@ class Service:
         self._lock = threading.RLock()
         self._web_factory = web or _default_web
         self.web: Any = None
+        self._lockout_made: tuple[tuple, Lockout] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -216,9 +219,15 @@ class Service:
 
     # -- parts -------------------------------------------------------------------------
     def _actions(self, client: ValtClient | None) -> Actions:
-        v, m, lock = self.config["valt"], self.config["mapping"], self.config["lockout"]
+        v, m = self.config["valt"], self.config["mapping"]
         room = (
-            RoomState(client, v["room"], m["status_refresh_s"], self._clock)
+            RoomState(
+                client,
+                v["room"],
+                m["status_refresh_s"],
+                self._clock,
+                max_age_s=m["status_max_age_s"],
+            )
             if client is not None and v["room"] is not None
             else None
         )
@@ -232,9 +241,30 @@ class Service:
             room,
             directory,
             action_settings(self.config),
-            Lockout(lock["max_failures"], lock["base_s"], lock["max_s"]),
+            self._lockout(),
             self._clock,
         )
+
+    def _lockout(self) -> Lockout:
+        """The keypad lockout; kept across reloads that do not change it, so a
+        reload (or a save on the page) never clears the failures counted so far."""
+        lock = self.config["lockout"]
+        settings = (*(lock[k] for k in _LOCKOUT_KEYS), lockout_file(self.config))
+        if (
+            getattr(self, "_lockout_made", None) is None
+            or self._lockout_made[0] != settings
+        ):
+            lockout = Lockout(
+                lock["max_failures"],
+                lock["base_s"],
+                lock["max_s"],
+                window_failures=lock["window_failures"],
+                window_s=lock["window_s"],
+                state_file=lockout_file(self.config),
+                clock=self._clock,
+            )
+            made = self._lockout_made = (settings, lockout)
+        return made[1]
 
     def _feedback(self) -> list[FeedbackSink]:
         sinks: list[FeedbackSink] = [
@@ -358,6 +388,26 @@ def _source_status(source: Any) -> dict[str, Any]:
         return dict(source.status())
     except Exception as exc:
         return {"connected": False, "last_error": f"status unavailable: {exc}"}
+
+
+def lockout_file(config: Any) -> str | None:
+    """Where the lockout is kept: ``[lockout] state_file``, else beside the audit
+    log (the state folder), else nowhere."""
+    chosen = config["lockout"]["state_file"]
+    audit = config["logging"]["audit_file"]
+    if chosen:
+        return chosen
+    return os.path.join(os.path.dirname(audit), "lockout.json") if audit else None
+
+
+_LOCKOUT_KEYS = (
+    "max_failures",
+    "base_s",
+    "max_s",
+    "window_failures",
+    "window_s",
+    "state_file",
+)
 
 
 def _connection(config: Any) -> tuple:

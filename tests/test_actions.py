@@ -66,6 +66,7 @@ def test_warm_pin_start_then_stop_is_one_request_each(sim, make_actions, clock):
     assert (started.result, started.requests) == ("started", 1)
     assert started.user_id == 2 and "Alice Smith" in started.message
     assert sim.requests()[-1]["body"] == {"name": "Accessory Recording", "author": 2}
+    clock.now += 3  # past the repeat window
     stopped = actions.present(pin(ALICE, clock=clock))
     assert (stopped.result, stopped.requests) == ("stopped", 1)
     assert stopped.recording_id == started.recording_id
@@ -91,19 +92,17 @@ def test_old_servers_fill_the_cache_for_every_card_at_once(
     assert actions.present(pin(BOB, clock=clock)).requests == 1
 
 
-def test_first_input_of_a_fresh_daemon_logs_in_reads_status_and_acts(
+def test_first_input_of_a_fresh_daemon_logs_in_then_reads_user_and_status_at_once(
     sim, make_actions, clock
 ):
     actions = make_actions(sim)
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "started"
-    assert paths(sim) == [
-        "login",
-        "admin/general",
-        "admin/users",
-        "rooms/1/status",
-        "rooms/1/record/start",
-    ]
+    sent = paths(sim)
+    assert sent[:2] == ["login", "admin/general"]
+    # The lookup and the status read go at the same time (one round trip).
+    assert sorted(sent[2:4]) == ["admin/users", "rooms/1/status"]
+    assert sent[4:] == ["rooms/1/record/start"]
     assert outcome.requests == 5
 
 
@@ -111,73 +110,94 @@ def test_user_cache_expires(sim, make_actions, clock):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     clock.now += 61
+    actions.refresh()  # the background refresh keeps the status fresh
+    sim.clear_requests()
     assert actions.present(pin(ALICE, clock=clock)).requests == 2
 
 
-def test_someone_else_started_meanwhile_refresh_and_decide_again(
+def test_a_stale_status_is_read_before_a_card_decides(sim, make_actions, clock):
+    actions = make_actions(sim)
+    warm_up(actions, sim, ALICE)
+    clock.now += 11  # older than status_max_age_s (10)
+    sim.set_room_status(1, "recording")  # started in VALT's UI meanwhile
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert outcome.result == "stopped"
+    assert paths(sim) == ["rooms/1/status", "rooms/1/record/stop"]
+
+
+def test_started_in_valt_within_the_age_limit_is_already_recording_not_a_stop(
     sim, make_actions, clock
 ):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     sim.set_room_status(1, "recording")  # another VALT user, unknown to us
     outcome = actions.present(pin(ALICE, clock=clock))
-    assert outcome.result == "stopped"
-    assert paths(sim) == [
-        "rooms/1/record/start",
-        "rooms/1/status",
-        "rooms/1/record/stop",
-    ]
+    assert outcome.result == "already" and outcome.intent == "start"
+    assert outcome.message == "Already recording (started in VALT)"
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status"]
+    assert sim.state.room_info(1)["status"] == "recording"
 
 
-def test_someone_else_stopped_meanwhile(sim, make_actions, clock):
+def test_stopped_in_valt_then_the_pin_to_stop_is_already_stopped_never_a_start(
+    sim, make_actions, clock
+):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
-    sim.set_room_status(1, "available")
-    assert actions.present(pin(ALICE, clock=clock)).result == "started"
-    assert paths(sim)[-3:] == [
-        "rooms/1/record/stop",
-        "rooms/1/status",
-        "rooms/1/record/start",
-    ]
+    clock.now += 3
+    sim.set_room_status(1, "available")  # stopped at VALT's own panel
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert (outcome.result, outcome.intent) == ("already", "stop")
+    assert outcome.message == "Already stopped"
+    assert paths(sim)[-2:] == ["rooms/1/record/stop", "rooms/1/status"]
+    assert sim.state.room_info(1)["status"] == "available"
 
 
-def test_conflict_is_retried_only_once(sim, make_actions, clock):
+def test_a_refusal_is_never_sent_again(sim, make_actions, clock):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     sim.inject(path="rooms/1/record/*", status=409, count=None)
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "error" and "409" in outcome.message
-    assert paths(sim) == [
-        "rooms/1/record/start",
-        "rooms/1/status",
-        "rooms/1/record/start",
-    ]
+    assert outcome.message.startswith("Not done: VALT refused")
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status"]
 
 
 @pytest.mark.parametrize(
-    "status, busy_action, result",
+    "status, busy_action, result, message",
     [
-        ("paused", "busy", "busy"),
-        ("paused", "resume", "resumed"),
-        ("paused", "stop", "stopped"),
-        ("locked", "busy", "busy"),
-        ("locked", "stop", "busy"),
-        ("prepared", "busy", "started"),
+        ("paused", "busy", "busy", "Recording is paused in VALT"),
+        ("paused", "resume", "resumed", "Recording resumed by Alice Smith"),
+        ("paused", "stop", "stopped", "Recording stopped by Alice Smith"),
+        ("locked", "busy", "busy", "Room is locked in VALT"),
+        ("locked", "stop", "busy", "Room is locked in VALT"),
+        ("prepared", "busy", "started", "Recording started for Alice Smith"),
     ],
 )
 def test_toggle_in_each_room_state(
-    sim, make_actions, clock, status, busy_action, result
+    sim, make_actions, clock, status, busy_action, result, message
 ):
     actions = make_actions(sim, busy_action=busy_action)
     sim.set_room_status(1, status)
     warm_up(actions, sim, ALICE)
     outcome = actions.present(pin(ALICE, clock=clock))
-    assert outcome.result == result
+    assert (outcome.result, outcome.message) == (result, message)
     if result == "busy":
-        assert status in outcome.message
-        assert paths(sim) == ["rooms/1/status"]  # confirmed with VALT before saying no
+        assert paths(sim) == []  # the status is fresh: nothing to ask
 
+
+def test_paused_in_valt_is_seen_by_a_fresh_read_not_the_cache(
+    sim, make_actions, clock
+):
+    actions = make_actions(sim, busy_action="busy")
+    warm_up(actions, sim, ALICE)
+    assert actions.present(pin(ALICE, clock=clock)).result == "started"
+    sim.set_room_status(1, "paused")  # in VALT's UI
+    clock.now += 30  # the person comes back later: what we know is stale
+    outcome = actions.present(pin(ALICE, clock=clock))
+    assert (outcome.result, outcome.message) == ("busy", "Recording is paused in VALT")
+    assert sim.state.room_info(1)["status"] == "paused"
+    assert paths(sim)[-1] == "rooms/1/status"
 
 def test_unknown_pin_is_denied_then_locked_out_without_requests(
     sim, make_actions, clock
@@ -193,6 +213,7 @@ def test_unknown_pin_is_denied_then_locked_out_without_requests(
     )
     assert actions.present(pin(ALICE, "other-keypad", clock)).result == "started"
     clock.now += 31
+    actions.refresh()
     assert actions.present(pin(ALICE, clock=clock)).result == "stopped"
 
 
@@ -208,23 +229,26 @@ def test_denied_outcomes_hide_pins_wholly_and_cards_but_four_digits(
 
 
 @pytest.mark.parametrize(
-    "fault, result",
+    "fault, result, message",
     [
-        ({"status": 500}, "error"),
-        ({"status": 502}, "error"),
-        ({"drop": True}, "offline"),
-        ({"malformed": True}, "error"),
+        ({"status": 500}, "error", "Not done: VALT failed"),
+        ({"status": 502}, "error", "Not done: VALT failed"),
+        ({"drop": True}, "error", "Not done: VALT did not answer"),
+        ({"malformed": True}, "error", "Not done: VALT answered something unusable"),
+        ({"status": 400}, "error", "Not done: VALT refused"),
     ],
 )
-def test_valt_failures_become_outcomes_and_the_next_input_works(
-    sim, make_actions, clock, fault, result
+def test_a_failed_start_is_checked_once_and_reported_not_done(
+    sim, make_actions, clock, fault, result, message
 ):
     actions = make_actions(sim)
     warm_up(actions, sim, ALICE)
     sim.inject(path="rooms/1/record/start", count=1, **fault)
     outcome = actions.present(pin(ALICE, clock=clock))
-    assert outcome.result == result and not outcome.ok
-    assert actions.room.known() is None
+    assert outcome.result == result and outcome.message.startswith(message)
+    assert paths(sim) == ["rooms/1/record/start", "rooms/1/status"]
+    assert actions.room.known() is RoomStatus.AVAILABLE  # read, and kept
+    clock.now += 3
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
 
 
@@ -234,21 +258,50 @@ def test_server_down_is_offline_then_recovers(sim, make_actions, clock):
     sim.go_down()
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "offline" and actions.room.online is False
+    assert actions.room.known() is RoomStatus.AVAILABLE  # last known, kept
     sim.come_up()
+    clock.now += 3
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
     assert actions.room.online is True
 
 
-def test_marker_binding_needs_a_recording(sim, make_actions, clock):
+def test_a_marker_on_our_own_recording_is_one_request_at_the_right_second(
+    make_sim, make_actions, clock
+):
+    sim_clock = Clock()
+    sim = make_sim(clock=sim_clock)
     actions = make_actions(sim, marker_name="Door", marker_colour="blue")
     warm_up(actions, sim, ALICE)
     refused = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
-    assert refused.result == "busy"
+    assert (refused.result, refused.message) == ("busy", "Room is not recording")
     rid = actions.present(pin(ALICE, clock=clock)).recording_id
     sim.clear_requests()
+    clock.now += 42.5
+    sim_clock.now += 42.5
+    actions.refresh()  # as the background refresh would
     marked = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
-    assert (marked.result, marked.requests) == ("marked", 2)
-    assert [m["text"] for m in sim.state.markers(rid)] == ["Door"]
+    assert (marked.result, marked.requests) == ("marked", 1)
+    (marker,) = sim.state.markers(rid)
+    assert marker["text"] == "Door" and marker["time"] == 42
+    assert sim.state.room_info(1)["recording"]["time"] == 42
+
+
+def test_a_marker_on_a_recording_started_elsewhere_reads_it_once(
+    make_sim, make_actions, clock
+):
+    sim_clock = Clock()
+    sim = make_sim(clock=sim_clock)
+    actions = make_actions(sim)
+    sim.set_room_status(1, "recording")
+    sim_clock.now += 100
+    warm_up(actions, sim)
+    first = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
+    clock.now += 5
+    sim_clock.now += 5
+    second = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
+    assert (first.requests, second.requests) == (2, 1)
+    rid = sim.state.room_info(1)["recording"]["id"]
+    assert [m["time"] for m in sim.state.markers(rid)] == [100, 105]
 
 
 def test_privacy_toggle_locks_and_unlocks(sim, make_actions, clock):
@@ -257,6 +310,7 @@ def test_privacy_toggle_locks_and_unlocks(sim, make_actions, clock):
     first = actions.trigger(
         Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock())
     )
+    clock.now += 3
     second = actions.trigger(
         Trigger("keypad", "privacy_toggle", "KEY_KPASTERISK", clock())
     )
@@ -266,19 +320,20 @@ def test_privacy_toggle_locks_and_unlocks(sim, make_actions, clock):
 
 
 @pytest.mark.parametrize(
-    "action, result",
+    "action, result, message",
     [
-        ("start", "started"),
-        ("stop", "busy"),
-        ("pause", "busy"),
-        ("lock", "locked"),
+        ("start", "started", "Recording started"),
+        ("stop", "already", "Already stopped"),
+        ("pause", "busy", "Room is not recording"),
+        ("lock", "locked", "Room locked"),
     ],
 )
-def test_bindings_without_a_user(sim, make_actions, clock, action, result):
+def test_bindings_without_a_user(sim, make_actions, clock, action, result, message):
     actions = make_actions(sim)
     warm_up(actions, sim)
     outcome = actions.trigger(Trigger("keypad", action, "KEY_KPSLASH", clock()))
-    assert outcome.result == result and outcome.user_id is None
+    assert (outcome.result, outcome.message) == (result, message)
+    assert outcome.user_id is None
     if action == "start":
         assert sim.requests()[-1]["body"] == {"name": "Accessory Recording"}
 
@@ -331,16 +386,19 @@ def test_the_starter_stops_with_one_request_long_after_the_cache_forgot_them(
     warm_up(actions, sim, ALICE)
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
     clock.now += 1800  # half an hour later: the user cache (60 s) is long cold
+    actions.refresh()  # the background refresh keeps the status fresh
     sim.clear_requests()
     stopped = actions.present(pin(ALICE, clock=clock))
     assert (stopped.result, stopped.requests, stopped.user_id) == ("stopped", 1, 2)
     assert paths(sim) == ["rooms/1/record/stop"]
     # Someone else, or the starter after the stop, is looked up as usual.
     clock.now += 1800
+    actions.refresh()
     sim.clear_requests()
     again = actions.present(pin(ALICE, clock=clock))
     assert (again.result, again.requests) == ("started", 2)
     clock.now += 1800
+    actions.refresh()
     sim.clear_requests()
     assert actions.present(pin(BOB, clock=clock)).requests == 2
 
@@ -350,8 +408,8 @@ def test_the_starter_shortcut_needs_the_room_still_recording(sim, make_actions, 
     warm_up(actions, sim, ALICE)
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
     sim.set_room_status(1, "available")  # stopped at VALT's own panel
-    actions.refresh()
     clock.now += 1800
+    actions.refresh()
     sim.clear_requests()
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "started"
@@ -370,10 +428,26 @@ def test_typing_fetches_the_users_so_enter_costs_one_request(
     actions = make_actions(sim)
     warm_up(actions, sim)
     actions.entry_started("keypad")  # the first digit
-    assert paths(sim) == ["admin/users"]
+    assert paths(sim) == ["admin/users"]  # the status is fresh: not read again
     outcome = actions.present(pin(BOB, clock=clock))
-    assert (outcome.result, outcome.requests) == ("started", 1)
+    # The list fetched while typing counts for the PIN's outcome.
+    assert (outcome.result, outcome.requests) == ("started", 2)
     assert paths(sim) == ["admin/users", "rooms/1/record/start"]
+
+
+def test_typing_on_a_door_idle_for_an_hour_reads_users_and_status_at_once(
+    make_sim, make_actions, clock
+):
+    sim = make_sim(version="6.4.0")
+    actions = make_actions(sim)
+    warm_up(actions, sim)
+    clock.now += 3600
+    actions.entry_started("keypad")
+    assert sorted(paths(sim)) == ["admin/users", "rooms/1/status"]
+    clock.now += 3  # the rest of the PIN
+    outcome = actions.present(pin(BOB, clock=clock))
+    assert (outcome.result, outcome.requests) == ("started", 3)
+    assert paths(sim)[2:] == ["rooms/1/record/start"]
 
 
 @pytest.mark.parametrize(
@@ -391,8 +465,8 @@ def test_no_user_list_is_fetched_ahead_when_it_would_not_help(
         actions.entry_started("keypad")
         sim.clear_requests()
     if why == "locked out":
-        for _ in range(3):
-            actions.present(pin("999999", clock=clock))
+        for i in range(3):
+            actions.present(pin(f"99999{i}", clock=clock))
         actions.directory.clear()  # so only the lockout can prevent the fetch
         sim.clear_requests()
     actions.entry_started("keypad")

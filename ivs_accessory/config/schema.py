@@ -127,6 +127,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "user_cache_s": Integer(0, 86_400, unit="seconds", default="60"),
             "prefetch_users": Boolean(default="true"),
             "status_refresh_s": Integer(10, 3600, unit="seconds", default="60"),
+            "status_max_age_s": Integer(0, 3600, unit="seconds", default="10"),
             "max_wait_ms": Integer(1000, 120_000, unit="milliseconds", default="8000"),
         }
     ),
@@ -144,6 +145,11 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "max_failures": Integer(1, 100, default="5"),
             "base_s": Integer(1, 86_400, unit="seconds", default="30"),
             "max_s": Integer(1, 86_400, unit="seconds", default="900"),
+            "window_failures": Integer(1, 10_000, default="20"),
+            "window_s": Integer(60, 7 * 86_400, unit="seconds", default="3600"),
+            "state_file": Path(
+                optional=True, default="/var/lib/ivs-accessory/lockout.json"
+            ),
         },
         checks=[_max_at_least_base],
     ),
