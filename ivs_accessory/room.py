@@ -40,11 +40,12 @@ class Recording:
 @dataclass(frozen=True)
 class Belief:
     """The status the door believed from ``since`` on, confirmed by VALT at
-    ``confirmed``."""
+    ``confirmed``; ``seen`` when it was read, not the answer to our own action."""
 
     since: float
     status: RoomStatus | None
     confirmed: float | None
+    seen: bool = True
 
 
 class RoomState:
@@ -157,7 +158,7 @@ class RoomState:
             # Some servers restart the count on resume (valt-api-v3 §2.1 leaves it
             # open): the next marker reads the time rather than guess.
             self.recording = replace(rec, seconds=None, at=now, running=True)
-        self._confirm(_AFTER[action], now)
+        self._confirm(_AFTER[action], now, seen=False)
 
     def claim(self, started_by: str | None) -> None:
         """The running recording was started at this door (its answer was unclear,
@@ -183,14 +184,23 @@ class RoomState:
         return max(0.0, self._clock() - self.confirmed_at)
 
     def fresh_at(self, moment: float) -> RoomStatus | None:
-        """The status believed at ``moment`` if it was confirmed at most
-        ``max_age_s`` before it, else None (a decision must read it first)."""
+        """The status a person who acted at ``moment`` saw, or None when the door
+        must read it now.
+
+        That is the status believed at ``moment`` if it was then at most
+        ``max_age_s`` old. Otherwise, for an input that waited in the queue, the
+        first status read after ``moment``, if nothing we did came in between: it
+        is what the room was when they acted. If our own action came first, the
+        status it was decided on (what the door showed when they acted).
+        """
         belief = self.status_at(moment)
-        if belief.status is None or belief.confirmed is None:
+        if belief.status is not None and belief.confirmed is not None:
+            if moment - belief.confirmed <= self.max_age_s:
+                return belief.status
+        later = next((b for b in self._history if b.since > moment), None)
+        if later is None:
             return None
-        if moment - belief.confirmed > self.max_age_s:
-            return None
-        return belief.status
+        return later.status if later.seen else belief.status
 
     def status_at(self, moment: float) -> Belief:
         """What the door believed at ``moment`` (the newest belief not after it)."""
@@ -213,11 +223,11 @@ class RoomState:
         interval = self.offline_refresh_s if failing else self.refresh_s
         return self._clock() - self._checked >= interval
 
-    def _confirm(self, status: RoomStatus, now: float) -> None:
+    def _confirm(self, status: RoomStatus, now: float, seen: bool = True) -> None:
         self.status, self.confirmed_at = status, now
         self.online, self.last_error = True, None
         self._checked = now
-        self._history.append(Belief(now, status, now))
+        self._history.append(Belief(now, status, now, seen))
 
 
 _AFTER = {

@@ -250,10 +250,8 @@ class Service:
         reload (or a save on the page) never clears the failures counted so far."""
         lock = self.config["lockout"]
         settings = (*(lock[k] for k in _LOCKOUT_KEYS), lockout_file(self.config))
-        if (
-            getattr(self, "_lockout_made", None) is None
-            or self._lockout_made[0] != settings
-        ):
+        made = self._lockout_made
+        if made is None or made[0] != settings:
             lockout = Lockout(
                 lock["max_failures"],
                 lock["base_s"],

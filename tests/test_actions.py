@@ -186,9 +186,7 @@ def test_toggle_in_each_room_state(
         assert paths(sim) == []  # the status is fresh: nothing to ask
 
 
-def test_paused_in_valt_is_seen_by_a_fresh_read_not_the_cache(
-    sim, make_actions, clock
-):
+def test_paused_in_valt_is_seen_by_a_fresh_read_not_the_cache(sim, make_actions, clock):
     actions = make_actions(sim, busy_action="busy")
     warm_up(actions, sim, ALICE)
     assert actions.present(pin(ALICE, clock=clock)).result == "started"
@@ -198,6 +196,7 @@ def test_paused_in_valt_is_seen_by_a_fresh_read_not_the_cache(
     assert (outcome.result, outcome.message) == ("busy", "Recording is paused in VALT")
     assert sim.state.room_info(1)["status"] == "paused"
     assert paths(sim)[-1] == "rooms/1/status"
+
 
 def test_unknown_pin_is_denied_then_locked_out_without_requests(
     sim, make_actions, clock

@@ -74,19 +74,26 @@ def test_on_an_old_server_the_users_are_fetched_while_the_pin_is_typed(
     )  # fmt: skip
     outcomes: queue.Queue = queue.Queue()
     mapper = Mapper(MappingSettings(mode="pin", pin_length=6))
+    actions.refresh()  # what the dispatcher does first: log in, read the status
+    sim.clear_requests()
     dispatcher = Dispatcher(mapper, actions, on_outcome=outcomes.put, tick_s=0.05)
     dispatcher.start()
     try:
         dispatcher.emit(KeyPressed("keypad", "KEY_KP1", time.monotonic()))
         assert dispatcher.drain(10)
-        assert "admin/users" in [r["path"] for r in sim.requests()]
+        assert [r["path"] for r in sim.requests()] == ["admin/users"]
         for digit in "23456":
             dispatcher.emit(KeyPressed("keypad", f"KEY_KP{digit}", time.monotonic()))
         outcome = next_outcome(outcomes)
     finally:
         dispatcher.stop()
-    # No user cache (0 s), yet the PIN costs only the start: the lookup was done.
-    assert (outcome.result, outcome.requests) == ("started", 1)
+    # No user cache (0 s), yet after the last key the PIN costs only the start: the
+    # lookup was done while it was typed (and counts for it).
+    assert [r["path"] for r in sim.requests()] == [
+        "admin/users",
+        "rooms/1/record/start",
+    ]
+    assert (outcome.result, outcome.requests) == ("started", 2)
 
 
 def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
@@ -106,8 +113,10 @@ def test_events_from_many_threads_are_handled_in_order_one_at_a_time(wired):
     for t in threads:
         t.join(5)
     results = [next_outcome(outcomes).result for _ in threads]
-    # Serialised toggles: start, stop, start, stop, whatever the order of arrival.
-    assert results == ["started", "stopped", "started", "stopped"]
+    # Handled one at a time, each on what the room was when it was swiped: all four
+    # people wanted it recording; the first started it, and it was for the rest.
+    assert results == ["started", "already", "already", "already"]
+    assert len(sim.requests("rooms/1/record/start")) == 1
 
 
 def test_drain_waits_until_every_queued_event_is_handled(make_sim, make_client):
@@ -176,10 +185,10 @@ def test_a_failing_feedback_sink_does_not_stop_the_dispatcher(
     dispatcher.start()
     try:
         dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
-        dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
+        dispatcher.emit(CodeEntered("console", "654321", time.monotonic()))
         assert [next_outcome(outcomes).result for _ in range(2)] == [
             "started",
-            "stopped",
+            "already",  # Bob also wanted it recording: it was, by then
         ]
         assert dispatcher.is_alive
     finally:
@@ -223,7 +232,7 @@ def test_stop_with_drain_handles_the_queued_events_first(wired):
         dispatcher.emit(CardRead("reader", card, "decimal", time.monotonic()))
     dispatcher.stop(drain_s=5)
     handled = [outcomes.get_nowait().result for _ in range(outcomes.qsize())]
-    assert handled == ["started", "stopped"]
+    assert handled == ["started", "already"]
     assert dispatcher.pending() == 0
 
 

@@ -139,4 +139,4 @@ def test_console_prints_one_line_per_outcome():
             latency_s=0.004,
         )
     )
-    assert out.getvalue() == "-- Unknown PIN or card [****] (1 VALT requests, 4 ms)\n"
+    assert out.getvalue() == "-- Unknown PIN or card [****] (1 VALT request, 4 ms)\n"

@@ -147,9 +147,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "max_s": Integer(1, 86_400, unit="seconds", default="900"),
             "window_failures": Integer(1, 10_000, default="20"),
             "window_s": Integer(60, 7 * 86_400, unit="seconds", default="3600"),
-            "state_file": Path(
-                optional=True, default="/var/lib/ivs-accessory/lockout.json"
-            ),
+            "state_file": Path(optional=True, default=""),
         },
         checks=[_max_at_least_base],
     ),
