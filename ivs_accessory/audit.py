@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime
 import json
 import logging
@@ -57,13 +58,10 @@ class AuditLog:
             return list(self._recent)[::-1][:count]
 
     def _write(self, line: str) -> None:
+        data = line.encode("utf-8")
         try:
-            self._rotate_if_full(len(line))
-            descriptor = os.open(
-                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
-            )
-            with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-                handle.write(line)
+            self._rotate_if_full(len(data))
+            _append_whole(self.path, data)
             self._failing = False
         except OSError as exc:
             if not self._failing:
@@ -89,6 +87,28 @@ class AuditLog:
         os.replace(self.path, f"{self.path}.1")
 
 
+def _append_whole(path: str, data: bytes) -> None:
+    """Append ``data`` whole or not at all.
+
+    A full disk can take part of a record; the next one would then be glued to
+    that half line, and both lost to any reader. So the file is cut back to its
+    size before the write when the write does not complete.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(descriptor).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(descriptor, size)
+            raise
+    finally:
+        os.close(descriptor)
+
+
 def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
     """The audit fields of an outcome; the credential is already masked."""
     return {
@@ -105,4 +125,5 @@ def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
         "latency_ms": round(outcome.latency_s * 1000, 1),
         "requests": outcome.requests,
         "message": outcome.message,
+        "intent": outcome.intent,
     }

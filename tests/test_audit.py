@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 
 from ivs_accessory.actions import Outcome
 from ivs_accessory.audit import AuditLog
@@ -61,3 +63,39 @@ def test_unwritable_file_is_logged_once_and_not_fatal(tmp_path, caplog):
     log.record(outcome())
     assert caplog.text.count("cannot write the audit log") == 1
     assert len(log.recent()) == 2
+
+
+_FULL_DISK = r"""
+import json, resource, signal, sys
+from ivs_accessory.actions import Outcome
+from ivs_accessory.audit import AuditLog
+
+path, limit = sys.argv[1], int(sys.argv[2])
+# A file size limit makes the kernel refuse writes past it (EFBIG) after a short
+# write, as a full disk does (ENOSPC); without the signal ignored it would kill us.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+_, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+log = AuditLog(path, max_bytes=10_000_000)
+for n in range(20):
+    log.record(Outcome("started", "toggle", "Recording started %d" % n, "keypad"))
+resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # space again
+log.record(Outcome("stopped", "toggle", "Recording stopped", "keypad"))
+"""
+
+
+def test_a_full_disk_never_leaves_half_a_record_glued_to_the_next(tmp_path):
+    path = tmp_path / "audit.log"
+    limit = 1000  # room for a few whole records and part of one more
+    subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(path), str(limit)],
+        check=True,
+        timeout=60,
+    )
+    lines = path.read_text().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is one whole record
+    assert 2 <= len(entries) < 21
+    assert entries[-1]["result"] == "stopped"
+    assert [e["message"] for e in entries[:-1]] == [
+        f"Recording started {n}" for n in range(len(entries) - 1)
+    ]
