@@ -301,7 +301,7 @@ def _serve(
                 config = load(config_path)
                 if verbosity is not None:
                     apply_log_level(config, verbosity)
-                service.reload(config)
+                service.reload(config, cancel=stop)
             except ConfigError as exc:
                 for error in exc.errors:
                     logger.error("config not reloaded: %s", error)

@@ -18,6 +18,8 @@ from ivs_accessory.recent import RecentEvents
 logger = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 1.5
+_REPLACE_WAIT_S = 10.0
+_REPLACE_POLL_S = 0.1
 
 
 class Dispatcher:
@@ -135,17 +137,33 @@ class Dispatcher:
         self._refresh_wanted.set()
 
     def replace(
-        self, *, mapper: Mapper, actions: Actions, feedback: Sequence[FeedbackSink]
-    ) -> None:
-        """Swap in new parts (a reload) between two events, never during one."""
-        if not self._work.acquire(timeout=10):
-            logger.error("the dispatcher is busy for over 10 s; reloading anyway")
-            self._apply(mapper, actions, feedback)
-            return
+        self,
+        *,
+        mapper: Mapper,
+        actions: Actions,
+        feedback: Sequence[FeedbackSink],
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Swap in new parts (a reload) between two events, never during one.
+
+        Waits for the event in hand (a slow VALT call is bounded by its deadline);
+        returns False without swapping when ``cancel`` is set meanwhile (a SIGTERM
+        during the wait must not keep the daemon past its stop timeout).
+        """
+        waited = 0.0
+        while not self._work.acquire(timeout=_REPLACE_POLL_S):
+            waited += _REPLACE_POLL_S
+            if cancel is not None and cancel.is_set():
+                return False
+            if waited >= _REPLACE_WAIT_S:
+                logger.error("the dispatcher is busy for over 10 s; reloading anyway")
+                self._apply(mapper, actions, feedback)
+                return True
         try:
             self._apply(mapper, actions, feedback)
         finally:
             self._work.release()
+        return True
 
     def _apply(
         self, mapper: Mapper, actions: Actions, feedback: Sequence[FeedbackSink]

@@ -181,9 +181,15 @@ class Service:
                 self.watchdog.stop()
                 self.watchdog = None
             if self.dispatcher is not None:
+                # What was typed or swiped before the stop still counts, for up
+                # to drain_s; then a VALT call still in hand is cut, so the stop
+                # stays within systemd's TimeoutStopSec.
+                if drain_s > 0 and self.dispatcher.is_alive:
+                    self.dispatcher.drain(drain_s)
+                if self.client is not None:
+                    self.client.abort()
                 try:
-                    # What was typed or swiped before the stop still counts.
-                    self.dispatcher.stop(drain_s=drain_s)
+                    self.dispatcher.stop()
                 except RuntimeError as exc:
                     logger.error("%s", exc)
             if self.client is not None:
@@ -191,11 +197,13 @@ class Service:
                 self.client = None
         logger.info("accessory stopped")
 
-    def reload(self, config: Any) -> None:
+    def reload(self, config: Any, cancel: threading.Event | None = None) -> None:
         """Apply a new configuration without a restart (SIGHUP, the page).
 
         Sources are re-opened only where their settings changed; the VALT client is
-        rebuilt only when ``[valt]`` connection settings changed.
+        rebuilt only when ``[valt]`` connection settings changed. The swap waits
+        for the input in hand; ``cancel`` (a stop requested meanwhile) ends the wait
+        and the reload is dropped.
         """
         self.notify("RELOADING=1")
         with self._lock:
@@ -206,10 +214,16 @@ class Service:
             actions = self._actions(client)
             mapper = Mapper(mapping_settings(config))
             assert self.dispatcher is not None
-            self.factory_button.configure(config["system"])
-            self.dispatcher.replace(
-                mapper=mapper, actions=actions, feedback=self._feedback()
+            swapped = self.dispatcher.replace(
+                mapper=mapper, actions=actions, feedback=self._feedback(), cancel=cancel
             )
+            if not swapped:
+                self.config = old
+                if client is not self.client and client is not None:
+                    client.close()
+                logger.info("reload dropped: the daemon is stopping")
+                return
+            self.factory_button.configure(config["system"])
             if client is not self.client and self.client is not None:
                 self.client.close()
             self.client = client

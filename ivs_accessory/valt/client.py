@@ -91,8 +91,16 @@ class ValtClient(AdminCalls):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def abort(self) -> None:
+        """Cut the calls in progress now and refuse new ones (stopping)."""
+        self.transport.abort()
+
     def close(self) -> None:
-        """Cancel the re-login timer and close connections; leaves no thread."""
+        """Cancel the re-login timer and close connections; leaves no thread.
+
+        A call or a re-login in progress is cut first, so this returns at once.
+        """
+        self.transport.abort()
         self.auth.close()
         self.transport.close()
 

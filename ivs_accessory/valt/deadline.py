@@ -77,6 +77,13 @@ class Watchdog:
             with self._wake:
                 self._calls.discard(call)
 
+    def cut_all(self) -> None:
+        """Cut every call in progress now (the client is closing)."""
+        with self._wake:
+            calls = list(self._calls)
+        for call in calls:
+            call.cut()
+
     def close(self) -> None:
         """Stop the thread (calls still running are no longer watched)."""
         with self._wake:

@@ -127,6 +127,7 @@ class Transport:
         for prefix in ("http://", "https://"):
             self.session.mount(prefix, WatchedAdapter())
         self._watchdog = Watchdog()
+        self._aborted = False
         self.request_count = 0
         self.request_seconds = 0.0
         self._count_lock = threading.Lock()
@@ -138,8 +139,15 @@ class Transport:
                 self.host,
             )
 
+    def abort(self) -> None:
+        """Cut the calls in progress and refuse new ones (the daemon is stopping:
+        nothing may hold it past systemd's stop timeout)."""
+        self._aborted = True
+        self._watchdog.cut_all()
+
     def close(self) -> None:
-        """Close the session's pooled connections and stop the deadline watchdog."""
+        """Abort, close the session's pooled connections, stop the watchdog."""
+        self.abort()
         self.session.close()
         self._watchdog.close()
 
@@ -167,6 +175,8 @@ class Transport:
             ValtUnavailable, ValtTLSError, ValtAuthError, ValtNotFound, ValtRejected,
             ValtBadResponse.
         """
+        if self._aborted:
+            raise ValtUnavailable(f"cannot {what}: the VALT client is closed")
         query = dict(params or {})
         if token:
             query["access_token"] = token
