@@ -574,7 +574,7 @@ def test_answers_leave_without_waiting_for_the_clients_ack(make_sim):
         for _ in range(2):
             connection.request("GET", "/_sim/state")
             assert connection.getresponse().read()
-        served = list(sim._server.connections)
+        served = sim._connections.sockets()
         assert served
         assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in served)
     finally:

@@ -1,4 +1,4 @@
-"""The /_sim/ control API: request log, faults, reset and room changes over HTTP."""
+"""The /_sim/ control API: request log, faults, config, reset and rooms over HTTP."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def _answer(
     if (method, path) == ("POST", "reset"):
         sim.reset()
         return {"reset": True}
+    if path == "config" and method in ("GET", "POST"):
+        return _config(sim, body)
     if (method, path) == ("GET", "state"):
         return sim.state.snapshot()
     if (method, path) == ("GET", "faults"):
@@ -76,5 +78,20 @@ def _answer(
     raise SimError(
         404,
         f"no control endpoint {method} /_sim/{path}; see "
-        "GET /_sim/requests, /_sim/state, /_sim/faults",
+        "GET /_sim/requests, /_sim/state, /_sim/faults, /_sim/config",
     )
+
+
+_CONFIG_KEYS = ("forbidden",)
+
+
+def _config(sim: ValtSimulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Change the run-time settings in ``body`` (all or none); the settings now."""
+    unknown = sorted(set(body) - set(_CONFIG_KEYS))
+    if unknown:
+        raise SimError(
+            400, f"unknown config key(s) {unknown}; use {list(_CONFIG_KEYS)}"
+        )
+    if "forbidden" in body:
+        sim.set_forbidden(body["forbidden"])
+    return {"forbidden": sim.forbidden}

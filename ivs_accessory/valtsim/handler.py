@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import socket
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ivs_accessory.valtsim.answers import Answer, Trickle, client_gone, raw_answer
 from ivs_accessory.valtsim.state import SimError
 
 if TYPE_CHECKING:
@@ -26,6 +30,61 @@ _DISCARD_MAX = 16 * MAX_BODY  # larger refused bodies are cut off, connection re
 IDLE_TIMEOUT_S = 300
 
 
+def _nothing() -> None:
+    pass
+
+
+class Connections:
+    """The client connections a simulator has open, and the threads serving them.
+
+    It outlives each listening socket (go_down/come_up), so that stopping can cut and
+    join every connection, and tests can wait for a client's connection to end.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._changed = threading.Condition()
+
+    def opened(self, sock: socket.socket, thread: threading.Thread) -> None:
+        with self._changed:
+            self._open[sock] = thread
+
+    def closed(self, sock: socket.socket) -> None:
+        with self._changed:
+            self._open.pop(sock, None)
+            self._changed.notify_all()
+
+    def sockets(self) -> list[socket.socket]:
+        with self._changed:
+            return list(self._open)
+
+    def wait(self, at_most: int, timeout: float) -> bool:
+        """Wait until at most ``at_most`` are open; False if that took too long."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._open) <= at_most, timeout)
+
+    def cut(self, keep: socket.socket | None = None) -> None:
+        """Shut down every connection but ``keep``, as a server going away would."""
+        for sock in self.sockets():
+            if sock is keep:
+                continue
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def join(self, timeout: float) -> list[str]:
+        """Wait for the serving threads to end; the names of those still running."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            threads = [
+                t for t in self._open.values() if t is not threading.current_thread()
+            ]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [t.name for t in threads if t.is_alive()]
+
+
 class SimServer(ThreadingHTTPServer):
     """The listening socket: one daemon thread per connection, TLS when given."""
 
@@ -36,13 +95,35 @@ class SimServer(ThreadingHTTPServer):
     request_queue_size = 512
 
     def __init__(
-        self, address, handler, sim: ValtSimulator, tls: ssl.SSLContext | None
+        self,
+        address,
+        handler,
+        sim: ValtSimulator,
+        tls: ssl.SSLContext | None,
+        connections: Connections,
     ) -> None:
         self.sim = sim
         self.tls = tls
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
+        self.connections = connections
         super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        # Registered here, in the accept loop, so that a connection accepted just
+        # before shutdown() is known to whoever cuts and joins them afterwards.
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name=f"valtsim-{self.server_address[1]}-conn",
+            daemon=True,
+        )
+        self.connections.opened(request, thread)
+        thread.start()
+
+    def _serve_connection(self, request, client_address) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            self.connections.closed(request)
 
     def get_request(self):
         sock, address = super().get_request()
@@ -61,16 +142,6 @@ class SimServer(ThreadingHTTPServer):
             "connection from %s ended with an error", client_address[0], exc_info=True
         )
 
-    def close_connections(self, keep: socket.socket | None = None) -> None:
-        """Cut every open connection (but ``keep``), as a server going away would."""
-        with self.connections_lock:
-            open_now = [s for s in self.connections if s is not keep]
-        for sock in open_now:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
 
 class SimHandler(BaseHTTPRequestHandler):
     """One connection: reads requests and hands them to the simulator by path prefix."""
@@ -86,21 +157,12 @@ class SimHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: SimServer
 
-    # -- connection bookkeeping -----------------------------------------------------
+    # -- connection set-up -----------------------------------------------------------
     def setup(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.add(self.request)
         if isinstance(self.request, ssl.SSLSocket):
             self.request.settimeout(10)
             self.request.do_handshake()
         super().setup()
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.server.connections_lock:
-                self.server.connections.discard(self.request)
 
     # -- logging without tokens ------------------------------------------------------
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
@@ -184,22 +246,100 @@ class SimHandler(BaseHTTPRequestHandler):
                 return
             left -= len(chunk)
 
-    def _send_json(self, status: int, payload: Any) -> None:
-        self._send_raw(status, json.dumps(payload).encode())
+    def _send_json(self, status: int, payload: Any) -> bool:
+        return self._send_raw(status, json.dumps(payload).encode())
 
-    def _send_raw(self, status: int, body: bytes) -> None:
+    def _send_raw(self, status: int, body: bytes) -> bool:
+        return self.send_answer(raw_answer(status, body))
+
+    def send_answer(
+        self, answer: Answer, on_last: Callable[[], Any] = _nothing
+    ) -> bool:
+        """Send the answer at full speed; False when the client was gone first.
+
+        ``on_last`` is called just before the last bytes go out, so that whoever
+        holds the whole answer can see it was sent.
+        """
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(answer.length))
             if self.close_connection:
                 self.send_header("Connection", "close")
+            if not answer.length:
+                on_last()
             self.end_headers()
-            if getattr(self, "command", None) != "HEAD":
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
-            # The client gave up (for example after its read timeout).
+            if getattr(self, "command", None) == "HEAD":
+                return True
+            write = _marking_last(self.wfile.write, answer.length, on_last)
+            for chunk in answer.chunks:
+                write(chunk)
+        except OSError:
+            # The client gave up (for example after its read timeout), or the
+            # simulator cut the connection.
             self.close_connection = True
+            return False
+        return True
+
+    def trickle_answer(
+        self,
+        answer: Answer,
+        bps: float,
+        stopping: threading.Event,
+        on_last: Callable[[], Any] = _nothing,
+    ) -> bool:
+        """Send the whole answer, head included, at ``bps`` bytes per second."""
+        head = self._head(answer.status, answer.content_type, answer.length)
+        write = _marking_last(self.wfile.write, len(head) + answer.length, on_last)
+        return self._trickle(write, bps, stopping).send(
+            itertools.chain([head], answer.chunks)
+        )
+
+    def trickle_endless(
+        self, status: int, bps: float, stopping: threading.Event
+    ) -> None:
+        """A status line, then a header line that never ends, at ``bps``; returns
+        when the simulator stops or the client leaves."""
+        self._trickle(self.wfile.write, bps, stopping).send_endless(
+            self._status_line(status) + b"X-Trickle: "
+        )
+
+    def _trickle(
+        self, write: Callable[[bytes], Any], bps: float, stopping: threading.Event
+    ) -> Trickle:
+        self.close_connection = True
+        return Trickle(write, bps, stopping, lambda: client_gone(self.connection))
+
+    def _status_line(self, status: int) -> bytes:
+        self.log_request(status)
+        reason = self.responses.get(status, ("",))[0]
+        return f"{self.protocol_version} {status} {reason}\r\n".encode("latin-1")
+
+    def _head(self, status: int, content_type: str, length: int) -> bytes:
+        headers = (
+            f"Server: {self.version_string()}\r\n"
+            f"Date: {self.date_time_string()}\r\n"
+            f"Content-Type: {content_type}\r\n"
+            f"Content-Length: {length}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        return self._status_line(status) + headers.encode("latin-1")
+
+
+def _marking_last(
+    write: Callable[[bytes], Any], total: int, on_last: Callable[[], Any]
+) -> Callable[[bytes], Any]:
+    """``write`` that calls ``on_last`` before the write that completes ``total``."""
+    left = total
+
+    def marked(piece: bytes) -> Any:
+        nonlocal left
+        left -= len(piece)
+        if left <= 0 and piece:
+            on_last()
+        return write(piece)
+
+    return marked
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from ivs_accessory.valtsim.data import SimDataError, load_data
+from ivs_accessory.valtsim.faults import FORBIDDEN_MODES
 from ivs_accessory.valtsim.server import DEFAULT_TOKEN_LIFETIME_S, ValtSimulator
 from ivs_accessory.valtsim.state import parse_version
 
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="6.5+ user lists carry card_number too (unknown on real servers)",
     )
+    parser.add_argument(
+        "--forbidden",
+        choices=FORBIDDEN_MODES,
+        default="409",
+        help="status for forbidden room transitions (start while recording, ...); "
+        "200 answers as if it worked and changes nothing",
+    )
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this chain")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     return parser
@@ -83,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             reset_time_on_resume=args.reset_time_on_resume,
             card_numbers_listed=args.card_numbers_listed or None,
             marker_colours=colours,
+            forbidden=args.forbidden,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         )
@@ -103,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"VALT simulator {sim.version} listening on {sim.url}", flush=True)
         print(
-            f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults; "
+            f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults, "
+            "/_sim/config; "
             "log in as admin/admin",
             flush=True,
         )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivs_accessory.valtsim.errors import SimError
+from ivs_accessory.valtsim.errors import ForbiddenTransition, SimError
 
 STATUSES = ("available", "recording", "paused", "locked", "prepared")
 
@@ -61,6 +61,14 @@ class Comment:
         return body
 
 
+def _forbidden(room: Room, action: str) -> ForbiddenTransition:
+    """The refusal of ``action`` in ``room``'s present state (call with the lock)."""
+    return ForbiddenTransition(
+        f"room {room.id} is {room.status}; cannot {action}",
+        room.recording.id if room.recording is not None else None,
+    )
+
+
 class RoomsMixin:
     """Room and recording methods of :class:`~ivs_accessory.valtsim.state.SimState`."""
 
@@ -112,9 +120,7 @@ class RoomsMixin:
         with self.lock:
             room = self.room(room_id)
             if room.status not in ("available", "prepared"):
-                raise SimError(
-                    409, f"room {room_id} is {room.status}; cannot start recording"
-                )
+                raise _forbidden(room, "start recording")
             rec = Recording(
                 self.next_id("recording"), room_id, name, author, self.clock()
             )
@@ -127,7 +133,7 @@ class RoomsMixin:
             room = self.room(room_id)
             rec = room.recording
             if rec is None:
-                raise SimError(409, f"room {room_id} is not recording")
+                raise _forbidden(room, "stop recording")
             if rec.paused_at is not None:
                 rec.paused_total += self.clock() - rec.paused_at
                 rec.paused_at = None
@@ -139,7 +145,7 @@ class RoomsMixin:
         with self.lock:
             room = self.room(room_id)
             if room.status != "recording" or room.recording is None:
-                raise SimError(409, f"room {room_id} is {room.status}; cannot pause")
+                raise _forbidden(room, "pause")
             room.recording.paused_at = self.clock()
             room.status = "paused"
             return room.recording.id
@@ -149,7 +155,7 @@ class RoomsMixin:
             room = self.room(room_id)
             rec = room.recording
             if room.status != "paused" or rec is None:
-                raise SimError(409, f"room {room_id} is {room.status}; cannot resume")
+                raise _forbidden(room, "resume")
             now = self.clock()
             if self.reset_time_on_resume:
                 rec.started, rec.paused_total = now, 0.0
@@ -163,7 +169,7 @@ class RoomsMixin:
         with self.lock:
             room = self.room(room_id)
             if room.status not in ("available", "prepared"):
-                raise SimError(409, f"room {room_id} is {room.status}; cannot lock")
+                raise _forbidden(room, "lock")
             room.status = "locked"
             return room.id
 
@@ -171,7 +177,7 @@ class RoomsMixin:
         with self.lock:
             room = self.room(room_id)
             if room.status != "locked":
-                raise SimError(409, f"room {room_id} is not locked")
+                raise _forbidden(room, "unlock")
             room.status = "available"
             return room.id
 
@@ -231,7 +237,11 @@ class RoomsMixin:
         with self.lock:
             rec = self.recording(record_id)
             if rec.stopped:
-                raise SimError(409, f"recording {record_id} has ended")
+                raise ForbiddenTransition(
+                    f"room {rec.room} is no longer recording {rec.id}; "
+                    "cannot add a comment",
+                    None,
+                )
             comment = Comment(
                 self.next_id("comment"),
                 rec.id,
@@ -248,7 +258,7 @@ class RoomsMixin:
         with self.lock:
             room = self.room(room_id)
             if room.recording is None:
-                raise SimError(409, f"room {room_id} is not recording")
+                raise _forbidden(room, "add a marker")
             return room.recording
 
     def check_colour(self, colour: Any) -> str:

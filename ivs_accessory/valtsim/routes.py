@@ -9,11 +9,19 @@ from typing import Any
 # (users, cameras, schedules, groups, templates) to ROUTES, so that whoever imports
 # this module gets the whole API.
 from ivs_accessory.valtsim import admin_routes  # noqa: F401
-from ivs_accessory.valtsim.routing import ROUTES, ApiRequest, Route, find, route, wrap
-from ivs_accessory.valtsim.state import SimError, SimState
+from ivs_accessory.valtsim.routing import (
+    ROUTES,
+    ApiRequest,
+    Route,
+    find,
+    is_action,
+    route,
+    wrap,
+)
+from ivs_accessory.valtsim.state import ForbiddenTransition, SimError, SimState
 
 # The route table is part of this module's face: the server calls routes.find().
-__all__ = ["ROUTES", "ApiRequest", "Route", "find", "route"]
+__all__ = ["ROUTES", "ApiRequest", "Route", "find", "is_action", "route"]
 
 
 def _v5(state: SimState) -> bool:
@@ -52,7 +60,7 @@ def room_status(state: SimState, req: ApiRequest, room: int) -> Any:
         return wrap({"status": state.room(room).status})
 
 
-@route("POST", "rooms/{room}/record/start")
+@route("POST", "rooms/{room}/record/start", action=True)
 def start(state: SimState, req: ApiRequest, room: int) -> Any:
     return wrap({"id": state.start(room, req.get("name"), req.get("author"))})
 
@@ -62,7 +70,7 @@ def _control(action: str, do: Callable[[SimState, int], int]) -> None:
         return wrap({"id": do(state, room)})
 
     handler.__name__ = action.replace("/", "_")
-    route("POST", "rooms/{room}/" + action)(handler)
+    route("POST", "rooms/{room}/" + action, action=True)(handler)
 
 
 _control("record/stop", SimState.stop)
@@ -73,7 +81,7 @@ _control("unlock", SimState.unlock_room)
 
 
 # -- markers (5.x) and comments (6.x) -------------------------------------------------
-@route("POST", "rooms/{room}/record/markers", available=_v5)
+@route("POST", "rooms/{room}/record/markers", available=_v5, action=True)
 def markers(state: SimState, req: ApiRequest, room: int) -> Any:
     colour = state.check_colour(req.get("color", "red"))
     rec = state.live_recording(room)
@@ -81,7 +89,7 @@ def markers(state: SimState, req: ApiRequest, room: int) -> Any:
     return wrap({"id": comment.id})
 
 
-@route("POST", "rooms/{room}/record/comments", available=_v6)
+@route("POST", "rooms/{room}/record/comments", available=_v6, action=True)
 def room_comments(state: SimState, req: ApiRequest, room: int) -> Any:
     # The 2024 client's 6.x path: the marker body on a comments URL (reference §1.4).
     colour = state.check_colour(req.get("color", "red"))
@@ -90,16 +98,24 @@ def room_comments(state: SimState, req: ApiRequest, room: int) -> Any:
     return wrap({"id": comment.id})
 
 
-@route("POST", "comment", available=_v6)
+@route("POST", "comment", available=_v6, action=True)
 def comment(state: SimState, req: ApiRequest) -> Any:
-    text = _comment_text(state, req)
-    made = state.add_comment(
-        req.get("recordId"),
-        req.get("recordTime"),
-        text,
-        None,
-        str(req.get("type") or "simple"),
-    )
+    text, kind = _comment_text(state, req), str(req.get("type") or "simple")
+    try:
+        made = state.add_comment(
+            req.get("recordId"), req.get("recordTime"), text, None, kind
+        )
+    except ForbiddenTransition as exc:
+        # What a server that answers 200 to refusals would send: a comment that
+        # looks made but has no id.
+        exc.success_answer = {
+            "id": None,
+            "recordId": req.get("recordId"),
+            "recordTime": int(req.get("recordTime")),
+            "type": kind,
+            "message": text,
+        }
+        raise
     return made.as_json()  # top level, no "data" (reference §2.6)
 
 

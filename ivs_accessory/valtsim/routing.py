@@ -43,6 +43,9 @@ class Route:
     auth: bool
     admin: bool
     available: Callable[[SimState], bool]
+    # A room action (start, stop, ..., marker, comment): the request log says whether
+    # it changed anything.
+    action: bool = False
 
 
 ROUTES: list[Route] = []
@@ -59,12 +62,17 @@ def route(
     auth: bool = True,
     admin: bool = False,
     available: Callable[[SimState], bool] = _any_version,
+    action: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Register a handler; ``{id}`` in ``path`` matches a number passed as an int."""
+    """Register a handler; ``{id}`` in ``path`` matches a number passed as an int.
+
+    ``action`` marks the room actions, whose log entries say whether they changed
+    the state.
+    """
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[0-9]+)", path) + "$")
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, regex, handler, auth, admin, available))
+        ROUTES.append(Route(method, regex, handler, auth, admin, available, action))
         return handler
 
     return register
@@ -86,6 +94,13 @@ def find(state: SimState, method: str, path: str) -> tuple[Route, dict[str, int]
             404, f"{method} {path} does not exist on VALT {state.version_text}"
         )
     raise SimError(404, f"no endpoint {method} {path}")
+
+
+def is_action(method: str, path: str) -> bool:
+    """Whether the request is a room action, on any version."""
+    return any(
+        r.action and r.method == method and r.pattern.match(path) for r in ROUTES
+    )
 
 
 def wrap(value: Any) -> dict[str, Any]:

@@ -1,8 +1,7 @@
-"""ValtSimulator: the server's lifecycle, its request log, fault injection, the API."""
+"""ValtSimulator: the server's lifecycle, fault injection, and serving the API."""
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import socket
 import threading
@@ -12,24 +11,25 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ivs_accessory.valtsim import routes
+from ivs_accessory.valtsim.answers import Answer, json_answer
 from ivs_accessory.valtsim.control import serve_control
 from ivs_accessory.valtsim.data import check_data, default_data
-from ivs_accessory.valtsim.faults import Fault, FaultTable, check_fault
-from ivs_accessory.valtsim.handler import SimHandler, SimServer, parse_body, tls_context
-from ivs_accessory.valtsim.state import SimError, SimState
+from ivs_accessory.valtsim.faults import Fault, FaultTable, check_fault, check_forbidden
+from ivs_accessory.valtsim.handler import (
+    Connections,
+    SimHandler,
+    SimServer,
+    tls_context,
+)
+from ivs_accessory.valtsim.requestlog import RequestLog
+from ivs_accessory.valtsim.state import ForbiddenTransition, SimError, SimState
 
 logger = logging.getLogger(__name__)
 
 # Two days: the vendor's log shows the same token coming back for about that long.
 DEFAULT_TOKEN_LIFETIME_S = 172800
-_MASK = "***"
-_SECRET_FIELDS = ("password",)
-
-
-def _masked(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {k: (_MASK if k in _SECRET_FIELDS else v) for k, v in body.items()}
-    return body
+# How long stop() waits for the threads serving connections to end.
+_JOIN_TIMEOUT_S = 5
 
 
 class ValtSimulator:
@@ -48,6 +48,9 @@ class ValtSimulator:
             their own to move time).
         card_numbers_listed: user objects carry ``card_number`` (default: before
             6.5 only; whether 6.5+ servers list it is unknown).
+        forbidden: how forbidden room transitions are answered: ``"409"``,
+            ``"400"`` or ``"500"`` with ``{"error": ...}``, or ``"200"`` with what a
+            success would look like (see :meth:`set_forbidden`).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -67,8 +70,10 @@ class ValtSimulator:
         tls_key: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         card_numbers_listed: bool | None = None,
+        forbidden: str = "409",
     ) -> None:
         self.host = host
+        self._forbidden = check_forbidden(forbidden)
         self.port = port
         self.latency_ms = latency_ms
         self.state = SimState(
@@ -82,8 +87,8 @@ class ValtSimulator:
         )
         self.faults = FaultTable(time.monotonic)
         self._tls = tls_context(tls_cert, tls_key) if tls_cert else None
-        self._log: list[dict[str, Any]] = []
-        self._log_lock = threading.Lock()
+        self._log = RequestLog()
+        self._connections = Connections()
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -120,13 +125,17 @@ class ValtSimulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving, cut open connections, and wake any delayed request."""
+        """Stop serving, cut open connections, wake any delayed or trickled answer,
+        and wait for the threads that served them."""
         with self._life_lock:
             self._stopping.set()
             if self._up_timer is not None:
                 self._up_timer.cancel()
                 self._up_timer = None
             self._close_server()
+        left = self._connections.join(_JOIN_TIMEOUT_S)
+        if left:
+            logger.warning("VALT simulator threads still running after stop: %s", left)
 
     def go_down(self, keep: socket.socket | None = None) -> None:
         """Stop listening (connections are refused) and cut open connections; same port.
@@ -155,7 +164,7 @@ class ValtSimulator:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             server_class = type("SimServer", (SimServer,), {"address_family": family})
             self._server = server_class(
-                (self.host, self.port), SimHandler, self, self._tls
+                (self.host, self.port), SimHandler, self, self._tls, self._connections
             )
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(
@@ -173,22 +182,26 @@ class ValtSimulator:
             return
         server.shutdown()
         server.server_close()
-        server.close_connections(keep)
+        self._connections.cut(keep)
         if thread is not None:
             thread.join(timeout=5)
 
     # -- inspection and control from tests ---------------------------------------------
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:
-        """The API request log (oldest first), optionally for one path pattern."""
-        with self._log_lock:
-            entries = list(self._log)
-        if path is not None:
-            entries = [e for e in entries if fnmatch.fnmatchcase(e["path"], path)]
-        return entries
+        """The API request log (oldest first), optionally for one path pattern.
+
+        Each entry: ``method``, ``path``, ``query`` (no token), ``body`` (password
+        masked), ``user``, ``time`` (time.time() when it came in), ``status`` (what
+        was answered or is being answered, ``"dropped"``, or None), ``fault`` (the
+        id of the fault that hit it, if one did), ``answered`` (time.time() when the
+        whole answer had been sent, None if it never was), ``changed`` (room actions:
+        whether the state changed; None for other requests) and ``acted``
+        (time.time() when a room action changed the state, else None).
+        """
+        return self._log.entries(path)
 
     def clear_requests(self) -> None:
-        with self._log_lock:
-            self._log.clear()
+        self._log.clear()
 
     def inject(
         self, *, down: bool = False, _keep: socket.socket | None = None, **options: Any
@@ -214,8 +227,36 @@ class ValtSimulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    @property
+    def forbidden(self) -> str:
+        """How forbidden room transitions are answered (see :meth:`set_forbidden`)."""
+        return self._forbidden
+
+    def set_forbidden(self, mode: str | int) -> None:
+        """Answer forbidden room transitions with ``mode`` from now on.
+
+        ``"409"``, ``"400"``, ``"500"``: that status and ``{"error": "room N is ...;
+        cannot ..."}``. ``"200"``: nothing changes, and the answer looks like a
+        success: ``{"data": {"id": <the room's recording id or null>}}``, or for a
+        6.x ``comment`` the comment object with ``"id": null``.
+
+        Raises:
+            ValueError: for another mode.
+        """
+        self._forbidden = check_forbidden(mode)
+
+    def wait_connections(self, at_most: int = 0, timeout: float = 5.0) -> bool:
+        """Wait until at most ``at_most`` client connections are open (their
+        serving threads done with them); False if that took longer than
+        ``timeout``."""
+        return self._connections.wait(at_most, timeout)
+
     def reset(self) -> None:
-        """Seed data again; forget tokens, recordings, faults and the request log."""
+        """Seed data again; forget tokens, recordings, faults and the request log.
+
+        Settings chosen at construction or later (version, latency, the
+        ``forbidden`` mode) stay as they are.
+        """
         self.state.reset()
         self.faults.clear()
         self.clear_requests()
@@ -233,47 +274,53 @@ class ValtSimulator:
     ) -> None:
         query = dict(parse_qsl(query_text, keep_blank_values=True))
         token = query.pop("access_token", None)
-        method = handler.command
-        entry: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "query": query,
-            "body": None,
-            "status": None,
-            "time": time.time(),
-            "user": None,
-        }
-        try:
-            body = parse_body(raw)
-            entry["body"] = _masked(body) if raw.strip() else None
-        except SimError as exc:
-            entry["body"] = raw[:200].decode("utf-8", "replace")
-            body = exc
-        user = self.state.peek_user(token)
-        if user is not None:
-            entry["user"] = user["name"]
-        elif path == "login" and isinstance(body, dict):
-            entry["user"] = body.get("username")
-        with self._log_lock:
-            self._log.append(entry)
-
+        entry, body, user = self._log.record(
+            self.state, handler.command, path, query, raw, token
+        )
         if self.latency_ms and self._stopping.wait(self.latency_ms / 1000):
             return
-        fault = self.faults.take(method, path)
+        fault = self.faults.take(handler.command, path)
         if fault is not None:
-            if self._apply_fault(handler, fault, user, entry):
+            entry["fault"] = fault.id
+            if not fault.after and self._apply_fault(handler, fault, user, entry):
                 return
+        answer = self._carry_out(handler.command, path, query, body, token, entry)
+        if fault is not None and fault.after:
+            self._apply_fault(handler, fault, user, entry, answer)
+        else:
+            self._send(handler, entry, answer)
+
+    def _carry_out(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: dict[str, Any] | SimError,
+        token: str | None,
+        entry: dict[str, Any],
+    ) -> Answer:
+        """Do what the request asks; its answer."""
         try:
             if isinstance(body, SimError):
                 raise body
             status, payload = 200, self._call(method, path, query, body, token)
+            if entry["changed"] is not None:
+                # A room action that returned has changed the room: each refuses
+                # (raises) rather than succeed with nothing to do.
+                entry["changed"], entry["acted"] = True, time.time()
+        except ForbiddenTransition as exc:
+            status, payload = self._refusal(exc)
         except SimError as exc:
             status, payload = exc.status, {"error": exc.message}
         except Exception:  # a simulator bug must still answer in JSON
             logger.exception("simulator error in %s %s", method, path)
             status, payload = 500, {"error": "internal simulator error"}
-        entry["status"] = status
-        handler._send_json(status, payload)
+        return json_answer(status, payload)
+
+    def _refusal(self, exc: ForbiddenTransition) -> tuple[int, Any]:
+        if self._forbidden == "200":
+            return 200, exc.success_answer
+        return int(self._forbidden), {"error": exc.message}
 
     def _call(
         self,
@@ -297,30 +344,54 @@ class ValtSimulator:
         fault: Fault,
         user: dict[str, Any] | None,
         entry: dict[str, Any],
+        done: Answer | None = None,
     ) -> bool:
-        """Apply an injected fault; True when it answered (or dropped) the request."""
-        entry["fault"] = fault.id
+        """Apply an injected fault; True when it answered (or dropped) the request.
+
+        ``done`` is the answer of the request when it was carried out first
+        (``after``); None when the fault comes before it.
+        """
         if fault.delay_ms and self._stopping.wait(fault.delay_ms / 1000):
             handler.close_connection = True
             return True
         if fault.revoke_token:
             self.state.revoke_tokens(user["id"] if user else None)
-            return False
         if fault.drop:
             entry["status"] = "dropped"
             handler.close_connection = True
             return True
-        if fault.malformed:
-            entry["status"] = 200
-            handler._send_raw(200, b'{"data": {"status": "avail')
-            return True
-        if fault.status is not None:
-            entry["status"] = fault.status
-            handler._send_json(
-                fault.status, {"error": f"injected fault {fault.status}"}
-            )
-            return True
-        return False
+        answer = fault.own_answer() or done
+        if answer is None and not fault.endless:
+            return False  # a delay or revocation before the request: now do it
+        self._send(handler, entry, answer, fault)
+        return True
+
+    def _send(
+        self,
+        handler: SimHandler,
+        entry: dict[str, Any],
+        answer: Answer | None,
+        fault: Fault | None = None,
+    ) -> None:
+        """Send the answer as the fault says (trickled, endless) or at full speed."""
+        pace = fault.trickle_bps if fault is not None else None
+        if fault is not None and fault.endless:
+            status = answer.status if answer is not None else fault.status or 200
+            entry["status"] = status
+            handler.trickle_endless(status, pace or 1, self._stopping)
+            return
+        assert answer is not None
+        entry["status"] = answer.status
+
+        def mark() -> None:
+            entry["answered"] = time.time()
+
+        if pace is not None:
+            sent = handler.trickle_answer(answer, pace, self._stopping, mark)
+        else:
+            sent = handler.send_answer(answer, mark)
+        if not sent:
+            entry["answered"] = None
 
     # -- the control API -------------------------------------------------------------
     def _serve_control(

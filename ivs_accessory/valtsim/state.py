@@ -8,14 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ivs_accessory.valtsim.directory import DirectoryMixin
-from ivs_accessory.valtsim.errors import SimError
+from ivs_accessory.valtsim.errors import ForbiddenTransition, SimError
 from ivs_accessory.valtsim.rooms import STATUSES, Comment, Recording, Room, RoomsMixin
 
-# SimError and the room types are part of this module's face: routes, the server
-# and the control API import them from here.
+# SimError, ForbiddenTransition and the room types are part of this module's face:
+# routes, the server and the control API import them from here.
 __all__ = [
     "STATUSES",
     "Comment",
+    "ForbiddenTransition",
     "Recording",
     "Room",
     "SimError",
