@@ -337,7 +337,8 @@ class Actions:
             if intent == "start":
                 self.room.claim(_display(user) or None)
             done = self._done(intent, user, base, None)
-            return replace(done, message=done.message + " (VALT's answer was unclear)")
+            words = decide.state_words(intent) + " (VALT's answer was unclear)"
+            return replace(done, message=words)
         if where == decide.POSSIBLE:
             return self._not_done(intent, exc, base, user)
         return self._truth(intent, status, user, base)

@@ -89,6 +89,19 @@ def already_words(intent: str, status: RoomStatus, started_by: str | None) -> st
     }[intent]
 
 
+def state_words(intent: str) -> str:
+    """The room as the intent left it, for when VALT's answer left unclear who did
+    it (a 5xx or an unusable answer, and a read showing the intent fulfilled)."""
+    return {
+        "start": "Recording is running",
+        "stop": "Recording is stopped",
+        "pause": "Recording is paused",
+        "resume": "Recording is running",
+        "lock": "Room is locked",
+        "unlock": "Room is unlocked",
+    }[intent]
+
+
 def blocked_words(intent: str | None, status: RoomStatus) -> str:
     """What to tell a person whose intent the room's status does not allow."""
     if status is RoomStatus.LOCKED:

@@ -13,6 +13,7 @@ from ivs_accessory.decide import (
     blocked_words,
     judge,
     resolve,
+    state_words,
 )
 from ivs_accessory.valt import RoomStatus
 
@@ -99,3 +100,9 @@ def test_already_words(intent, status, by, words):
 )
 def test_blocked_words(intent, status, words):
     assert blocked_words(intent, status) == words
+
+
+def test_state_words_for_every_intent_but_the_marker():
+    for intent in INTENTS:
+        if intent != "marker":
+            assert state_words(intent).startswith(("Recording is", "Room is"))

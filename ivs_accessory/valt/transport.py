@@ -194,6 +194,9 @@ class Transport:
                         f"cannot {what}: {self.host} answered with more than "
                         f"{exc.limit} bytes; an answer that large is not VALT's"
                     ) from None
+                if call.expired:
+                    # Cut while the body was read: what arrived is not all of it.
+                    raise self._too_slow(what)
         finally:
             self._count(time.monotonic() - started)
         if status >= 400:
