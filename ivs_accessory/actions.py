@@ -130,11 +130,17 @@ class Actions:
             return Outcome("error", message="Internal error; see the log", **base)
 
     def refresh(self) -> None:
-        """Refresh the room status in the background; failures are only recorded."""
+        """Refresh the room status in the background; failures are only recorded.
+
+        The first one also reads the room's name and recording (the page shows the
+        name; a marker on a recording already running then costs one request).
+        """
         if self.room is None:
             return
         try:
             self.room.refresh()
+            if self.room.name is None:
+                self.room.read_info()
         except ValtError as exc:
             logger.warning("cannot read the status of room %s: %s", self.room.room, exc)
 

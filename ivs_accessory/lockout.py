@@ -91,6 +91,11 @@ class Lockout:
         if record is not None:
             record.in_a_row = 0
 
+    def forget(self, source: str) -> None:
+        """Drop everything about the source (the page, after a correct password:
+        that proves who is there, which a keypad PIN does not)."""
+        self._records.pop(source, None)
+
     def _fresh(self, source: str, now: float) -> _Record:
         """The source's record with failures older than the window dropped."""
         record = self._records.setdefault(source, _Record())

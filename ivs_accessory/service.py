@@ -378,10 +378,7 @@ class Service:
                 or (client.last_error if client else None),
                 "requests": client.request_count if client else 0,
             },
-            "room": {
-                "id": self.config["valt"]["room"],
-                "status": room.status.value if room and room.status else None,
-            },
+            "room": _room_status(self.config["valt"]["room"], room, self._clock()),
             "sources": {
                 name: _source_status(s) for name, s in list(self.sources.items())
             },
@@ -393,6 +390,22 @@ class Service:
             },
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
         }
+
+
+def _room_status(
+    number: int | None, room: RoomState | None, now: float
+) -> dict[str, Any]:
+    """The room for the page: the last known status (kept after a failure, with
+    its age), its name, and who started the recording how long ago."""
+    rec = room.recording if room is not None else None
+    return {
+        "id": number,
+        "status": room.status.value if room and room.status else None,
+        "status_age_s": room.age() if room is not None else None,
+        "name": room.name if room is not None else None,
+        "started_by": rec.started_by if rec is not None else None,
+        "elapsed_s": rec.elapsed(now) if rec is not None else None,
+    }
 
 
 def _source_status(source: Any) -> dict[str, Any]:

@@ -291,9 +291,11 @@ def test_a_marker_on_a_recording_started_elsewhere_reads_it_once(
     sim_clock = Clock()
     sim = make_sim(clock=sim_clock)
     actions = make_actions(sim)
+    warm_up(actions, sim)  # reads the name and recording (none) at start
     sim.set_room_status(1, "recording")
     sim_clock.now += 100
-    warm_up(actions, sim)
+    actions.refresh()  # the background refresh sees it: who, and since when?
+    sim.clear_requests()
     first = actions.trigger(Trigger("keypad", "marker", "KEY_KPPLUS", clock()))
     clock.now += 5
     sim_clock.now += 5

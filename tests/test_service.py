@@ -80,7 +80,13 @@ def test_ready_after_start_and_a_pin_starts_recording(running, notify_socket):
     assert outcome.result == "started" and outcome.user_id == 2
     assert sim.state.room_info(1)["status"] == "recording"
     status = service.status()
-    assert status["room"] == {"id": 1, "status": "recording"}
+    room = status["room"]
+    assert (room["id"], room["status"], room["started_by"]) == (
+        1,
+        "recording",
+        "Alice Smith",
+    )
+    assert 0 <= room["elapsed_s"] < 10 and 0 <= room["status_age_s"] < 10
     assert status["valt"]["online"] is True and status["sources"]["door"]["connected"]
 
 

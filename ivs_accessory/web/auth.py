@@ -296,4 +296,4 @@ class LoginThrottle:
     def succeeded(self, address: str) -> None:
         """A right password: the count starts again."""
         with self._lock:
-            self._lockout.success(address)
+            self._lockout.forget(address)
