@@ -43,6 +43,8 @@ __all__ = ["OK_RESULTS", "ActionSettings", "Actions", "Outcome"]
 
 logger = logging.getLogger(__name__)
 
+# Privacy changes whose success is read back before it is reported.
+_CONFIRMED = frozenset({"lock", "unlock"})
 # Bound keys whose repeat would undo the first press; a marker may be wanted twice.
 _GUARDED_TRIGGERS = frozenset(
     {"toggle", "start", "stop", "pause", "resume", "lock", "unlock", "privacy_toggle"}
@@ -295,11 +297,24 @@ class Actions:
             self._add_marker()
         else:
             recording_id = getattr(self.client, intent)(room)
+        if intent in _CONFIRMED:
+            return self._confirmed(intent, user, base)
         if intent != "marker":
             self.room.changed(
                 intent, recording_id=recording_id, started_by=_display(user) or None
             )
         return self._done(intent, user, base, recording_id)
+
+    def _confirmed(self, intent: str, user: User | None, base: dict) -> Outcome:
+        """Lock and unlock are read back before the person is told (1 request more):
+        their answer carries no recording id to check, and a server that answers a
+        refused lock with 200 (valt-api-v3 §2.1) would otherwise leave a room
+        unlocked that the door calls locked."""
+        assert self.room is not None
+        status = self.room.refresh()
+        if decide.judge(intent, status) == decide.ACHIEVED:
+            return self._done(intent, user, base, None)
+        return self._truth(intent, status, user, base)
 
     def _add_marker(self) -> None:
         """A marker at the recording's current second: 1 request when the door knows

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ivs_accessory.errors import ValtBadResponse
+from ivs_accessory.errors import ValtBadResponse, ValtRefused
 from ivs_accessory.valt.models import (
     Camera,
     Recording,
@@ -96,6 +96,16 @@ def id_of(answer: Any, what: str) -> int:
     if body.get("id") is None:
         raise bad(what, "has no id")
     return integer(body["id"], what, "id")
+
+
+def check_added(answer: Any, what: str) -> None:
+    """A marker's answer: the vendor's clients ignore it, and so do we, except
+    where it says outright that nothing was made (an ``id`` of null): a server
+    that answers a refused marker with 200 (valt-api-v3 §2.1) must not be taken
+    at its word."""
+    body = answer.get("data", answer) if isinstance(answer, Mapping) else None
+    if isinstance(body, Mapping) and "id" in body and body["id"] is None:
+        raise ValtRefused(f"cannot {what}: VALT answered that it added nothing")
 
 
 def room_status(answer: Any, what: str) -> RoomStatus:

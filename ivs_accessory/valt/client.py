@@ -288,19 +288,20 @@ class ValtClient(AdminCalls):
             recording_id = rec.id if recording_id is None else recording_id
         what = f"add marker '{name}' in room {room}"
         if style == "markers":
-            self.call(
+            answer = self.call(
                 "POST",
                 f"rooms/{int(room)}/record/markers",
                 what=what,
                 body={"event": name, "time": int(time), "color": colour},
             )
-            return
-        self.call(
-            "POST",
-            "comment",
-            what=what,
-            body=_comment_body(style, name, int(time), int(recording_id)),
-        )
+        else:
+            answer = self.call(
+                "POST",
+                "comment",
+                what=what,
+                body=_comment_body(style, name, int(time), int(recording_id)),
+            )
+        answers.check_added(answer, what)
 
     # -- schedules (user, camera and group calls are AdminCalls') ----------------
     def schedules(self, room: int) -> list[Schedule]:
