@@ -271,6 +271,8 @@ class Service:
             [] when applied, else every error of the file.
         """
         path = self.config.path
+        if path is None:
+            return ["the daemon runs without a configuration file; nothing to reload"]
         try:
             config = load(path)
         except ConfigError as exc:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -191,6 +194,54 @@ def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
             daemon.kill()
             daemon.wait()
     assert "Traceback" not in daemon.stderr.read()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root to run the daemon as a user who cannot read the file",
+)
+def test_run_with_an_unreadable_file_serves_the_page_in_safe_mode():
+    # pytest's own folders are root's alone: the daemon's user could not even reach
+    # the drop-in. This one it may pass through (0711), without listing it.
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o711)
+        unreadable_file_in_safe_mode(pathlib.Path(folder))
+
+
+def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
+    port = free_port()
+    config = tmp_path / "accessory.conf"
+    config.write_text("[valt]\nroom = 1\n")
+    config.chmod(0o600)  # root's: the daemon's user cannot read it
+    dropin = tmp_path / "accessory.conf.d"
+    dropin.mkdir(mode=0o755)
+    (dropin / "web.conf").write_text(
+        f"[web]\naddress = 127.0.0.1\nport = {port}\n"
+        f"password_file = {tmp_path / 'web-password'}\n"
+    )
+    (dropin / "web.conf").chmod(0o644)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    daemon = subprocess.Popen(
+        [*as_nobody, *COMMAND, "run", "--config", str(config)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+    try:
+        lines = []
+        while not lines or "safe mode:" not in lines[-1]:
+            lines.append(daemon.stderr.readline())
+            assert lines[-1], "the daemon ended: " + "".join(lines)
+        reasons = healthz(port)["reasons"]
+        assert reasons[0] == f"safe mode: cannot read {config}: Permission denied"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in "".join(lines) + daemon.stderr.read()
 
 
 def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
