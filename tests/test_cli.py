@@ -244,6 +244,60 @@ def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
     assert "Traceback" not in "".join(lines) + daemon.stderr.read()
 
 
+# systemd's way of passing the page's socket (see tests/web/test_server.py): this
+# trampoline puts it on descriptor 3, sets LISTEN_PID to its own pid and execs.
+_TRAMPOLINE = (
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "
+    "os.set_inheritable(3, True); os.environ['LISTEN_PID'] = str(os.getpid()); "
+    "os.execv(sys.executable, "
+    "[sys.executable, '-m', 'ivs_accessory'] + sys.argv[2:])"
+)
+
+
+def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
+    tmp_path, notify_socket
+):
+    sock, notify_path = notify_socket
+    config = tmp_path / "accessory.conf"
+    # No valid [web]: the packaged defaults (port 80) apply, the passed socket wins.
+    config.write_text(
+        f"[valt]\nserver = {BAD_SERVER}\n[web]\nport = eighty\n"
+        f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
+    )
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", _TRAMPOLINE, str(listener.fileno())]
+        + ["run", "--config", str(config)],
+        pass_fds=[listener.fileno()],
+        env=os.environ
+        | {
+            "LISTEN_FDS": "1",
+            "LISTEN_FDNAMES": "web",
+            "NOTIFY_SOCKET": notify_path,
+            "WATCHDOG_USEC": "200000",  # a ping every 0.1 s
+        },
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    listener.close()  # only the daemon holds it now
+    try:
+        messages = wait_for(sock, b"READY=1")
+        assert any(m.startswith(b"STATUS=safe mode: [valt] server") for m in messages)
+        wait_for(sock, b"WATCHDOG=1")  # after READY too
+        assert healthz(port)["reasons"][0].startswith("safe mode: [valt] server")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in daemon.stderr.read()
+
+
 def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
     tmp_path, make_sim, notify_socket
 ):

@@ -130,3 +130,16 @@ def test_parse_server_says_whether_the_scheme_was_written():
     assert parse_server("valt.local").scheme_given is False
     assert parse_server("https://valt.local").scheme_given is True
     assert parse_server("valt.local", "http").origin == "http://valt.local"
+
+
+def test_config_check_says_a_bare_host_means_https(tmp_path, capsys):
+    from ivs_accessory.cli import config_check
+
+    path = server_file(tmp_path, "valt.local")
+    assert config_check(path) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{path}: ok\n"
+    assert err == (
+        f"{path}: note: [valt] server = 'valt.local' has no scheme: https:// is used "
+        "(write http:// for plain HTTP)\n"
+    )
