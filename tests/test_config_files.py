@@ -1,5 +1,4 @@
-"""Config files as people and accidents leave them: a BOM, CRLF, NULs, odd file types,
-and every key of every section typed."""
+"""Odd config files (BOM, CRLF, NULs, FIFOs, directories) and every key typed."""
 
 from __future__ import annotations
 

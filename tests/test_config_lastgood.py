@@ -1,5 +1,4 @@
-"""The last good copy (FILE.last-good) and what safe mode runs with when the file is
-invalid."""
+"""The last good copy (FILE.last-good) and the config safe mode runs with."""
 
 from __future__ import annotations
 

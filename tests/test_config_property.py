@@ -1,9 +1,8 @@
-"""Property: for any config file (any bytes), `config check` and `run` agree.
+"""Property: for any config file (any bytes), `config check` and `run` agree."""
 
-What `config check` accepts, `run` starts with; what it refuses, `run` runs in safe
-mode with the same errors, in the same words; and `run` never ends in a traceback.
-``IVS_LONG=1`` runs ten times the examples.
-"""
+# What `config check` accepts, `run` starts with; what it refuses, `run` runs in safe
+# mode with the same errors, in the same words; and `run` never ends in a traceback.
+# IVS_LONG=1 runs ten times the examples.
 
 from __future__ import annotations
 

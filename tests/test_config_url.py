@@ -1,5 +1,4 @@
-"""[valt] server: every bad form refused with its fix, good forms normalised, and the
-client's base_url() agreeing with the validator."""
+"""[valt] server forms: refused with the fix or normalised; base_url() agrees."""
 
 from __future__ import annotations
 

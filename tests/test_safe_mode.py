@@ -1,5 +1,4 @@
-"""Safe mode in-process: an invalid file starts a daemon that says why, refuses every
-input without asking VALT, keeps a last good copy, and leaves on a valid reload."""
+"""Safe mode in-process: says why, refuses every input without VALT, ends on reload."""
 
 from __future__ import annotations
 

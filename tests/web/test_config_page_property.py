@@ -1,8 +1,7 @@
-"""Property: what the page accepts, `config check` accepts and `run` starts with.
+"""Property: what the page accepts, `config check` accepts and `run` starts with."""
 
-Forms go through the WSGI app as a browser posts them; a refused form changes
-nothing. ``IVS_LONG=1`` runs ten times the examples.
-"""
+# Forms go through the WSGI app as a browser posts them; a refused form changes
+# nothing. IVS_LONG=1 runs ten times the examples.
 
 from __future__ import annotations
 
