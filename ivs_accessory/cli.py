@@ -261,7 +261,8 @@ def run(
     ``service_options`` go to ``Service`` (``keep_last_good`` is on by default).
     """
     from ivs_accessory.config import notes
-    from ivs_accessory.service import Service, start_config
+    from ivs_accessory.safe_mode import start_config
+    from ivs_accessory.service import Service
 
     config, safe_mode = start_config(config_path)
     if verbosity is not None:

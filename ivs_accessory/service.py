@@ -10,17 +10,7 @@ from typing import Any
 
 from ivs_accessory.actions import Actions, ActionSettings, Outcome
 from ivs_accessory.audit import AuditLog
-from ivs_accessory.config import (
-    Config,
-    check,
-    fallback,
-    keep_last_good,
-    last_good_path,
-    load,
-    restore_last_good,
-)
-from ivs_accessory.config.lastgood import check_last_good
-from ivs_accessory.config.loader import to_config
+from ivs_accessory.config import last_good_path, load, restore_last_good
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.dispatcher import Dispatcher
 from ivs_accessory.errors import ConfigError
@@ -30,7 +20,13 @@ from ivs_accessory.lockout import Lockout
 from ivs_accessory.mapping import Mapper, MappingSettings
 from ivs_accessory.notify import Notifier, Watchdog
 from ivs_accessory.room import RoomState
-from ivs_accessory.safe_mode import SafeMode, SafeModeActions, first_of
+from ivs_accessory.safe_mode import (
+    SafeMode,
+    SafeModeActions,
+    announce,
+    first_of,
+    keep_or_warn,
+)
 from ivs_accessory.valt import ValtClient
 
 logger = logging.getLogger(__name__)
@@ -94,21 +90,6 @@ def valt_client(
     )
 
 
-def start_config(path: str) -> tuple[Config, SafeMode | None]:
-    """The configuration to start with, and why safe mode is on (None when it is not).
-
-    A valid file gives its Config. An invalid one gives safe mode's fallback (see
-    :func:`ivs_accessory.config.fallback`) and every error, as ``config check``
-    reports them: both use the same validator.
-    """
-    checked = check(path)
-    config = to_config(checked, path)
-    if config is not None:
-        return config, None
-    found = fallback(path, checked)
-    return found.config, SafeMode(found.errors, found.last_good)
-
-
 class Service:
     """Every part of the running accessory.
 
@@ -124,8 +105,9 @@ class Service:
         web: ``service -> server`` with start()/stop() for the page (default: the
             configuration page from ``[web]``; not started when ``enabled = false``).
         safe_mode: set when ``config`` is safe mode's fallback (see
-            :func:`start_config`): no VALT client, every input is refused with
-            "Configuration invalid", the STATUS line names the first error.
+            :func:`ivs_accessory.safe_mode.start_config`): no VALT client, every
+            input is refused with "Configuration invalid", the STATUS line names
+            the first error.
         keep_last_good: after each clean start or reload, keep the file's text as
             ``FILE.last-good`` (the daemon does; tests need not).
     """
@@ -301,24 +283,14 @@ class Service:
     # -- safe mode and last good -------------------------------------------------------
     def _announce_safe_mode(self) -> None:
         assert self.safe_mode is not None
-        for error in self.safe_mode.errors:
-            logger.error("config: %s", error)
-        logger.warning(
-            "safe mode: the configuration is invalid; the page and inputs run, every "
-            "input answers 'configuration invalid' and VALT is not contacted%s",
-            "; a last good configuration can be restored on the page"
-            if self.safe_mode.last_good
-            else "",
-        )
+        announce(self.safe_mode)
         self.notify(f"STATUS={self.safe_mode.summary()}")
 
     def _refused(self, errors: list[str]) -> None:
         for error in errors:
             logger.error("config not reloaded: %s", error)
         if self.safe_mode is not None:
-            path = self.config.path
-            good = check_last_good(path) if path is not None else None
-            self.safe_mode = SafeMode(errors, good is not None and not good.errors)
+            self.safe_mode = SafeMode.of(errors, self.config.path)
             self.notify(f"STATUS={self.safe_mode.summary()}")
             return
         self.notify(
@@ -328,17 +300,8 @@ class Service:
 
     def _keep(self, config: Any) -> None:
         """Keep a configuration that started or reloaded cleanly as last good."""
-        if not self._keep_last_good:
-            return
-        try:
-            if keep_last_good(config):
-                logger.info("kept %s", last_good_path(config.path))
-        except OSError as exc:
-            logger.warning(
-                "cannot keep the last good configuration %s: %s",
-                last_good_path(config.path),
-                exc.strerror or exc,
-            )
+        if self._keep_last_good:
+            keep_or_warn(config)
 
     # -- parts -------------------------------------------------------------------------
     def _client_for(self, config: Any) -> ValtClient | None:

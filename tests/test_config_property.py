@@ -224,7 +224,7 @@ def check_agrees_with_run(path: str, capsys) -> list[str]:
     refused = [
         r.getMessage().removeprefix("config: ")
         for r in records
-        if r.name == "ivs_accessory.service" and r.getMessage().startswith("config: ")
+        if r.name == "ivs_accessory.safe_mode" and r.getMessage().startswith("config: ")
     ]
     assert refused == errors  # every error, once, in the same words
     statuses = [m for m in sent if m.startswith("STATUS=safe mode")]

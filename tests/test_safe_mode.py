@@ -11,8 +11,8 @@ import pytest
 
 from ivs_accessory.config import check_file
 from ivs_accessory.feedback import ALL_LEDS, pattern_for
-from ivs_accessory.safe_mode import MESSAGE
-from ivs_accessory.service import Service, start_config
+from ivs_accessory.safe_mode import MESSAGE, start_config
+from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource
 from ivs_accessory.web.metrics import health
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ivs_accessory import cli
 from ivs_accessory.config import check_file
 from ivs_accessory.notify import Notifier
-from ivs_accessory.service import start_config
+from ivs_accessory.safe_mode import start_config
 
 from .test_settings import VALT_FORM, inputs_form
 

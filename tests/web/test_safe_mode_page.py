@@ -7,7 +7,8 @@ import queue
 import pytest
 
 from ivs_accessory.config import check_file
-from ivs_accessory.service import Service, start_config
+from ivs_accessory.safe_mode import start_config
+from ivs_accessory.service import Service
 from ivs_accessory.web import create_app
 
 from .helpers import ADMIN_PASSWORD, PipeConsoles, set_admin_password, write_box_config
