@@ -153,14 +153,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def config_check(path: str) -> int:
-    """Print every error of a config file; 0 when valid, 78 when not."""
-    from ivs_accessory.config import check_file
+    """Print every error of a config file; 0 when valid, 78 when not.
+
+    The same validator as ``run``, SIGHUP and the page: what it accepts, ``run``
+    starts with; what it refuses, ``run`` runs in safe mode, with the same words.
+    """
+    from ivs_accessory.config import check_file, notes
 
     errors = check_file(path)
     for error in errors:
         print(f"{path}: {error}", file=sys.stderr)
     if errors:
         return EX_CONFIG
+    for note in notes(path):
+        print(f"{path}: note: {note}", file=sys.stderr)
     print(f"{path}: ok")
     return 0
 
@@ -248,32 +254,33 @@ def run(
 ) -> int:
     """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
 
-    Returns 78 when the configuration is invalid (every error is logged first).
+    An invalid configuration does not stop it: it runs in safe mode (see
+    ``Service``), so the page stays up to fix it. Returns 0.
     ``verbosity`` (-v minus -q) 0 lets ``[logging] level`` set our log level; None
     leaves logging as it is (the demo, tests). ``drain_s``: see ``Service.stop``.
+    ``service_options`` go to ``Service`` (``keep_last_good`` is on by default).
     """
-    from ivs_accessory.config import load
-    from ivs_accessory.errors import ConfigError
+    from ivs_accessory.config import notes
+    from ivs_accessory.safe_mode import start_config
     from ivs_accessory.service import Service
 
-    try:
-        config = load(config_path)
-    except ConfigError as exc:
-        for error in exc.errors:
-            logger.error("config: %s", error)
-        return EX_CONFIG
+    config, safe_mode = start_config(config_path)
     if verbosity is not None:
         apply_log_level(config, verbosity)
+    if safe_mode is None:
+        for note in notes(config_path, config.text):
+            logger.info("config: %s", note)
     stop = stop or threading.Event()
     reload_wanted = threading.Event()
     wake = threading.Event()
     restore = _signals(stop, reload_wanted, wake)
-    service = Service(config, **(service_options or {}))
+    options = {"keep_last_good": True} | (service_options or {})
+    service = Service(config, safe_mode=safe_mode, **options)
     try:
         service.start()
         if ready is not None:
             ready.set()
-        _serve(service, config_path, stop, reload_wanted, wake, verbosity)
+        _serve(service, stop, reload_wanted, wake, verbosity)
     finally:
         service.stop(drain_s)
         restore()
@@ -282,29 +289,28 @@ def run(
 
 def _serve(
     service,
-    config_path: str,
     stop: threading.Event,
     reload_wanted: threading.Event,
     wake: threading.Event,
     verbosity: int | None,
 ) -> None:
-    from ivs_accessory.config import load
-    from ivs_accessory.errors import ConfigError
-
     while not stop.is_set():
         # Signal handlers only set events; the work happens here, on the main thread.
         wake.wait(1.0)
         wake.clear()
         if reload_wanted.is_set():
             reload_wanted.clear()
-            try:
-                config = load(config_path)
-                if verbosity is not None:
-                    apply_log_level(config, verbosity)
-                service.reload(config, cancel=stop)
-            except ConfigError as exc:
-                for error in exc.errors:
-                    logger.error("config not reloaded: %s", error)
+            _reload(service, verbosity, stop)
+
+
+def _reload(service, verbosity: int | None, stop: threading.Event) -> None:
+    """SIGHUP: apply the file if valid; it never ends the daemon."""
+    try:
+        if not service.reload_file(cancel=stop) and verbosity is not None:
+            apply_log_level(service.config, verbosity)
+    except Exception:
+        # The main loop's last guard: a reload bug must not take the door down.
+        logger.exception("reloading the configuration failed; the previous one runs")
 
 
 def _signals(

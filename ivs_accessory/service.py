@@ -11,14 +11,23 @@ from typing import Any
 
 from ivs_accessory.actions import Actions, ActionSettings, Outcome
 from ivs_accessory.audit import AuditLog
+from ivs_accessory.config import last_good_path, load, restore_last_good
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.dispatcher import Dispatcher
+from ivs_accessory.errors import ConfigError
 from ivs_accessory.factory_button import FactoryButton
 from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
 from ivs_accessory.lockout import Lockout
 from ivs_accessory.mapping import Mapper, MappingSettings
 from ivs_accessory.notify import Notifier, Watchdog
 from ivs_accessory.room import RoomState
+from ivs_accessory.safe_mode import (
+    SafeMode,
+    SafeModeActions,
+    announce,
+    first_of,
+    keep_or_warn,
+)
 from ivs_accessory.valt import ValtClient
 
 logger = logging.getLogger(__name__)
@@ -97,6 +106,12 @@ class Service:
             (default: from the VALT timeout, see ``hung_after_s()``).
         web: ``service -> server`` with start()/stop() for the page (default: the
             configuration page from ``[web]``; not started when ``enabled = false``).
+        safe_mode: set when ``config`` is safe mode's fallback (see
+            :func:`ivs_accessory.safe_mode.start_config`): no VALT client, every
+            input is refused with "Configuration invalid", the STATUS line names
+            the first error.
+        keep_last_good: after each clean start or reload, keep the file's text as
+            ``FILE.last-good`` (the daemon does; tests need not).
     """
 
     def __init__(
@@ -111,8 +126,12 @@ class Service:
         clock: Callable[[], float] = time.monotonic,
         hung_after_s: float | None = None,
         web: Callable[[Service], Any] | None = None,
+        safe_mode: SafeMode | None = None,
+        keep_last_good: bool = False,
     ) -> None:
         self.config = config
+        self.safe_mode = safe_mode
+        self._keep_last_good = keep_last_good
         self._hung_after_s = hung_after_s
         self._source_factory = source_factory or _default_source_factory
         self._client_factory = client_factory
@@ -136,7 +155,7 @@ class Service:
         """Build and start everything, then tell systemd we are ready."""
         with self._lock:
             self.started_at = self._clock()
-            self.client = valt_client(self.config, self._client_factory)
+            self.client = self._client_for(self.config)
             actions = self._actions(self.client)
             logs = self.config["logging"]
             self.audit = AuditLog(
@@ -158,11 +177,15 @@ class Service:
             self._sync_sources(self.config.sources)
             self._start_watchdog()
             self._start_web()
-        logger.info(
-            "accessory started: room %s, %d input source(s)",
-            self.config["valt"]["room"],
-            len(self.sources),
-        )
+        if self.safe_mode is not None:
+            self._announce_safe_mode()
+        else:
+            logger.info(
+                "accessory started: room %s, %d input source(s)",
+                self.config["valt"]["room"],
+                len(self.sources),
+            )
+            self._keep(self.config)
         self.notify("READY=1")
 
     def stop(self, drain_s: float = _DRAIN_S) -> None:
@@ -198,19 +221,22 @@ class Service:
         logger.info("accessory stopped")
 
     def reload(self, config: Any, cancel: threading.Event | None = None) -> None:
-        """Apply a new configuration without a restart (SIGHUP, the page).
+        """Apply a new, valid configuration without a restart (SIGHUP, the page).
 
         Sources are re-opened only where their settings changed; the VALT client is
-        rebuilt only when ``[valt]`` connection settings changed. The swap waits
-        for the input in hand; ``cancel`` (a stop requested meanwhile) ends the wait
-        and the reload is dropped.
+        rebuilt only when ``[valt]`` connection settings changed (or safe mode,
+        which has none, ends here). The swap waits for the input in hand;
+        ``cancel`` (a stop requested meanwhile) ends the wait and the reload is
+        dropped.
         """
         self.notify("RELOADING=1")
         with self._lock:
             old, self.config = self.config, config
             client = self.client
-            if _connection(old) != _connection(config):
+            if self.safe_mode is not None or _connection(old) != _connection(config):
                 client = valt_client(config, self._client_factory)
+            was_safe = self.safe_mode
+            left_safe_mode, self.safe_mode = was_safe is not None, None
             actions = self._actions(client)
             mapper = Mapper(mapping_settings(config))
             assert self.dispatcher is not None
@@ -218,7 +244,7 @@ class Service:
                 mapper=mapper, actions=actions, feedback=self._feedback(), cancel=cancel
             )
             if not swapped:
-                self.config = old
+                self.config, self.safe_mode = old, was_safe
                 if client is not self.client and client is not None:
                     client.close()
                 logger.info("reload dropped: the daemon is stopping")
@@ -228,11 +254,83 @@ class Service:
                 self.client.close()
             self.client = client
             self._sync_sources(config.sources)
+        if left_safe_mode:
+            logger.warning("configuration valid again: safe mode ends")
+            self.notify("STATUS=configuration valid again; safe mode ended")
         logger.info("configuration reloaded")
+        self._keep(config)
         self.notify("READY=1")
 
+    def reload_file(self, cancel: threading.Event | None = None) -> list[str]:
+        """Load the config file again and apply it (SIGHUP; the page may use it).
+
+        An invalid file changes nothing: the running configuration (safe mode's
+        too) stays, every error is logged and the STATUS line says so.
+
+        Returns:
+            [] when applied, else every error of the file.
+        """
+        path = self.config.path
+        if path is None:
+            return ["the daemon runs without a configuration file; nothing to reload"]
+        try:
+            config = load(path)
+        except ConfigError as exc:
+            self._refused(list(exc.errors))
+            return list(exc.errors)
+        self.reload(config, cancel=cancel)
+        return []
+
+    def restore_last_good(self) -> None:
+        """Copy ``FILE.last-good`` over the config file atomically, then apply it.
+
+        Raises:
+            ConfigError: the daemon runs without a file, there is no last good
+                copy, or it no longer validates; nothing was changed.
+            OSError: the config file cannot be written.
+        """
+        path = self.config.path
+        if path is None:
+            raise ConfigError(
+                "the daemon runs without a configuration file; nothing to restore"
+            )
+        config = restore_last_good(path)
+        logger.warning("restored %s from %s", path, last_good_path(path))
+        self.reload(config)
+
+    # -- safe mode and last good -------------------------------------------------------
+    def _announce_safe_mode(self) -> None:
+        assert self.safe_mode is not None
+        announce(self.safe_mode)
+        self.notify(f"STATUS={self.safe_mode.summary()}")
+
+    def _refused(self, errors: list[str]) -> None:
+        for error in errors:
+            logger.error("config not reloaded: %s", error)
+        if self.safe_mode is not None:
+            self.safe_mode = SafeMode.of(errors, self.config.path)
+            self.notify(f"STATUS={self.safe_mode.summary()}")
+            return
+        self.notify(
+            f"STATUS=configuration not reloaded, the previous one runs on: "
+            f"{first_of(errors)}"
+        )
+
+    def _keep(self, config: Any) -> None:
+        """Keep a configuration that started or reloaded cleanly as last good."""
+        if self._keep_last_good:
+            keep_or_warn(config)
+
     # -- parts -------------------------------------------------------------------------
-    def _actions(self, client: ValtClient | None) -> Actions:
+    def _client_for(self, config: Any) -> ValtClient | None:
+        # Safe mode never reaches VALT: the settings for it cannot be trusted.
+        if self.safe_mode is not None:
+            return None
+        return valt_client(config, self._client_factory)
+
+    def _actions(self, client: ValtClient | None) -> Actions | SafeModeActions:
+        if self.safe_mode is not None:
+            return SafeModeActions()
         v, m = self.config["valt"], self.config["mapping"]
         room = (
             RoomState(
@@ -279,9 +377,12 @@ class Service:
         return made[1]
 
     def _feedback(self) -> list[FeedbackSink]:
-        sinks: list[FeedbackSink] = [
-            StatusFeedback(self.notify, self.config["valt"]["room"])
-        ]
+        # In safe mode the STATUS line keeps naming the error (see _announce_safe_mode).
+        sinks: list[FeedbackSink] = (
+            []
+            if self.safe_mode is not None
+            else [StatusFeedback(self.notify, self.config["valt"]["room"])]
+        )
         if self.config["feedback"]["leds"]:
             sinks.append(
                 LedFeedback(
@@ -389,6 +490,7 @@ class Service:
                 "outcomes": dict(d.outcomes) if d else {},
             },
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
+            "safe_mode": self.safe_mode.status() if self.safe_mode else None,
         }
 
 

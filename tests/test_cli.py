@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -68,17 +72,273 @@ def test_config_check_accepts_the_factory_template(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_run_with_a_bad_config_exits_78_listing_errors(tmp_path):
-    bad = tmp_path / "bad.conf"
-    bad.write_text("[valt]\ntimeout_s = never\n[source:x]\nkind = keyboard\n")
-    result = subprocess.run(
-        COMMAND + ["run", "--config", str(bad)],
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthz(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+        return json.loads(r.read())
+
+
+BAD_SERVER = "htps://valt.example.org"
+
+
+def safe_mode_config(tmp_path, port: int, server: str = BAD_SERVER) -> str:
+    """A file with two errors whose [web] is valid: the page serves on ``port``."""
+    return (
+        f"[valt]\nserver = {server}\ntimeout_s = never\n\n"
+        f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n\n"
+        f"[web]\naddress = 127.0.0.1\nport = {port}\n"
+        f"password_file = {tmp_path / 'web-password'}\n\n"
+        "[source:door]\nkind = console\n"
+    )
+
+
+def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
+    sock, notify_path = notify_socket
+    port = free_port()
+    config = tmp_path / "accessory.conf"
+    config.write_text(safe_mode_config(tmp_path, port))
+    check = subprocess.run(
+        COMMAND + ["config", "check", str(config)],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 78
-    assert "timeout_s" in result.stderr and "keyboard" in result.stderr
+    assert check.returncode == 78
+    errors = [line.split(": ", 1)[1] for line in check.stderr.splitlines()]
+    assert len(errors) == 2 and "did you mean https://?" in errors[0]
+    daemon = subprocess.Popen(
+        COMMAND + ["run", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
+    try:
+        messages = wait_for(sock, b"READY=1")
+        # The same words as `config check`: one validator.
+        assert f"STATUS=safe mode: {errors[0]} (+1 more)".encode() in messages
+        health = healthz(port)
+        assert health["status"] == "degraded"
+        assert health["reasons"][0] == f"safe mode: {errors[0]} (+1 more)"
+        daemon.stdin.write("123456\n")  # refused without asking VALT
+        daemon.stdin.flush()
+        config.write_text(config_text(tmp_path, "", room=1))
+        daemon.send_signal(signal.SIGHUP)
+        assert b"STATUS=configuration valid again; safe mode ended" in wait_for(
+            sock, b"READY=1"
+        )
+        assert not any(r.startswith("safe mode") for r in healthz(port)["reasons"])
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    log = daemon.stderr.read()
+    assert "Traceback" not in log
+    for error in errors:  # each error logged once
+        assert log.count(error) == 1, log
+    audit = (tmp_path / "audit.log").read_text()
+    assert '"result":"not_configured"' in audit and "Configuration invalid" in audit
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe[valt]\n",
+        b"[valt]\nroom = 1\x00\n",
+        b"room = 1\n",
+        b"[valt]\n" + b"x" * 2_000_000 + b"\n",
+        b"[valt]\nroom = 1\n[valt]\nroom = 1\nroom = 2\n",
+        None,  # missing
+        "directory",
+    ],
+    ids=["not-utf8", "nul", "no-header", "huge", "duplicates", "missing", "directory"],
+)
+def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
+    sock, notify_path = notify_socket
+    config = tmp_path / "accessory.conf"
+    if content == "directory":
+        config.mkdir()
+    elif content is not None:
+        config.write_bytes(content)
+    # Where the file says nothing usable, the drop-ins over the defaults serve.
+    dropin = tmp_path / "accessory.conf.d"
+    dropin.mkdir()
+    port = free_port()
+    (dropin / "web.conf").write_text(
+        f"[web]\naddress = 127.0.0.1\nport = {port}\n"
+        f"password_file = {tmp_path / 'web-password'}\n"
+        f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
+    )
+    daemon = subprocess.Popen(
+        COMMAND + ["run", "--config", str(config)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
+    try:
+        messages = wait_for(sock, b"READY=1")
+        assert any(m.startswith(b"STATUS=safe mode: ") for m in messages)
+        assert healthz(port)["reasons"][0].startswith("safe mode: ")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in daemon.stderr.read()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root to run the daemon as a user who cannot read the file",
+)
+def test_run_with_an_unreadable_file_serves_the_page_in_safe_mode():
+    # pytest's own folders are root's alone: the daemon's user could not even reach
+    # the drop-in. This one it may pass through (0711), without listing it.
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o711)
+        unreadable_file_in_safe_mode(pathlib.Path(folder))
+
+
+def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
+    port = free_port()
+    config = tmp_path / "accessory.conf"
+    config.write_text("[valt]\nroom = 1\n")
+    config.chmod(0o600)  # root's: the daemon's user cannot read it
+    dropin = tmp_path / "accessory.conf.d"
+    dropin.mkdir(mode=0o755)
+    (dropin / "web.conf").write_text(
+        f"[web]\naddress = 127.0.0.1\nport = {port}\n"
+        f"password_file = {tmp_path / 'web-password'}\n"
+    )
+    (dropin / "web.conf").chmod(0o644)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    daemon = subprocess.Popen(
+        [*as_nobody, *COMMAND, "run", "--config", str(config)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+    try:
+        lines = []
+        while not lines or "safe mode:" not in lines[-1]:
+            lines.append(daemon.stderr.readline())
+            assert lines[-1], "the daemon ended: " + "".join(lines)
+        reasons = healthz(port)["reasons"]
+        assert reasons[0] == f"safe mode: cannot read {config}: Permission denied"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in "".join(lines) + daemon.stderr.read()
+
+
+# systemd's way of passing the page's socket (see tests/web/test_server.py): this
+# trampoline puts it on descriptor 3, sets LISTEN_PID to its own pid and execs.
+_TRAMPOLINE = (
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "
+    "os.set_inheritable(3, True); os.environ['LISTEN_PID'] = str(os.getpid()); "
+    "os.execv(sys.executable, "
+    "[sys.executable, '-m', 'ivs_accessory'] + sys.argv[2:])"
+)
+
+
+def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
+    tmp_path, notify_socket
+):
+    sock, notify_path = notify_socket
+    config = tmp_path / "accessory.conf"
+    # No valid [web]: the packaged defaults (port 80) apply, the passed socket wins.
+    config.write_text(
+        f"[valt]\nserver = {BAD_SERVER}\n[web]\nport = eighty\n"
+        f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
+    )
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", _TRAMPOLINE, str(listener.fileno())]
+        + ["run", "--config", str(config)],
+        pass_fds=[listener.fileno()],
+        env=os.environ
+        | {
+            "LISTEN_FDS": "1",
+            "LISTEN_FDNAMES": "web",
+            "NOTIFY_SOCKET": notify_path,
+            "WATCHDOG_USEC": "200000",  # a ping every 0.1 s
+        },
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    listener.close()  # only the daemon holds it now
+    try:
+        messages = wait_for(sock, b"READY=1")
+        assert any(m.startswith(b"STATUS=safe mode: [valt] server") for m in messages)
+        wait_for(sock, b"WATCHDOG=1")  # after READY too
+        assert healthz(port)["reasons"][0].startswith("safe mode: [valt] server")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in daemon.stderr.read()
+
+
+def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
+    tmp_path, make_sim, notify_socket
+):
+    sock, notify_path = notify_socket
+    sim = make_sim(version="6.6.0")
+    config = tmp_path / "accessory.conf"
+    good = config_text(tmp_path, sim.url, room=1)
+    config.write_text(good)
+    daemon = subprocess.Popen(
+        COMMAND + ["run", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
+    try:
+        wait_for(sock, b"READY=1")
+        kept = tmp_path / "accessory.conf.last-good"
+        assert kept.read_text() == good and kept.stat().st_mode & 0o777 == 0o600
+        config.write_text(config_text(tmp_path, "http://[::1", room=2))
+        daemon.send_signal(signal.SIGHUP)
+        status = wait_for(
+            sock,
+            b"STATUS=configuration not reloaded, the previous "
+            b"one runs on: [valt] server = 'http://[::1': the IPv6 address has no "
+            b"closing ], e.g. https://[fd00::1]",
+        )
+        assert b"READY=1" not in status
+        daemon.stdin.write("123456\n")
+        daemon.stdin.flush()
+        wait_for(
+            sock, b"STATUS=room 1 recording; last: Recording started for Alice Smith"
+        )
+        assert kept.read_text() == good  # a bad file is never kept as good
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert "Traceback" not in daemon.stderr.read()
 
 
 def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(

@@ -265,7 +265,11 @@ def test_load_reads_typed_values_and_sources(tmp_path):
     )
     cfg = load(path)
     assert cfg.path == path
-    assert (cfg["valt"]["server"], cfg["valt"]["timeout_s"]) == ("valt.local:8080", 2.5)
+    # Without a scheme, https:// is assumed (and said so: see test_url.py).
+    assert (cfg["valt"]["server"], cfg["valt"]["timeout_s"]) == (
+        "https://valt.local:8080",
+        2.5,
+    )
     assert (cfg["valt"]["verify_tls"], cfg["valt"]["room"]) == (False, 12)
     assert cfg.sources == {
         "door": {
@@ -651,7 +655,8 @@ def test_save_round_trip_keeps_comments_and_other_sections(conf):
     save(conf, {"valt": {"room": "7", "timeout_s": "2"}, "web": {"port": "8080"}})
     cfg = load(conf)
     assert (cfg["valt"]["room"], cfg["valt"]["timeout_s"]) == (7, 2.0)
-    assert cfg["valt"]["server"] == "valt.local" and cfg["valt"]["password"] == PASSWORD
+    assert cfg["valt"]["server"] == "https://valt.local"
+    assert cfg["valt"]["password"] == PASSWORD
     assert cfg["web"]["port"] == 8080
     assert FilePath(conf).read_text() == (
         "# Door 3, first floor.\n[valt]\n# the lab server\nserver = valt.local\n"

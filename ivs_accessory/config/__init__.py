@@ -1,6 +1,12 @@
 """Typed configuration: the schema, layered loading with every error, atomic save."""
 
-from ivs_accessory.config.loader import DEFAULTS_PATH, check_file, load
+from ivs_accessory.config.lastgood import (
+    fallback,
+    keep_last_good,
+    last_good_path,
+    restore_last_good,
+)
+from ivs_accessory.config.loader import DEFAULTS_PATH, check, check_file, load, notes
 from ivs_accessory.config.schema import (
     SCHEMA,
     SOURCE_KINDS,
@@ -18,10 +24,12 @@ from ivs_accessory.config.types import (
     DeviceSelector,
     Float,
     Integer,
+    IpAddress,
     KeyName,
     Path,
     Secret,
     String,
+    Url,
 )
 
 __all__ = [
@@ -37,13 +45,21 @@ __all__ = [
     "DeviceSelector",
     "Float",
     "Integer",
+    "IpAddress",
     "KeyName",
     "Path",
     "Secret",
     "String",
+    "Url",
     "binding_key",
+    "check",
     "check_file",
+    "fallback",
+    "keep_last_good",
+    "last_good_path",
     "load",
+    "notes",
+    "restore_last_good",
     "save",
     "validate_section",
 ]

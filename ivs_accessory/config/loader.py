@@ -5,7 +5,8 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,16 @@ from ivs_accessory.config.schema import (
     binding_key,
     validate_section,
 )
+from ivs_accessory.config.types import Url
 from ivs_accessory.errors import ConfigError
 
 DEFAULTS_PATH = str(Path(__file__).resolve().parent.parent / "defaults.conf")
 """The packaged defaults, loaded before the main file."""
 
 Raw = dict[str, dict[str, str]]
+Values = dict[str, Any]
+
+MAX_FILE_BYTES = 1024 * 1024  # a configuration is a few kilobytes
 
 # Mirrors configparser's own SECTCRE and OPTCRE (with "=" as the only delimiter), so
 # the duplicate check here and the line editor in store.py find exactly the sections
@@ -35,6 +40,29 @@ class _Layer:
     origin: str
     role: str  # "defaults", "file" or "drop-in"
     sections: Raw
+    text: str | None = None
+    tainted: set[str] = field(default_factory=set)  # sections with a bad line
+
+
+@dataclass
+class Checked:
+    """One configuration checked section by section (see :func:`check`).
+
+    Attributes:
+        sections: fixed section -> typed values, for each that has no error.
+        sources: name -> typed options, or None when any ``[source:*]`` has one.
+        bindings: as ``Config.bindings``, or None when ``[bindings]`` has an error.
+        errors: every problem, in the order they are reported.
+        readable: False when the main file could not be read or parsed at all.
+        text: the main file's text as read (None when it could not be).
+    """
+
+    sections: dict[str, Values]
+    sources: dict[str, Values] | None
+    bindings: dict[tuple[str, str], str] | None
+    errors: list[str]
+    readable: bool
+    text: str | None
 
 
 @dataclass
@@ -71,33 +99,86 @@ def check_file(path: str | os.PathLike[str]) -> list[str]:
 
 def build(path: str | None, main_text: str | None) -> tuple[Config | None, list[str]]:
     """Read every layer (``main_text`` stands in for the main file), merge, validate."""
+    checked = check(path, main_text)
+    return to_config(checked, path), checked.errors
+
+
+def to_config(checked: Checked, path: str | None) -> Config | None:
+    """The Config of a check without errors; None when it has any."""
+    if checked.errors or checked.sources is None or checked.bindings is None:
+        return None
+    config = Config(checked.sections, checked.sources, checked.bindings, path)
+    config.text = checked.text
+    return config
+
+
+def check(path: str | None, main_text: str | None = None) -> Checked:
+    """Every layer read, merged and validated; never raises, whatever the files hold.
+
+    The one validator: ``load``, ``config check``, SIGHUP, the page's save and safe
+    mode all come here.
+    """
     layers, errors = _layers(path, main_text)
     merged, origins = _merge(layers)
-    config, problems = _validate(merged, origins, path)
-    return config, errors + problems
+    checked = _validate(merged, origins, path)
+    checked.errors[:0] = errors
+    main = next((layer for layer in layers if layer.role == "file"), None)
+    if main is not None:
+        checked.readable = main.text is not None
+        checked.text = main.text
+        _drop_tainted(checked, main.tainted)
+    return checked
+
+
+def _drop_tainted(checked: Checked, tainted: set[str]) -> None:
+    """Sections with an unreadable or repeated line do not count as valid."""
+    for name in tainted:
+        checked.sections.pop(name, None)
+        if name == "bindings":
+            checked.bindings = None
+        elif name.startswith(SOURCE_PREFIX):
+            checked.sources = None
+
+
+def notes(path: str | None, main_text: str | None = None) -> list[str]:
+    """What is worth telling about a valid file: a server without a scheme."""
+    merged, _ = _merge(_layers(path, main_text)[0])
+    text = merged.get("valt", {}).get("server", "")
+    if not Url.assumed_scheme(text):
+        return []
+    return [
+        f"[valt] server = {text.strip()!r} has no scheme: https:// is used "
+        f"(write http:// for plain HTTP)"
+    ]
 
 
 def _layers(path: str | None, main_text: str | None) -> tuple[list[_Layer], list[str]]:
-    files = [(DEFAULTS_PATH, "defaults", None)]
+    files: list[tuple[str, str, str | None]] = [(DEFAULTS_PATH, "defaults", None)]
     errors: list[str] = []
+    missing = False
     if path is not None:
         if main_text is None and _missing(path):
             errors.append(
                 f"config file {path} does not exist; copy config/accessory.conf there"
             )
-            main_text = ""
+            missing = True
         files.append((path, "file", main_text))
         dropins, dropin_errors = _dropins(Path(path + ".d"))
         errors += dropin_errors
         files += [(str(p), "drop-in", None) for p in dropins]
     layers = []
     for origin, role, text in files:
-        if text is None:
+        if text is None and not (missing and role == "file"):
             text, read_errors = read_text(origin)
             errors += read_errors
-        sections, parse_errors = _parse(text or "", origin)
-        errors += parse_errors
-        layers.append(_Layer(origin, role, sections))
+        layer = _Layer(origin, role, {}, text)
+        if text is not None:
+            sections, parse_errors, layer.tainted = _parse(text, origin)
+            errors += parse_errors
+            if sections is None:  # a key before any [section]: nothing was read
+                layer.text = None
+            layer.sections = sections or {}
+        layers.append(layer)
     return layers, errors
 
 
@@ -123,14 +204,37 @@ def _dropins(folder: Path) -> tuple[list[Path], list[str]]:
 
 
 def read_text(path: str) -> tuple[str | None, list[str]]:
-    """The file's text, or None and the reason it cannot be read (as an error)."""
+    """The file's text, or None and the reason it cannot be read (as an error).
+
+    A UTF-8 byte order mark (Windows Notepad writes one) is dropped, and line
+    ends become ``\\n``. Only a regular file of at most MAX_FILE_BYTES is read: a
+    FIFO would block and /dev/zero would never end.
+    """
     try:
-        with open(path, encoding="utf-8") as file:
-            return file.read(), []
-    except UnicodeDecodeError:
-        return None, [f"{path} is not UTF-8 text; save it as UTF-8"]
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        kind = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(kind):
+            os.close(descriptor)
+            what = "a directory" if stat.S_ISDIR(kind) else "not a regular file"
+            return None, [f"cannot read {path}: it is {what}; give a file"]
+        with os.fdopen(descriptor, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, [f"cannot read {path}: {exc.strerror or exc}"]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [
+            f"cannot read {path}: it is over {MAX_FILE_BYTES // 1024} KiB; "
+            f"a configuration is a few kilobytes (is it the right file?)"
+        ]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [
+            f"{path} is not UTF-8 text (byte {exc.start + 1} of {len(data)}); "
+            f"save it as UTF-8"
+        ]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
 
 
 def _parser() -> configparser.ConfigParser:
@@ -142,15 +246,18 @@ def _parser() -> configparser.ConfigParser:
         strict=False,
         empty_lines_in_values=False,
         # No [DEFAULT] magic: a section by that name is just an unknown section.
-        default_section="\0",
+        # A header never spans lines, so no file can name this one.
+        default_section="\n",
     )
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     return parser
 
 
-def _parse(text: str, origin: str) -> tuple[Raw, list[str]]:
-    """Sections of one file, plus its syntax errors and duplicates (all of them)."""
-    errors = _duplicates(text.split("\n"), origin)
+def _parse(text: str, origin: str) -> tuple[Raw | None, list[str], set[str]]:
+    """Sections of one file, its syntax errors and duplicates (all of them), and the
+    sections those errors are in. Sections are None when configparser stops early."""
+    lines = text.split("\n")
+    errors, tainted = _duplicates(lines, origin)
     parser = _parser()
     try:
         parser.read_string(text, source=origin)
@@ -159,7 +266,7 @@ def _parse(text: str, origin: str) -> tuple[Raw, list[str]]:
             f"{origin} line {exc.lineno}: a key comes before any [section] "
             f"header; put a header such as [valt] above it"
         )
-        return {}, errors
+        return None, errors, tainted
     except configparser.ParsingError as exc:
         # The line is not quoted: it may hold a password typed without "key =".
         errors += [
@@ -167,18 +274,28 @@ def _parse(text: str, origin: str) -> tuple[Raw, list[str]]:
             f"or start it with # to make it a comment"
             for lineno, _ in exc.errors
         ]
-    return {name: dict(parser[name]) for name in parser.sections()}, errors
+        tainted |= {_section_at(lines, lineno - 1) for lineno, _ in exc.errors}
+    sections = {name: dict(parser[name]) for name in parser.sections()}
+    return sections, errors, tainted - {None}
 
 
-def _duplicates(lines: list[str], origin: str) -> list[str]:
+def _section_at(lines: list[str], index: int) -> str | None:
+    """The section that line ``index`` (from 0) is in."""
+    headers = [e for e in line_entries(lines[:index]) if e.key is None]
+    return headers[-1].section if headers else None
+
+
+def _duplicates(lines: list[str], origin: str) -> tuple[list[str], set[str]]:
     # configparser with strict=True stops at the first duplicate; this finds them all.
     first: dict[tuple[str | None, str | None], int] = {}
     errors = []
+    tainted = set()
     for entry in line_entries(lines):
         ident = (entry.section, entry.key)
         if ident not in first:
             first[ident] = entry.start
             continue
+        tainted.add(entry.section)
         what = (
             f"section [{entry.section}]"
             if entry.key is None
@@ -188,7 +305,7 @@ def _duplicates(lines: list[str], origin: str) -> list[str]:
             f"{origin} line {entry.start + 1}: {what} appears again "
             f"(first on line {first[ident] + 1}); keep only one"
         )
-    return errors
+    return errors, tainted
 
 
 def _merge(layers: list[_Layer]) -> tuple[Raw, dict[tuple[str, str | None], str]]:
@@ -207,30 +324,35 @@ def _merge(layers: list[_Layer]) -> tuple[Raw, dict[tuple[str, str | None], str]
 
 def _validate(
     merged: Raw, origins: dict[tuple[str, str | None], str], path: str | None
-) -> tuple[Config | None, list[str]]:
-    sections: dict[str, dict[str, Any]] = {}
-    sources: dict[str, dict[str, Any]] = {}
-    bindings: dict[tuple[str, str], str] = {}
-    errors: list[str] = []
+) -> Checked:
+    checked = Checked({}, {}, {}, [], True, None)
     for name, raw in merged.items():
         values, problems = validate_section(name, raw)
         for key, message in problems.items():
             origin = origins.get((name, key)) or origins.get((name, None))
             # Say which file only when it is not the one the reader already knows.
-            errors.append(
+            checked.errors.append(
                 message if origin in (None, path) else f"{message} (in {origin})"
             )
-        if name == "bindings":
-            bindings = {
-                binding_key(k): action for k, action in values.items() if action
-            }
-        elif name.startswith(SOURCE_PREFIX):
-            sources[name[len(SOURCE_PREFIX) :]] = values
+        _keep(checked, name, values, bool(problems))
+    return checked
+
+
+def _keep(checked: Checked, name: str, values: Values, bad: bool) -> None:
+    """File one section's values under ``checked`` (or mark its group invalid)."""
+    if name == "bindings":
+        checked.bindings = None if bad else _bindings(values)
+    elif name.startswith(SOURCE_PREFIX):
+        if bad or checked.sources is None:
+            checked.sources = None
         else:
-            sections[name] = values
-    if errors:
-        return None, errors
-    return Config(sections, sources, bindings, path), []
+            checked.sources[name[len(SOURCE_PREFIX) :]] = values
+    elif name in SCHEMA and not bad:
+        checked.sections[name] = values
+
+
+def _bindings(values: Values) -> dict[tuple[str, str], str]:
+    return {binding_key(k): action for k, action in values.items() if action}
 
 
 def summary(errors: list[str]) -> str:

@@ -32,10 +32,12 @@ from ivs_accessory.config.types import (
     Command,
     Float,
     Integer,
+    IpAddress,
     KeyName,
     Path,
     Secret,
     String,
+    Url,
 )
 from ivs_accessory.credentials import READINGS
 from ivs_accessory.mapping import MODES
@@ -99,7 +101,7 @@ def _web_interface(values: Values, label: str) -> Errors:
 SCHEMA: dict[str, Section | BindingsSection] = {
     "valt": Section(
         {
-            "server": String(optional=True, default=""),
+            "server": Url(optional=True, default=""),
             "username": String(optional=True, default=""),
             "password": Secret(default=""),
             "timeout_s": Float(0.5, 60, unit="seconds", default="5"),
@@ -164,7 +166,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
     "web": Section(
         {
             "enabled": Boolean(default="true"),
-            "address": String(example="0.0.0.0", default="0.0.0.0"),
+            "address": IpAddress(default="0.0.0.0"),
             "port": Integer(0, 65535, default="80"),
             "tls_cert": Path(optional=True, default=""),
             "tls_key": Path(optional=True, default=""),
@@ -257,7 +259,11 @@ def unknown_section(name: str) -> str:
         guess = next(
             iter(difflib.get_close_matches(name.lower(), list(SCHEMA), 1)), None
         )
-    return f"unknown section [{name}]" + (f"; did you mean [{guess}]?" if guess else "")
+    # Control characters (a NUL from a damaged file) are shown escaped.
+    shown = name if name.isprintable() else repr(name)[1:-1]
+    return f"unknown section [{shown}]" + (
+        f"; did you mean [{guess}]?" if guess else ""
+    )
 
 
 class Config(Mapping[str, dict[str, Any]]):
@@ -267,6 +273,8 @@ class Config(Mapping[str, dict[str, Any]]):
         sources: source name -> typed options, each with ``kind``.
         bindings: ``(KEY_NAME, "tap" | "hold")`` -> action name.
         path: the main file, or None when only the defaults were loaded.
+        text: the main file's text as it was validated (what last-good keeps), or
+            None.
     """
 
     def __init__(
@@ -280,6 +288,7 @@ class Config(Mapping[str, dict[str, Any]]):
         self.sources = sources
         self.bindings = bindings
         self.path = path
+        self.text: str | None = None
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         if name == "bindings":

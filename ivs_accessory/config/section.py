@@ -13,14 +13,25 @@ Errors = dict[str, str]
 Check = Callable[[Values, str], Errors]
 
 
+QUOTE_MAX = 60  # characters of a bad value quoted back in its error message
+
+
+def quote(text: str, field: ConfigValue) -> str | None:
+    """How an error message shows a raw value: shortened, masked, or None (hidden)."""
+    shown = field.quoted(text.strip())
+    if not shown:
+        return None
+    return repr(shown if len(shown) <= QUOTE_MAX else shown[: QUOTE_MAX - 3] + "...")
+
+
 def field_error(
     label: str, key: str, text: str, field: ConfigValue, exc: Exception
 ) -> str:
     """``[label] key = 'text': reason``; the text is left out for secrets and blanks."""
-    shown = text.strip()
-    if field.secret or not shown:
+    shown = quote(text, field)
+    if shown is None:
         return f"[{label}] {key}: {exc}"
-    return f"[{label}] {key} = {shown!r}: {exc}"
+    return f"[{label}] {key} = {shown}: {exc}"
 
 
 def unknown_key(label: str, key: str, known: Iterable[str]) -> str:

@@ -11,6 +11,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ivs_accessory.atomic import atomic_write
+from ivs_accessory.config.lastgood import (
+    last_good_path,
+    restore_last_good,
+)
 from ivs_accessory.config.loader import (
     DEFAULTS_PATH,
     build,
@@ -24,9 +28,18 @@ from ivs_accessory.config.schema import SCHEMA
 from ivs_accessory.config.types import is_one_line
 from ivs_accessory.errors import ConfigError
 
-# Loading lives in loader.py; its public names are re-exported, where callers have
-# always found them.
-__all__ = ["DEFAULTS_PATH", "STALE_TEMP_S", "Changes", "check_file", "load", "save"]
+# Loading lives in loader.py, the last good copy in lastgood.py; their public names
+# are re-exported, where callers have always found them.
+__all__ = [
+    "DEFAULTS_PATH",
+    "STALE_TEMP_S",
+    "Changes",
+    "check_file",
+    "last_good_path",
+    "load",
+    "restore_last_good",
+    "save",
+]
 
 Changes = Mapping[str, Mapping[str, str | None] | None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import shlex
 import unicodedata
@@ -11,9 +12,11 @@ from typing import Any
 
 from evdev import ecodes
 
+from ivs_accessory.config.url import MAX_URL, parse_server, without_userinfo
 from ivs_accessory.sources.selector import parse_selector
 
 SECRET_MASK = "********"
+MAX_TEXT = 1024  # characters in one value (a URL may have MAX_URL)
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -25,11 +28,15 @@ _FALSE = frozenset({"false", "no", "off", "0"})
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: str, limit: int = MAX_TEXT) -> str:
     """The stripped text; ValueError if it holds anything an INI line cannot."""
     if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in text):
         raise ValueError("must be a single line of text without control characters")
-    return text.strip()
+    value = text.strip()
+    if len(value) > limit:
+        # Also keeps int() away from its 4300-digit limit and the logs short.
+        raise ValueError(f"is {len(value)} characters long; at most {limit}")
+    return value
 
 
 def is_one_line(text: str) -> bool:
@@ -71,6 +78,10 @@ class ConfigValue:
     def display(self, value: Any) -> str:
         """The text safe to show on the page and in logs."""
         return self.serialize(value)
+
+    def quoted(self, text: str) -> str | None:
+        """The raw ``text`` as an error message may quote it; None hides it."""
+        return None if self.secret else text
 
 
 class String(ConfigValue):
@@ -114,6 +125,56 @@ class Secret(String):
     def display(self, value: Any) -> str:
         # An empty secret shows as empty so the page can tell "not set" from "set".
         return SECRET_MASK if value else ""
+
+
+class Url(ConfigValue):
+    """An http(s) server address, normalised; ``https://`` when none is written.
+
+    ``valt.example.org:8443`` gives ``https://valt.example.org:8443``; see
+    :func:`ivs_accessory.config.url.parse_server` for what is accepted. Empty gives
+    ``""`` when ``optional``.
+    """
+
+    example = "https://valt.example.org"
+
+    def __init__(self, optional: bool = True, *, default: str | None = None) -> None:
+        super().__init__(default=default)
+        self.optional = optional
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text, MAX_URL)
+        if not value and self.optional:
+            return ""
+        if not value:
+            raise ValueError(f"must not be empty, e.g. {self.example}")
+        return str(parse_server(value))
+
+    def quoted(self, text: str) -> str | None:
+        return without_userinfo(text)
+
+    @staticmethod
+    def assumed_scheme(text: str) -> bool:
+        """True when ``text`` is a valid address written without a scheme."""
+        try:
+            return not parse_server(text.strip()).scheme_given
+        except ValueError:
+            return False
+
+
+class IpAddress(ConfigValue):
+    """An IPv4 or IPv6 address of this box (no brackets), such as ``0.0.0.0``."""
+
+    example = "0.0.0.0"
+
+    def deserialize(self, text: str) -> str:
+        value = _one_line(text)
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(
+                "must be an IP address of this box, e.g. 0.0.0.0 (all of them), "
+                ":: (all, IPv6 too) or 127.0.0.1"
+            ) from None
 
 
 class Integer(ConfigValue):

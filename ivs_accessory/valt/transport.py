@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from ivs_accessory.config.url import parse_server, without_userinfo
 from ivs_accessory.errors import (
     ValtAuthError,
     ValtBadResponse,
@@ -66,24 +67,33 @@ def install_redaction(names: tuple[str, ...] = ("urllib3.connectionpool",)) -> N
                 target.addFilter(RedactingFilter())
 
 
-def base_url(server: str) -> str:
-    """Return ``<server>/api/v3/`` with ``http://`` assumed and slashes normalised.
+def base_url(server: str, *, default_scheme: str = "http") -> str:
+    """Return ``<server>/api/v3/``, checked as the config's ``[valt] server`` is.
+
+    The same parser (``ivs_accessory.config.url``) decides what is valid, so a
+    server that passed the config check always gives a URL here. Config values
+    always carry their scheme (the config assumes ``https://``); ``default_scheme``
+    only serves the vendor API's bare host names, which mean ``http://``.
 
     Raises:
-        ValueError: the server string is empty or has a scheme other than http(s).
+        ValueError: the server string is empty or not a valid http(s) address.
     """
     text = str(server or "").strip()
     if not text or text == "None":
         raise ValueError("no VALT server address; set it, e.g. valt.example.org")
-    if "://" not in text:
-        text = "http://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'{server}' is not an http:// or https:// server address")
-    path = re.sub(r"/+", "/", parts.path).rstrip("/")
+    try:
+        url = parse_server(text, default_scheme)
+    except ValueError as exc:
+        raise ValueError(f"VALT server {_shown(text)}: {exc}") from None
+    path = url.path
     if path.endswith("/api/v3"):
         path = path[: -len("/api/v3")]
-    return f"{parts.scheme.lower()}://{parts.netloc}{path}/api/v3/"
+    return f"{url.origin}{path}/api/v3/"
+
+
+def _shown(text: str) -> str:
+    text = without_userinfo(text)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 # The largest answer read from VALT. Its biggest answers are user lists: a thousand

@@ -8,6 +8,8 @@ from typing import Any
 
 from ivs_accessory.config import SCHEMA, SOURCE_SCHEMAS, validate_section
 from ivs_accessory.config.schema import HOLD, SOURCE_PREFIX
+from ivs_accessory.config.section import quote
+from ivs_accessory.config.types import String, Url
 
 Form = dict[str, str]
 Errors = dict[str, str]
@@ -41,7 +43,9 @@ def field_message(message: str, label: str, key: str, text: str | None) -> str:
     """The words of a config error without the ``[label] key = 'text':`` prefix."""
     prefixes = [f"[{label}] {key}: "]
     if text is not None:
-        prefixes.insert(0, f"[{label}] {key} = {text.strip()!r}: ")
+        # As field_error quotes it: shortened, and a URL's user:password@ masked.
+        quoted = {quote(text, field) for field in (String(), Url())}
+        prefixes[:0] = [f"[{label}] {key} = {shown}: " for shown in quoted if shown]
     for prefix in prefixes:
         if message.startswith(prefix):
             return message[len(prefix) :]
@@ -75,7 +79,11 @@ def check_section(
     """
     changes = {key: posted.get(key, "") for key in keys}
     raw = raw_values(config, section) | changes
-    _, errors = validate_section(section, raw)
+    values, errors = validate_section(section, raw)
+    for key in keys:
+        if isinstance(SCHEMA[section].get(key), Url) and key in values:
+            # Save what the daemon will use: "valt.local" is https://valt.local.
+            changes[key] = values[key]
     shown = {
         key: field_message(message, section, key, raw.get(key))
         for key, message in errors.items()

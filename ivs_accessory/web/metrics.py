@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 from ivs_accessory import __version__
+from ivs_accessory.safe_mode import first_of
 
 _PREFIX = "ivs_accessory_"
 
@@ -13,15 +14,14 @@ _PREFIX = "ivs_accessory_"
 def health(status: dict[str, Any], network_pending: bool = False) -> dict[str, Any]:
     """``{"status": "ok" | "degraded", "reasons", "version"}`` from Service.status()."""
     reasons = []
+    safe_mode = status.get("safe_mode")
+    if safe_mode:
+        # The same words as the STATUS line; VALT is not used, so no VALT reasons.
+        reasons.append(f"safe mode: {first_of(safe_mode['errors'])}")
     if not status["dispatcher"]["alive"]:
         reasons.append("the input dispatcher is not running")
-    valt = status["valt"]
-    if not valt["configured"]:
-        reasons.append("no VALT server is configured")
-    elif valt["online"] is False:
-        reasons.append(f"VALT is offline: {valt['last_error'] or 'no answer'}")
-    if status["room"]["id"] is None:
-        reasons.append("no VALT room is chosen")
+    if not safe_mode:
+        reasons += _valt_reasons(status)
     if not status["sources"]:
         reasons.append("no input source is configured")
     for name, source in sorted(status["sources"].items()):
@@ -38,6 +38,17 @@ def health(status: dict[str, Any], network_pending: bool = False) -> dict[str, A
         "version": __version__,
         "uptime_s": round(status["uptime_s"], 1),
     }
+
+
+def _valt_reasons(status: dict[str, Any]) -> list[str]:
+    valt, reasons = status["valt"], []
+    if not valt["configured"]:
+        reasons.append("no VALT server is configured")
+    elif valt["online"] is False:
+        reasons.append(f"VALT is offline: {valt['last_error'] or 'no answer'}")
+    if status["room"]["id"] is None:
+        reasons.append("no VALT room is chosen")
+    return reasons
 
 
 class ValtTotals:
