@@ -28,6 +28,12 @@ from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
 
+FACTORY_REFUSED = (
+    "The factory password is accepted only on the box itself, from a link-local "
+    "address (a laptop cabled straight to the box) or for 15 minutes after a "
+    "factory default. Log in from there, or restore the factory settings again."
+)
+
 
 class _ClosePlugin:
     """Lets ``app.close()`` (the server stopping) settle a pending network change."""
@@ -146,10 +152,9 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         cookie = bottle.request.get_cookie(LOGIN_COOKIE) or ""
         if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")[:200]):
             return login_form(403, "The login form expired; please try again.")
-        if not page.login_matches(form.get("username", "")):
-            page.throttle.failed(page.client_address())
-            return login_form(401, "Wrong user name or password.")
-        problem = page.check_password(form.get("password", ""))
+        problem = page.check_password(
+            form.get("password", ""), page.login_matches(form.get("username", ""))
+        )
         if problem:
             status = 429 if problem.startswith("too many") else 401
             words = (
@@ -162,6 +167,11 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
             must_change = page.passwords.read().must_change
         except PasswordFileError as exc:
             return login_form(503, str(exc))
+        if must_change and not page.factory_login_allowed():
+            logger.warning(
+                "page: factory password refused from %s", page.client_address()
+            )
+            return login_form(403, FACTORY_REFUSED)
         session = page.sessions.create(must_change)
         logger.info("page: admin logged in from %s", page.client_address())
         bottle.response.set_cookie(
@@ -183,10 +193,19 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
 
     @app.get("/password")
     def password_page():
+        if not page.session().must_change:
+            raise see_other("/system")
         return page.render("password.tpl", w=Widgets())
 
     @app.post("/password")
     def change_password():
+        # Only the forced first change skips the current password: anyone else
+        # holding a session (a borrowed browser, a stolen cookie) must know it.
+        if not page.session().must_change:
+            return page.error_page(
+                403,
+                "Change the password on the System page; it asks for the current one.",
+            )
         form = page.form()
         new, confirm = form.get("new", ""), form.get("confirm", "")
         errors = new_password_problem(new, confirm, "")

@@ -69,7 +69,7 @@ def test_network_static_change_applies_and_is_kept_when_confirmed_from_the_new_a
     assert "Network change waiting for confirmation" in admin.get("/").text
     # The old address cannot confirm: that would not prove the new one works.
     assert admin.post("/network/confirm").status == 409
-    at_new = WsgiClient(app, host="192.0.2.10")
+    at_new = WsgiClient(app, host="192.0.2.10", local="192.0.2.10")
     at_new.login(ADMIN_PASSWORD)
     assert at_new.get("/network/confirm").status == 200
     assert at_new.post("/network/confirm").location == "/network"
