@@ -124,6 +124,7 @@ def network_files(config: Mapping[str, Any]) -> NetworkFiles:
         helper["network_apply_command"],
         uid,
         gid,
+        config["web"]["network_interface"],
     )
 
 
