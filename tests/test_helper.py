@@ -337,3 +337,45 @@ def test_what_the_page_writes_is_what_the_helper_accepts(raw):
     settings = parse_netplan(netplan_yaml("eth0", values), "staged")
     assert settings.mode == raw["mode"] and settings.interface == "eth0"
     assert settings.address == raw.get("address", "")
+
+
+# -- logs: the journal for the page's download, without the journal group -------------
+
+
+def test_logs_writes_the_journal_to_the_logs_file_for_the_daemon(tmp_path):
+    box = make_box(
+        tmp_path,
+        helper_extra="journal_command = "
+        + script(tmp_path, "journalctl", "echo 'INFO ivs_accessory: started'")
+        + " --unit ivs-accessory.service\n",
+    )
+    target = box.state / "service-log.txt"
+    box.config.write_text(
+        box.config.read_text().replace(
+            "[system]\n", f"[system]\nlogs_file = {target}\n", 1
+        )
+    )
+    result = system(box, "logs")
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == "INFO ivs_accessory: started\n"
+    assert oct(os.stat(target).st_mode & 0o777) == "0o600"
+    assert box.trace() == ["journalctl --unit ivs-accessory.service"]
+
+
+def test_logs_replaces_a_planted_symlink_instead_of_following_it(tmp_path):
+    box = make_box(
+        tmp_path,
+        helper_extra="journal_command = " + script(tmp_path, "journalctl", "echo x"),
+    )
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    target = box.state / "service-log.txt"
+    target.symlink_to(victim)
+    box.config.write_text(
+        box.config.read_text().replace(
+            "[system]\n", f"[system]\nlogs_file = {target}\n", 1
+        )
+    )
+    run(box, "logs")
+    assert victim.read_text() == "keep me\n" and not target.is_symlink()
+    assert target.read_text() == "x\n"

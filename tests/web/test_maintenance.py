@@ -173,6 +173,21 @@ def test_system_logs_download_runs_the_logs_command(admin, box):
     assert box.trace == ["logs"]
 
 
+def test_system_logs_download_reads_the_file_the_helper_wrote(admin, box):
+    written = box.folder / "service-log.txt"
+    helper = box.folder / "bin" / "start-logs-helper"
+    helper.write_text(f"#!/bin/sh\nprintf 'INFO from the journal\\n' > {written}\n")
+    helper.chmod(0o755)
+    system = page_of(admin).config["system"]
+    system.update(logs_command=[str(helper)], logs_file=str(written))
+    answer = admin.get("/system/logs.txt")
+    assert answer.status == 200 and answer.text == "INFO from the journal\n"
+    written.unlink()
+    system.update(logs_command=["true"])
+    failed = admin.get("/system/logs.txt")
+    assert failed.status == 409 and "Cannot read the log" in failed.text
+
+
 def test_system_audit_download_has_rotated_files_first(admin, box):
     box.consoles.type("door", "123456")
     box.outcomes.get(timeout=10)
