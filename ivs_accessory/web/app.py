@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -13,6 +14,7 @@ import bottle
 
 from ivs_accessory.web import maintenance, settings
 from ivs_accessory.web.auth import PasswordFileError, new_password_problem
+from ivs_accessory.web.guard import guard
 from ivs_accessory.web.live import status_view
 from ivs_accessory.web.metrics import health, prometheus
 from ivs_accessory.web.page import (
@@ -69,7 +71,7 @@ def create_app(
     app = bottle.Bottle(catchall=True)
     page = Page(service, https=https, clock=clock, devices=devices)
     app.install(_ClosePlugin(page))
-    app.add_hook("before_request", page.guard)
+    app.add_hook("before_request", functools.partial(guard, page))
     app.add_hook("after_request", page.add_headers)
     _add_error_pages(app, page)
     _add_auth_routes(app, page)

@@ -80,16 +80,24 @@ def host_allowed(header: str | None, extra: str = "", also: Iterable[str] = ()) 
 
     Allowed: :func:`own_names`, the addresses of this machine, the names and
     addresses in ``extra`` (``[web] allowed_hosts``, space or comma separated) and
-    ``also`` (e.g. the address the connection came in on).
+    ``also`` (e.g. the address the connection came in on). Addresses compare in
+    their standard form; 0.0.0.0 and ``::`` never match (some browsers send what a
+    web site asks for at 0.0.0.0 to this machine).
     """
-    name = host_name(header)
-    if name is None:
+    name = _standard(host_name(header))
+    if name is None or name in ("0.0.0.0", "::"):
         return False
-    allowed = own_names() | {n.strip(".").lower() for n in _SPLIT.split(extra) if n}
-    allowed |= {a.lower() for a in also if a}
-    if name in allowed:
-        return True
-    return is_own_address(name)
+    allowed = own_names() | {_standard(n) for n in _SPLIT.split(extra) if n}
+    allowed |= {_standard(a) for a in also if a}
+    return name in allowed or is_own_address(name)
+
+
+def _standard(name: str | None) -> str | None:
+    """A lower-case name without a final dot, or an address in its standard form."""
+    if name is None:
+        return None
+    address = parse_address(name)
+    return str(address) if address is not None else name.strip(".").lower()
 
 
 def is_local_peer(text: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""Shared by routes: service, sessions, templates, CSRF login guard, saving a form."""
+"""Shared by routes: service, sessions, password checks, templates, saving a form."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import bottle
 
@@ -24,10 +24,9 @@ from ivs_accessory.web.auth import (
     PasswordFileError,
     Session,
     Sessions,
-    tokens_match,
 )
 from ivs_accessory.web.forms import Form, read_form
-from ivs_accessory.web.hosts import host_allowed, is_local_peer, parse_address
+from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
 from ivs_accessory.web.throttle import LoginThrottle
 from ivs_accessory.web.trial import NetworkTrial
@@ -39,10 +38,6 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ivs_session"
 LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
-PUBLIC = ("/login", "/healthz", "/favicon.ico")
-MUST_CHANGE_ALLOWED = ("/password", "/logout")
-# Requests the page's scripts make by themselves: they must not keep a session alive.
-POLLS = ("/status.json", "/inputs/events.json")
 # Browsers keep this for a year; it is sent only by a page served over TLS.
 HSTS = "max-age=31536000"
 NAV = [
@@ -206,95 +201,6 @@ class Page:
     @staticmethod
     def session() -> Session:
         return bottle.request.environ["ivs.session"]
-
-    def guard(self) -> None:
-        """Before every request: Host, login, the forced password change, CSRF."""
-        path = bottle.request.path
-        self._check_request(path)
-        if path in PUBLIC or path.startswith("/static/") or self._metrics_public(path):
-            return
-        session = self.sessions.get(
-            bottle.request.get_cookie(SESSION_COOKIE), touch=path not in POLLS
-        )
-        wants_json = path.endswith(".json") or path == "/valt/test"
-        if session is None:
-            if wants_json:
-                raise json_response({"error": "log in again"}, 401)
-            raise see_other(
-                "/login"
-                + (
-                    f"?next={quote(path)}"
-                    if bottle.request.method == "GET" and path != "/"
-                    else ""
-                )
-            )
-        if session.must_change and path not in MUST_CHANGE_ALLOWED:
-            if wants_json:
-                raise json_response({"error": "choose a new password first"}, 403)
-            raise see_other("/password")
-        if bottle.request.method not in ("GET", "HEAD"):
-            self._check_csrf(session, path)
-        bottle.request.environ["ivs.session"] = session
-
-    def _check_request(self, path: str) -> None:
-        """Refuse a path with control characters and a Host that is not this box.
-
-        The Host check stops DNS rebinding: a web page whose name an attacker points
-        at this box's address would otherwise be this page's origin, able to read
-        it and post to it (the factory login first).
-        """
-        if any(ord(c) < 32 or ord(c) == 127 for c in path):
-            raise plain_response(400, "Bad request: control characters in the path.")
-        web = self.config["web"]
-        environ = bottle.request.environ
-        also = [environ.get("ivs.local_addr", ""), web["address"]]
-        header = environ.get("HTTP_HOST")
-        if not host_allowed(header, web["allowed_hosts"], also):
-            logger.warning(
-                "page: refused Host %r from %s",
-                (header or "")[:80],
-                self.client_address(),
-            )
-            raise plain_response(
-                400,
-                "This page answers only to the box's own names and addresses. Open it "
-                "by the box's address or name, or add the name you use to "
-                "[web] allowed_hosts.",
-            )
-
-    def _metrics_public(self, path: str) -> bool:
-        """/metrics without a login: ``[web] metrics_access`` says for whom."""
-        if path != "/metrics":
-            return False
-        access = self.config["web"]["metrics_access"]
-        if access == "open":
-            return True
-        if access == "login":
-            return False
-        address = parse_address(self.client_address())
-        if address is not None and address.is_loopback:
-            return True
-        raise plain_response(
-            403,
-            "/metrics answers only on this box (loopback); set [web] metrics_access "
-            "= login or open to read it from elsewhere.",
-        )
-
-    def _check_csrf(self, session: Session, path: str) -> None:
-        supplied = bottle.request.get_header(CSRF_HEADER) or self.form().get(CSRF_FIELD)
-        if tokens_match(session.csrf, supplied):
-            return
-        logger.warning(
-            "page: %s %s without a valid CSRF token from %s",
-            bottle.request.method,
-            path,
-            self.client_address(),
-        )
-        raise self.error_page(
-            403,
-            "This form has expired or came from another "
-            "site. Reload the page and try again.",
-        )
 
     def check_password(self, password: str, right_user: bool = True) -> str | None:
         """None when ``password`` is the admin password, else why not (throttled).

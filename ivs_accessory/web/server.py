@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import _pyio
 import logging
 import os
 import socket
-import ssl
 import threading
-import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from cheroot import makefile, server, wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
+from cheroot import wsgi
 
-from ivs_accessory.web.hosts import network_key
+from ivs_accessory.web.connection import (
+    PER_ADDRESS,
+    REQUEST_DEADLINE_S,
+    AddressSlots,
+    Connection,
+    Gateway,
+    LazyTLS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,19 +29,9 @@ _LISTEN_VARS = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
 CONNECTION_TIMEOUT_S = 10  # a client that sends nothing for this long is dropped
-# A request's TLS handshake, line, headers and body must all arrive within this,
-# however the bytes trickle in: a slow client holds a thread for this long at most.
-REQUEST_DEADLINE_S = 10
-# Open connections per client address (IPv6: per /64). A browser opens about six.
-PER_ADDRESS = 8
 # Twice what one address may hold: one client, however slow, leaves threads free.
 THREADS = 2 * PER_ADDRESS
 _JOIN_TIMEOUT_S = 6
-_REFUSED = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-    b"Connection: close\r\nContent-Length: 43\r\n\r\n"
-    b"too many connections from your address\r\n\r\n"
-)
 
 
 def inherited_socket(
@@ -77,164 +70,18 @@ def inherited_socket(
     return socket.socket(fileno=descriptor)
 
 
-class _AddressSlots:
-    """Open connections per client address (IPv6: per /64), at most ``limit`` each."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def take(self, address: str) -> bool:
-        """Count a new connection; False (nothing counted) when the address is full."""
-        key = network_key(address)
-        with self._lock:
-            if self._open.get(key, 0) >= self.limit:
-                return False
-            self._open[key] = self._open.get(key, 0) + 1
-        return True
-
-    def give(self, address: str) -> None:
-        """A counted connection closed."""
-        key = network_key(address)
-        with self._lock:
-            left = self._open.get(key, 0) - 1
-            if left > 0:
-                self._open[key] = left
-            else:
-                self._open.pop(key, None)
-
-
-class _DeadlineIO(socket.SocketIO):
-    """Socket reads that fail once the connection's request is past its deadline.
-
-    cheroot's own timeout starts again with every byte, so a client sending one
-    header line every few seconds would hold a thread for ever.
-    """
-
-    def __init__(self, sock: socket.socket, connection: _Connection) -> None:
-        super().__init__(sock, "rb")
-        self._connection = connection
-
-    def readinto(self, buffer) -> int | None:
-        deadline = self._connection.deadline
-        if deadline is None:
-            return super().readinto(buffer)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("timed out")  # what cheroot answers with a 408
-        idle = self._sock.gettimeout()
-        self._sock.settimeout(min(left, idle or left))
-        try:
-            return super().readinto(buffer)
-        finally:
-            self._sock.settimeout(idle)
-
-
-class _DeadlineReader(makefile.StreamReader):
-    """cheroot's buffered reader over :class:`_DeadlineIO`."""
-
-    def __init__(self, sock, connection: _Connection, bufsize: int) -> None:
-        _pyio.BufferedReader.__init__(self, _DeadlineIO(sock, connection), bufsize)
-        self.bytes_read = 0
-
-
-class _Connection(server.HTTPConnection):
-    """A connection with a per-request deadline and a per-address slot.
-
-    Also finishes a deferred TLS handshake (see :class:`_LazyTLS`) within the
-    deadline, on a worker thread instead of cheroot's accept loop.
-    """
-
-    deadline: float | None = None
-
-    def __init__(self, srv, sock, make=makefile.MakeFile) -> None:
-        def files(sock, mode="r", bufsize=_pyio.DEFAULT_BUFFER_SIZE):
-            if "r" in mode:
-                return _DeadlineReader(sock, self, bufsize)
-            return make(sock, mode, bufsize)
-
-        super().__init__(srv, sock, files)
-        try:
-            self.peer, self.local_addr = sock.getpeername()[0], sock.getsockname()[0]
-        except (OSError, IndexError, TypeError):  # a UNIX socket, or already gone
-            self.peer, self.local_addr = "", ""
-        self.counted = srv.slots.take(self.peer)
-        self.shaken = not isinstance(sock, ssl.SSLSocket)
-
-    def communicate(self) -> bool:
-        self.deadline = time.monotonic() + self.server.request_deadline_s
-        try:
-            if not self.shaken and not self._handshake():
-                return False
-            return super().communicate()
-        finally:
-            self.deadline = None
-
-    def refuse(self) -> None:
-        """Over the address's limit: say so in one write (not over TLS) and close."""
-        if self.shaken:  # plain HTTP: a handshake would wait for the client
-            try:
-                self.socket.settimeout(1)
-                self.socket.sendall(_REFUSED)
-            except OSError:
-                pass
-        self.close()
-
-    def close(self) -> None:
-        if self.counted:
-            self.counted = False
-            self.server.slots.give(self.peer)
-        super().close()
-
-    def _handshake(self) -> bool:
-        self.socket.settimeout(max(0.001, self.deadline - time.monotonic()))
-        try:
-            self.socket.do_handshake()
-        except (OSError, ValueError) as exc:
-            logger.debug("web server: TLS handshake with %s failed: %s", self.peer, exc)
-            return False
-        finally:
-            self.socket.settimeout(self.server.timeout)
-        self.shaken = True
-        return True
-
-
-class _LazyTLS(BuiltinSSLAdapter):
-    """TLS whose handshake waits for a worker thread (:class:`_Connection`).
-
-    cheroot shakes hands in its single accept loop, so one client that connects and
-    sends nothing would stop every other connection for the whole timeout.
-    """
-
-    def wrap(self, sock):
-        secure = self.context.wrap_socket(
-            sock, do_handshake_on_connect=False, server_side=True
-        )
-        return secure, {"wsgi.url_scheme": "https", "HTTPS": "on"}
-
-
-class _Gateway(wsgi.Gateway_10):
-    """cheroot's WSGI gateway, adding the box's address the request came in on."""
-
-    def get_environ(self):
-        environ = super().get_environ()
-        environ["ivs.local_addr"] = getattr(self.req.conn, "local_addr", "")
-        return environ
-
-
 class _CherootServer(wsgi.Server):
     """cheroot's server, logging through our logger and able to serve a given socket."""
 
     inherited: socket.socket | None = None
-    ConnectionClass = _Connection
+    ConnectionClass = Connection
     request_deadline_s: float = REQUEST_DEADLINE_S
-    slots: _AddressSlots
+    slots: AddressSlots
 
     def process_conn(self, conn) -> None:
         # In the accept loop: a connection over its address's limit never waits
         # for (or holds) a worker thread.
-        if isinstance(conn, _Connection) and not conn.counted:
+        if isinstance(conn, Connection) and not conn.counted:
             conn.refuse()
         else:
             super().process_conn(conn)
@@ -317,10 +164,10 @@ class WebServer:
         self._server.max_request_body_size = MAX_BODY_BYTES
         self._server.inherited = sock
         self._server.request_deadline_s = request_deadline_s
-        self._server.slots = _AddressSlots(per_address)
-        self._server.gateway = _Gateway
+        self._server.slots = AddressSlots(per_address)
+        self._server.gateway = Gateway
         if tls_cert:
-            self._server.ssl_adapter = _LazyTLS(tls_cert, tls_key or tls_cert)
+            self._server.ssl_adapter = LazyTLS(tls_cert, tls_key or tls_cert)
         self._thread: threading.Thread | None = None
 
     @property

@@ -55,7 +55,10 @@ def test_host_allowed_with_extra_names_and_the_connections_address():
     assert not host_allowed("evil.example")
     assert host_allowed("door.example.org", "other.example, door.example.org")
     assert host_allowed("192.0.2.80", also=["192.0.2.80"])
-    assert not host_allowed("0.0.0.0")
+    assert host_allowed("192.0.2.80", also=["::ffff:192.0.2.80"])  # dual-stack peer
+    assert host_allowed("[0:0:0:0:0:0:0:1]")
+    assert not host_allowed("0.0.0.0", also=["0.0.0.0"])  # [web] address
+    assert not host_allowed("[::]:80", also=["::"])
 
 
 @pytest.mark.parametrize(

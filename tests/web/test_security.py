@@ -173,7 +173,17 @@ def test_valt_same_server_written_differently_keeps_the_saved_password(admin, bo
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "evil.example:80", "127.0.0.1.evil.example", "", "[::1"]
+    "host",
+    [
+        "evil.example",
+        "evil.example:80",
+        "127.0.0.1.evil.example",
+        "",
+        "[::1",
+        "0.0.0.0",
+        "0.0.0.0:80",
+        "[::]",
+    ],
 )
 def test_a_foreign_host_header_is_refused(app, host):
     client = WsgiClient(app, host=host)

@@ -436,3 +436,21 @@ def test_a_silent_tls_client_does_not_stop_the_others(box, tls_files):
         server.stop()
     assert answer.status_code == 200 and seconds < 3, seconds
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_plain_http_to_the_tls_page_is_told_to_use_https(box, tls_files):
+    _, cert, key = tls_files
+    server = WebServer(
+        create_app(box.service, https=True),
+        address="127.0.0.1",
+        port=0,
+        tls_cert=cert,
+        tls_key=key,
+    )
+    server.start()
+    try:
+        url = server.url.replace("https://", "http://")
+        answer = requests.get(url + "login", timeout=5)
+    finally:
+        server.stop()
+    assert answer.status_code == 400 and "https://" in answer.text
