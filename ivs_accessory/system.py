@@ -231,7 +231,8 @@ class SystemControl:
                 return file.read(MAX_LOG_BYTES).decode("utf-8", "replace")
         except OSError as exc:
             raise SystemActionError(
-                f"cannot read the log {path}: {exc.strerror or exc}"
+                f"no log in {path} ({exc.strerror or exc}); see the journal of "
+                "ivs-accessory-helper@logs.service"
             ) from None
 
     def _run(self, operation: str) -> None:
