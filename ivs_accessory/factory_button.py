@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ivs_accessory.errors import SystemActionError
@@ -33,11 +33,17 @@ class FactoryButton:
     of an armed or triggered press are consumed (``True``), so they cannot also act
     as a PIN key or a binding.
 
+    Only events from ``sources`` count: the key from any other source (a USB
+    keyboard, or a device posing as one on the keypad's cable) goes on to the mapper
+    like any other key and resets nothing.
+
     Args:
         key: the evdev key name; ``""`` disables the button.
         hold_s: how long the key must be held.
         trigger: asks for the factory default; raises SystemActionError on failure.
         clock: for the blinking only (hold times come from the events).
+        sources: the names of the sources whose key counts (``[system]
+            factory_sources``); empty: none.
     """
 
     def __init__(
@@ -46,8 +52,10 @@ class FactoryButton:
         hold_s: float,
         trigger: Callable[[], None],
         clock: Callable[[], float] = time.monotonic,
+        sources: Iterable[str] = ("button",),
     ) -> None:
         self.key = key
+        self.sources = frozenset(sources)
         self.hold_s = hold_s
         self.trigger = trigger
         self._clock = clock
@@ -67,13 +75,18 @@ class FactoryButton:
     def configure(self, settings: Mapping[str, Any]) -> None:
         """Take new ``[system]`` settings (a reload); a press in progress is dropped."""
         self.key = settings["factory_key"]
+        self.sources = frozenset(settings["factory_sources"].replace(",", " ").split())
         self.hold_s = settings["factory_hold_ms"] / 1000
         self.trigger = SystemControl(settings).factory_default
         self.armed_at = None
 
     def handle(self, event: InputEvent) -> bool:
         """Look at one event; True when it belongs to a factory press (consume it)."""
-        if not self.key or getattr(event, "key", None) != self.key:
+        if (
+            not self.key
+            or getattr(event, "key", None) != self.key
+            or event.source not in self.sources
+        ):
             return False
         if isinstance(event, KeyPressed):
             if self._swallow == (event.source, event.key):

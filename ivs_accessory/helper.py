@@ -12,7 +12,7 @@ from typing import Any
 from ivs_accessory.errors import SystemActionError
 from ivs_accessory.factory import FactoryPlan, Restore, factory_default
 from ivs_accessory.netconfig import NetworkFiles
-from ivs_accessory.system import CommandRunner
+from ivs_accessory.system import CommandRunner, atomic_write
 from ivs_accessory.timeconfig import TimeApplier, read_time_file
 
 logger = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ def network_files(config: Mapping[str, Any]) -> NetworkFiles:
         helper["network_apply_command"],
         uid,
         gid,
+        config["web"]["network_interface"],
     )
 
 
@@ -141,6 +142,29 @@ def _set_time(config: Mapping[str, Any], runner: CommandRunner) -> None:
     time_applier(config).apply(read_time_file(config["system"]["time_file"]), runner)
 
 
+def write_logs(config: Mapping[str, Any], runner: CommandRunner) -> None:
+    """Write what ``[helper] journal_command`` prints to ``[system] logs_file``.
+
+    The page's log download: the daemon is not in the systemd-journal group (it
+    would read every service's log), so it starts this op and reads the file, which
+    belongs to the daemon's user. The rename replaces whatever is at the path (a
+    planted link too) rather than following it.
+
+    Raises:
+        SystemActionError: no logs_file configured, or the command failed.
+    """
+    target = config["system"]["logs_file"]
+    if not target:
+        raise SystemActionError(
+            "[system] logs_file is empty in the helper's configuration; "
+            "set it to where the daemon reads the log"
+        )
+    text = runner.run(config["helper"]["journal_command"])
+    uid, gid = owner_ids(config["helper"]["owner"])
+    atomic_write(target, text.encode("utf-8", "replace"), 0o600, uid=uid, gid=gid)
+    logger.info("logs: %d lines written to %s", text.count("\n"), target)
+
+
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], None]] = {
     "factory-default": lambda config, runner: factory_default(
         factory_plan(config), runner
@@ -149,6 +173,7 @@ OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], None]] = {
     "rollback-network": lambda config, runner: network_files(config).rollback(runner),
     "set-time": _set_time,
     "reboot": lambda config, runner: runner.run(config["helper"]["reboot_command"]),
+    "logs": write_logs,
 }
 """Operation name (the helper unit's instance name) -> what it does."""
 

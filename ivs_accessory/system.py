@@ -16,6 +16,8 @@ from ivs_accessory.errors import SystemActionError
 
 logger = logging.getLogger(__name__)
 
+MAX_LOG_BYTES = 20_000_000  # the page's log download; 5000 journal lines are ~1 MB
+
 
 class CommandRunner:
     """Run a command given as an argument list (never a shell string), with a timeout.
@@ -215,8 +217,23 @@ class SystemControl:
         self._run("apply_time")
 
     def logs(self) -> str:
-        """The daemon's recent log, as ``logs_command`` prints it."""
-        return self.runner.run(self.settings["logs_command"])
+        """The daemon's recent log.
+
+        Runs ``logs_command``; with ``logs_file`` set, the log is what the command
+        left there (on the box: the helper's ``logs`` op), else what it printed.
+        """
+        printed = self.runner.run(self.settings["logs_command"])
+        path = self.settings.get("logs_file")
+        if not path:
+            return printed
+        try:
+            with open(path, "rb") as file:
+                return file.read(MAX_LOG_BYTES).decode("utf-8", "replace")
+        except OSError as exc:
+            raise SystemActionError(
+                f"no log in {path} ({exc.strerror or exc}); see the journal of "
+                "ivs-accessory-helper@logs.service"
+            ) from None
 
     def _run(self, operation: str) -> None:
         argv = self.settings[f"{operation}_command"]

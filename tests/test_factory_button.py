@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 
 import pytest
@@ -50,7 +51,7 @@ class Rig:
         self.calls = 0
         self.decoder = KeypadDecoder("door", clock=self.clock)
         self.button = FactoryButton(
-            "KEY_RESTART", hold_s, trigger or self._trigger, self.clock
+            "KEY_RESTART", hold_s, trigger or self._trigger, self.clock, ("door",)
         )
         self.device = LedDevice()
         self.leds = LedFeedback(
@@ -143,7 +144,7 @@ def test_a_second_long_press_after_a_failed_trigger_tries_again(caplog):
 
 def test_release_reports_carry_the_length_even_without_progress_events():
     calls = []
-    button = FactoryButton("KEY_RESTART", 10, lambda: calls.append(1))
+    button = FactoryButton("KEY_RESTART", 10, lambda: calls.append(1), sources=["door"])
     assert button.handle(KeyHeld("door", "KEY_RESTART", 10.2, 0, released=True))
     assert button.handle(KeyPressed("door", "KEY_RESTART", 0))  # swallowed too
     assert not button.handle(
@@ -161,20 +162,46 @@ def test_from_settings_runs_the_configured_factory_default_command(tmp_path):
     conf.write_text(
         f"[system]\nfactory_default_command = {script} factory\n"
         "factory_key = KEY_KPMINUS\nfactory_hold_ms = 3000\n"
+        "factory_sources = front door\n"
     )
     button = FactoryButton.from_settings(load(conf)["system"])
     assert (button.key, button.hold_s) == ("KEY_KPMINUS", 3.0)
+    assert button.sources == frozenset({"front", "door"})
     button.handle(KeyHeld("door", "KEY_KPMINUS", 3.0, 0, released=True))
     assert trace.read_text() == "factory\n"
+
+
+def test_the_key_counts_only_from_the_configured_sources(caplog):
+    calls = []
+    button = FactoryButton("KEY_RESTART", 10, lambda: calls.append(1))
+    assert button.sources == frozenset({"button"})  # the packaged default
+    usb = [
+        KeyHeld("keypad", "KEY_RESTART", 10.5, 0, released=False),
+        KeyHeld("keypad", "KEY_RESTART", 30, 0, released=True),
+        KeyPressed("keypad", "KEY_RESTART", 0),
+    ]
+    assert [button.handle(e) for e in usb] == [False, False, False]
+    assert calls == [] and button.leds() is None
+    assert button.handle(KeyHeld("button", "KEY_RESTART", 10.2, 0, released=True))
+    assert calls == [1]
+    nobody = FactoryButton("KEY_RESTART", 10, lambda: calls.append(2), sources=[])
+    assert not nobody.handle(KeyHeld("button", "KEY_RESTART", 11, 0, released=True))
+    assert calls == [1]
+
+
+def test_packaged_defaults_take_the_key_from_the_button_source_only():
+    system = load(None)["system"]
+    assert system["factory_sources"] == "button"
+    assert FactoryButton.from_settings(system).sources == frozenset({"button"})
 
 
 class ButtonSource:
     """A keypad source the test drives by calling ``emit``; it has LEDs."""
 
-    def __init__(self, device: LedDevice) -> None:
+    def __init__(self, device: LedDevice, name: str = "door") -> None:
         self.device = device
         self.emit = None
-        self.name = "door"
+        self.name = name
 
     def start(self, emit) -> None:
         self.emit = emit
@@ -197,7 +224,7 @@ def test_the_daemon_blinks_the_keypad_leds_then_starts_the_factory_default(tmp_p
     conf = tmp_path / "a.conf"
     conf.write_text(
         f"[system]\nfactory_default_command = {script} factory-default\n"
-        f"factory_key = KEY_KPMINUS\nfactory_hold_ms = 2000\n"
+        f"factory_key = KEY_KPMINUS\nfactory_hold_ms = 2000\nfactory_sources = door\n"
         f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
         "[source:door]\nkind = keypad\n"
     )
@@ -220,5 +247,46 @@ def test_the_daemon_blinks_the_keypad_leds_then_starts_the_factory_default(tmp_p
             done.wait(0.01)
         assert done.is_set()
         assert trace.read_text() == "factory-default\n"
+    finally:
+        service.stop()
+
+
+def test_the_daemon_ignores_the_key_held_on_a_usb_keypad(tmp_path):
+    trace = tmp_path / "trace"
+    script = tmp_path / "start-helper"
+    script.write_text(f'#!/bin/sh\necho "$@" > {trace}\n')
+    script.chmod(0o755)
+    conf = tmp_path / "a.conf"
+    conf.write_text(
+        f"[system]\nfactory_default_command = {script} factory-default\n"
+        "factory_hold_ms = 2000\n"
+        f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
+        "[source:keypad]\nkind = keypad\n[source:button]\nkind = keypad\n"
+    )
+    sources = {name: ButtonSource(LedDevice(), name) for name in ("keypad", "button")}
+    outcomes: queue.Queue = queue.Queue()
+    service = Service(
+        load(conf),
+        source_factory=lambda name, options: sources[name],
+        on_outcome=outcomes.put,
+    )
+    service.start()
+    try:
+        usb = sources["keypad"]
+        usb.emit(KeyHeld("keypad", "KEY_RESTART", 2.5, 0, released=False))
+        usb.emit(KeyHeld("keypad", "KEY_RESTART", 12.0, 0, released=True))
+        usb.emit(KeyPressed("keypad", "KEY_KPPLUS", 0))  # a marker: any outcome
+        outcomes.get(timeout=WAIT_S)  # so the hold above has been handled too
+        assert not trace.exists()
+        assert not service.factory_button.triggered
+        button = sources["button"]
+        button.emit(KeyHeld("button", "KEY_RESTART", 2.2, 0, released=True))
+        done = threading.Event()
+        for _ in range(WAIT_S * 100):  # the dispatcher thread runs the command
+            if trace.exists():
+                done.set()
+                break
+            done.wait(0.01)
+        assert done.is_set() and trace.read_text() == "factory-default\n"
     finally:
         service.stop()

@@ -205,3 +205,42 @@ def test_system_settings_fall_back_to_the_defaults_for_a_broken_config(
     conf.write_text("[system]\nreboot_command = /bin/true\n")
     assert system_settings(str(conf))["reboot_command"] == ["/bin/true"]
     assert system_settings(str(tmp_path / "missing"))["factory_key"] == "KEY_RESTART"
+
+
+def test_logs_come_from_the_file_the_helper_writes(tmp_path):
+    from ivs_accessory.config import load
+    from ivs_accessory.system import SystemControl
+
+    log = tmp_path / "service-log.txt"
+    # Stands in for `systemctl start ivs-accessory-helper@logs.service`: the helper
+    # writes the journal to logs_file and prints nothing to the daemon.
+    helper = script(tmp_path, "start-logs", f"printf 'INFO a line\\n' > {log}")
+    conf = tmp_path / "a.conf"
+    conf.write_text(f"[system]\nlogs_command = {helper} logs\nlogs_file = {log}\n")
+    assert SystemControl(load(str(conf))["system"]).logs() == "INFO a line\n"
+    assert (tmp_path / "trace.log").read_text() == "start-logs logs\n"
+    conf.write_text(
+        f"[system]\nlogs_command = {helper} logs\nlogs_file = {tmp_path}/none\n"
+    )
+    with pytest.raises(SystemActionError, match="no log in .*none"):
+        SystemControl(load(str(conf))["system"]).logs()
+
+
+def test_logs_without_a_file_are_what_the_command_prints(tmp_path):
+    from ivs_accessory.config import load
+    from ivs_accessory.system import SystemControl
+
+    printer = script(tmp_path, "journal", "echo 'INFO printed'")
+    conf = tmp_path / "a.conf"
+    conf.write_text(f"[system]\nlogs_command = {printer}\nlogs_file =\n")
+    assert SystemControl(load(str(conf))["system"]).logs() == "INFO printed\n"
+
+
+def test_default_logs_command_starts_the_helper_and_reads_its_file():
+    from ivs_accessory.config import load
+
+    system = load(None)["system"]
+    assert system["logs_command"] == [
+        "systemctl", "start", "ivs-accessory-helper@logs.service"
+    ]  # fmt: skip
+    assert system["logs_file"] == "/var/lib/ivs-accessory/service-log.txt"

@@ -32,6 +32,7 @@ needs_analyze = pytest.mark.skipif(
 
 def unit_dir(tmp_path: Path) -> Path:
     """The units as installed, with ExecStart pointing at this checkout's venv."""
+    tmp_path.mkdir(exist_ok=True)
     venv_bin = Path(sys.executable).parent / "ivs-accessory"
     for name in (
         "ivs-accessory.service",
@@ -46,6 +47,9 @@ def unit_dir(tmp_path: Path) -> Path:
         drop_in.mkdir()
         shutil.copy(NETWORK_DROP_IN, drop_in / "50-network.conf")
     return tmp_path
+
+
+UART_DROP_IN = SYSTEMD / "ivs-accessory-uart.conf"
 
 
 def exposure(path: Path) -> float:
@@ -67,6 +71,29 @@ def test_exposure_is_at_most_the_target(unit, tmp_path):
     else:
         path = SYSTEMD / unit
     assert exposure(path) <= EXPOSURE_TARGETS[unit]
+
+
+@needs_analyze
+def test_the_uart_drop_in_is_clean_and_keeps_the_score(tmp_path):
+    path = tmp_path / "ivs-accessory.service"
+    text = (SYSTEMD / "ivs-accessory.service").read_text()
+    path.write_text(text + "\n" + UART_DROP_IN.read_text())
+    assert "DeviceAllow=char-ttyS rw" in UART_DROP_IN.read_text()
+    assert exposure(path) <= EXPOSURE_TARGETS["ivs-accessory.service"]
+    folder = unit_dir(tmp_path / "units")
+    drop_in = folder / "ivs-accessory.service.d"
+    drop_in.mkdir()
+    shutil.copy(UART_DROP_IN, drop_in / "50-uart.conf")
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                             "ivs-accessory.service"], cwd=folder,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_install_adds_the_uart_drop_in_when_asked_or_when_a_source_uses_one():
+    text = INSTALL.read_text()
+    assert "--uart" in text and "ivs-accessory-uart.conf" in text
+    assert "ttyS" in text and "ttyAMA" in text
 
 
 @needs_analyze
@@ -97,9 +124,12 @@ def test_daemon_unit_has_the_required_service_settings():
     text = (SYSTEMD / "ivs-accessory.service").read_text()
     for line in ("Type=notify", "WatchdogSec=30", "Restart=on-failure",
                  "RestartPreventExitStatus=78", "User=ivs-accessory",
-                 "SupplementaryGroups=input dialout systemd-journal",
+                 "SupplementaryGroups=input dialout\n",
                  "NoNewPrivileges=yes", "CapabilityBoundingSet=\n"):  # fmt: skip
         assert line in text + "\n", line
+    # The log download goes through the helper; built-in UARTs need the drop-in.
+    settings = "".join(line for line in text.splitlines(True) if line[:1] != "#")
+    assert "systemd-journal" not in settings and "char-ttyS" not in settings
     assert (
         "AmbientCapabilities=\n" in text
     )  # no CAP_NET_BIND_SERVICE: port 80 is a socket
@@ -120,6 +150,10 @@ def test_polkit_rule_allows_exactly_the_helper_operations_and_defaults_use_them(
         argv = system[key]
         assert argv[:3] == ["systemctl", "start", "--no-block"], key
         assert allowed.match(argv[3]), key
+    # The log download waits for its helper: it reads the file the helper wrote.
+    assert system["logs_command"][:2] == ["systemctl", "start"]
+    assert allowed.match(system["logs_command"][2])
+    assert allowed.match("ivs-accessory-helper@logs.service")
 
 
 @pytest.mark.skipif(

@@ -172,9 +172,13 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "tls_key": Path(optional=True, default=""),
             "password_file": Path(default="/etc/ivs-accessory/web-password"),
             "session_idle_s": Integer(60, 86_400, unit="seconds", default="900"),
+            "session_max_s": Integer(600, 604_800, unit="seconds", default="43200"),
             "status_poll_s": Integer(1, 60, unit="seconds", default="5"),
             "network_interface": String(example="eth0", default="eth0"),
             "network_confirm_s": Integer(1, 3600, unit="seconds", default="120"),
+            # Page security (README: The configuration page).
+            "allowed_hosts": String(optional=True, default=""),
+            "metrics_access": Choice(("local", "login", "open"), default="local"),
         },
         checks=[_web_tls, _web_interface],
     ),
@@ -187,9 +191,13 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "apply_network_command": Command(default=_helper("apply-network")),
             "rollback_network_command": Command(default=_helper("rollback-network")),
             "apply_time_command": Command(default=_helper("set-time")),
+            # The helper writes the journal to logs_file (the daemon is not in
+            # systemd-journal); empty logs_file: logs_command prints the log itself.
             "logs_command": Command(
-                default="journalctl --unit ivs-accessory.service --lines 5000 "
-                "--no-pager --output short-iso"
+                default="systemctl start ivs-accessory-helper@logs.service"
+            ),
+            "logs_file": Path(
+                optional=True, default="/var/lib/ivs-accessory/service-log.txt"
             ),
             "command_timeout_s": Integer(1, 600, unit="seconds", default="60"),
             # Written by the daemon (the page), installed by the helper as root.
@@ -200,6 +208,8 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "factory_hold_ms": Integer(
                 2000, 120_000, unit="milliseconds", default="10000"
             ),
+            # Only these sources' keys count (space separated source names).
+            "factory_sources": String(optional=True, default="button"),
         }
     ),
     # Read only by the privileged helper (`ivs-accessory system OP`, as root), from
@@ -223,6 +233,10 @@ SCHEMA: dict[str, Section | BindingsSection] = {
                 optional=True, default="systemctl try-restart systemd-timesyncd.service"
             ),
             "network_apply_command": Command(default="netplan apply"),
+            "journal_command": Command(
+                default="journalctl --unit ivs-accessory.service --lines 5000 "
+                "--no-pager --output short-iso"
+            ),
             "web_enable_command": Command(
                 optional=True, default="systemctl enable ivs-accessory.socket"
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -13,6 +14,7 @@ import bottle
 
 from ivs_accessory.web import maintenance, settings
 from ivs_accessory.web.auth import PasswordFileError, new_password_problem
+from ivs_accessory.web.guard import guard
 from ivs_accessory.web.live import status_view
 from ivs_accessory.web.metrics import health, prometheus
 from ivs_accessory.web.page import (
@@ -27,6 +29,12 @@ from ivs_accessory.web.page import (
 from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
+
+FACTORY_REFUSED = (
+    "The factory password is accepted only on the box itself, from a link-local "
+    "address (a laptop cabled straight to the box) or for 15 minutes after a "
+    "factory default. Log in from there, or restore the factory settings again."
+)
 
 
 class _ClosePlugin:
@@ -63,7 +71,7 @@ def create_app(
     app = bottle.Bottle(catchall=True)
     page = Page(service, https=https, clock=clock, devices=devices)
     app.install(_ClosePlugin(page))
-    app.add_hook("before_request", page.guard)
+    app.add_hook("before_request", functools.partial(guard, page))
     app.add_hook("after_request", page.add_headers)
     _add_error_pages(app, page)
     _add_auth_routes(app, page)
@@ -146,10 +154,9 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         cookie = bottle.request.get_cookie(LOGIN_COOKIE) or ""
         if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")[:200]):
             return login_form(403, "The login form expired; please try again.")
-        if not page.login_matches(form.get("username", "")):
-            page.throttle.failed(page.client_address())
-            return login_form(401, "Wrong user name or password.")
-        problem = page.check_password(form.get("password", ""))
+        problem = page.check_password(
+            form.get("password", ""), page.login_matches(form.get("username", ""))
+        )
         if problem:
             status = 429 if problem.startswith("too many") else 401
             words = (
@@ -162,6 +169,11 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
             must_change = page.passwords.read().must_change
         except PasswordFileError as exc:
             return login_form(503, str(exc))
+        if must_change and not page.factory_login_allowed():
+            logger.warning(
+                "page: factory password refused from %s", page.client_address()
+            )
+            return login_form(403, FACTORY_REFUSED)
         session = page.sessions.create(must_change)
         logger.info("page: admin logged in from %s", page.client_address())
         bottle.response.set_cookie(
@@ -183,10 +195,19 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
 
     @app.get("/password")
     def password_page():
+        if not page.session().must_change:
+            raise see_other("/system")
         return page.render("password.tpl", w=Widgets())
 
     @app.post("/password")
     def change_password():
+        # Only the forced first change skips the current password: anyone else
+        # holding a session (a borrowed browser, a stolen cookie) must know it.
+        if not page.session().must_change:
+            return page.error_page(
+                403,
+                "Change the password on the System page; it asks for the current one.",
+            )
         form = page.form()
         new, confirm = form.get("new", ""), form.get("confirm", "")
         errors = new_password_problem(new, confirm, "")

@@ -1,4 +1,4 @@
-"""Admin account: scrypt password file, sessions with CSRF tokens, login throttling."""
+"""Admin account: scrypt password file, sessions with CSRF tokens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import configparser
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import threading
 import time
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ivs_accessory.errors import AccessoryError
-from ivs_accessory.lockout import Lockout
 from ivs_accessory.web.files import read_text, write_private
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ INITIAL_HASH = (
     "scrypt$16384$8$1$FRRz4ZLcfeV/ekyRDpB3cg==$"
     "tzq4KB8Tl38HknfHy6E2dID+GKhudwJOfaGfSvjj0+c="
 )
+# The factory password is public, so outside loopback and link-local peers it works
+# only this long after the password file was last written: a factory default, or
+# scripts/install, writes it (README: Log in).
+FACTORY_WINDOW_S = 15 * 60
 _SECTION = "password"
 _HEADER = (
     "# ivs-accessory: the configuration page's admin password, as a salted scrypt\n"
@@ -152,6 +156,13 @@ class PasswordFile:
             ) from None
         return record
 
+    def age_s(self, now: Callable[[], float] = time.time) -> float | None:
+        """Seconds since the file was last written (wall clock); None when missing."""
+        try:
+            return now() - os.stat(self.path).st_mtime
+        except OSError:
+            return None
+
     def verify(self, password: str) -> bool:
         """True for the admin password (PasswordFileError if the file is unreadable)."""
         return verify_password(password, self.read().hash)
@@ -177,13 +188,14 @@ class PasswordFile:
 
 @dataclass
 class Session:
-    """One logged-in browser: its cookie token, CSRF token and last activity."""
+    """One logged-in browser: its cookie and CSRF tokens, start and last activity."""
 
     token: str
     csrf: str
     last_seen: float
     must_change: bool
     data: dict = field(default_factory=dict)
+    created: float = 0.0
 
 
 class Sessions:
@@ -194,6 +206,8 @@ class Sessions:
             of ``[web] session_idle_s`` applies at once).
         clock: monotonic seconds.
         limit: the oldest session is dropped beyond this many.
+        max_s: returns the absolute lifetime: a session ends this long after the
+            login however busy it is (``[web] session_max_s``).
     """
 
     def __init__(
@@ -201,8 +215,10 @@ class Sessions:
         idle_s: Callable[[], float],
         clock: Callable[[], float] = time.monotonic,
         limit: int = 20,
+        max_s: Callable[[], float] = lambda: 12 * 3600,
     ) -> None:
         self._idle_s = idle_s
+        self._max_s = max_s
         self._clock = clock
         self._limit = limit
         self._by_token: dict[str, Session] = {}
@@ -210,11 +226,13 @@ class Sessions:
 
     def create(self, must_change: bool) -> Session:
         """A new session with fresh random cookie and CSRF tokens."""
+        now = self._clock()
         session = Session(
             secrets.token_urlsafe(32),
             secrets.token_urlsafe(32),
-            self._clock(),
+            now,
             must_change,
+            created=now,
         )
         with self._lock:
             self._by_token[session.token] = session
@@ -223,8 +241,13 @@ class Sessions:
                 del self._by_token[oldest.token]
         return session
 
-    def get(self, token: str | None) -> Session | None:
-        """The live session for a cookie token (its idle timer restarts), or None."""
+    def get(self, token: str | None, *, touch: bool = True) -> Session | None:
+        """The live session for a cookie token, or None.
+
+        Args:
+            touch: restart its idle timer; False for requests a page makes by
+                itself (polls), which must not keep an unattended browser logged in.
+        """
         if not token:
             return None
         now = self._clock()
@@ -232,10 +255,14 @@ class Sessions:
             session = self._by_token.get(token)
             if session is None:
                 return None
-            if now - session.last_seen > self._idle_s():
+            if (
+                now - session.last_seen > self._idle_s()
+                or now - session.created > self._max_s()
+            ):
                 del self._by_token[token]
                 return None
-            session.last_seen = now
+            if touch:
+                session.last_seen = now
             return session
 
     def drop(self, token: str) -> None:
@@ -256,44 +283,3 @@ def tokens_match(expected: str, supplied: str | None) -> bool:
     return hmac.compare_digest(
         expected.encode(), supplied.encode("utf-8", "surrogatepass")
     )
-
-
-class LoginThrottle:
-    """Failed password checks per client address, with a doubling lockout.
-
-    After ``max_failures`` failures in a row an address waits ``base_s``, then twice
-    as long after each further round, up to ``max_s`` (the keypad's Lockout).
-    """
-
-    def __init__(
-        self,
-        max_failures: int = 5,
-        base_s: float = 30,
-        max_s: float = 900,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._lockout = Lockout(max_failures, base_s, max_s)
-        self._clock = clock
-        self._lock = threading.Lock()
-
-    def wait_s(self, address: str) -> float:
-        """Seconds ``address`` must wait before its next try (0 when it may try)."""
-        with self._lock:
-            return self._lockout.remaining(address, self._clock())
-
-    def failed(self, address: str) -> float:
-        """Record a failure; returns the lockout it starts (0 for none)."""
-        with self._lock:
-            locked = self._lockout.failure(address, self._clock())
-        if locked:
-            logger.warning(
-                "page login from %s locked for %.0f s after repeated failures",
-                address,
-                locked,
-            )
-        return locked
-
-    def succeeded(self, address: str) -> None:
-        """A right password: the count starts again."""
-        with self._lock:
-            self._lockout.forget(address)

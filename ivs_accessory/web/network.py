@@ -11,6 +11,7 @@ from typing import Any
 from ivs_accessory.config import Choice, ConfigValue
 from ivs_accessory.config.schema import Section
 from ivs_accessory.errors import ConfigError
+from ivs_accessory.netconfig import NetworkSettings, render_netplan
 from ivs_accessory.system import SystemControl
 from ivs_accessory.timeconfig import (
     TimeSettings,
@@ -163,28 +164,22 @@ TIME_FORM = Section(
 
 
 def netplan_yaml(interface: str, settings: dict[str, Any]) -> str:
-    """The netplan file for validated NETWORK_FORM values (YAML written by hand)."""
-    lines = [
+    """The netplan file for validated NETWORK_FORM values.
+
+    Written by the helper's own :func:`~ivs_accessory.netconfig.render_netplan`,
+    so the page stages exactly the shape the helper accepts.
+    """
+    static = settings["mode"] == "static"
+    return render_netplan(
+        NetworkSettings(
+            interface,
+            settings["mode"],
+            settings["address"] if static else "",
+            (settings.get("gateway") or "") if static else "",
+            tuple(settings.get("dns") or ()) if static else (),
+        ),
         _FILE_HEADER.rstrip("\n"),
-        "network:",
-        "  version: 2",
-        "  renderer: networkd",
-        "  ethernets:",
-        f"    {interface}:",
-    ]
-    if settings["mode"] == "dhcp":
-        return "\n".join(lines + ["      dhcp4: true"]) + "\n"
-    lines += ["      addresses:", f"        - {settings['address']}"]
-    if settings.get("gateway"):
-        lines += [
-            "      routes:",
-            "        - to: default",
-            f"          via: {settings['gateway']}",
-        ]
-    if settings.get("dns"):
-        lines += ["      nameservers:", "        addresses:"]
-        lines += [f"          - {server}" for server in settings["dns"]]
-    return "\n".join(lines) + "\n"
+    )
 
 
 def read_netplan(text: str | None) -> dict[str, str]:

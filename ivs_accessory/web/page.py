@@ -1,4 +1,4 @@
-"""Shared by routes: service, sessions, templates, CSRF login guard, saving a form."""
+"""Shared by routes: service, sessions, password checks, templates, saving a form."""
 
 from __future__ import annotations
 
@@ -18,16 +18,17 @@ from ivs_accessory.config import load, save
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.system import SystemControl
 from ivs_accessory.web.auth import (
+    FACTORY_WINDOW_S,
     USERNAME,
-    LoginThrottle,
     PasswordFile,
     PasswordFileError,
     Session,
     Sessions,
-    tokens_match,
 )
 from ivs_accessory.web.forms import Form, read_form
+from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
+from ivs_accessory.web.throttle import LoginThrottle
 from ivs_accessory.web.trial import NetworkTrial
 from ivs_accessory.web.widgets import Widgets
 
@@ -37,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ivs_session"
 LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
-PUBLIC = ("/login", "/healthz", "/metrics", "/favicon.ico")
-MUST_CHANGE_ALLOWED = ("/password", "/logout")
+# Browsers keep this for a year; it is sent only by a page served over TLS.
+HSTS = "max-age=31536000"
 NAV = [
     ("/", "Status"),
     ("/valt", "VALT"),
@@ -79,6 +80,18 @@ def json_response(payload: Any, status: int = 200) -> bottle.HTTPResponse:
     )
 
 
+def plain_response(status: int, text: str) -> bottle.HTTPResponse:
+    """A short text answer (refusals before any page or session is involved)."""
+    return bottle.HTTPResponse(
+        text + "\n",
+        status=status,
+        headers={
+            "Content-Type": "text/plain; charset=utf-8",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else (other hosts) gives ``/``."""
     if (
@@ -115,7 +128,11 @@ class Page:
         self.service = service
         self.https = https
         self.clock = clock
-        self.sessions = Sessions(lambda: self.config["web"]["session_idle_s"], clock)
+        self.sessions = Sessions(
+            lambda: self.config["web"]["session_idle_s"],
+            clock,
+            max_s=lambda: self.config["web"]["session_max_s"],
+        )
         self.throttle = LoginThrottle(clock=clock)
         self.trial = NetworkTrial(clock)
         self.recovery: threading.Thread | None = None  # see create_app
@@ -185,62 +202,42 @@ class Page:
     def session() -> Session:
         return bottle.request.environ["ivs.session"]
 
-    def guard(self) -> None:
-        """Before every request: login, the forced password change, CSRF on changes."""
-        path = bottle.request.path
-        if path in PUBLIC or path.startswith("/static/"):
-            return
-        session = self.sessions.get(bottle.request.get_cookie(SESSION_COOKIE))
-        wants_json = path.endswith(".json") or path == "/valt/test"
-        if session is None:
-            if wants_json:
-                raise json_response({"error": "log in again"}, 401)
-            raise see_other(
-                "/login"
-                + (
-                    f"?next={path}"
-                    if bottle.request.method == "GET" and path != "/"
-                    else ""
-                )
-            )
-        if session.must_change and path not in MUST_CHANGE_ALLOWED:
-            if wants_json:
-                raise json_response({"error": "choose a new password first"}, 403)
-            raise see_other("/password")
-        if bottle.request.method not in ("GET", "HEAD"):
-            supplied = bottle.request.get_header(CSRF_HEADER) or self.form().get(
-                CSRF_FIELD
-            )
-            if not tokens_match(session.csrf, supplied):
-                logger.warning(
-                    "page: %s %s without a valid CSRF token from %s",
-                    bottle.request.method,
-                    path,
-                    self.client_address(),
-                )
-                raise self.error_page(
-                    403,
-                    "This form has expired or came from another "
-                    "site. Reload the page and try again.",
-                )
-        bottle.request.environ["ivs.session"] = session
+    def check_password(self, password: str, right_user: bool = True) -> str | None:
+        """None when ``password`` is the admin password, else why not (throttled).
 
-    def check_password(self, password: str) -> str | None:
-        """None when ``password`` is the admin password, else why not (throttled)."""
+        Args:
+            right_user: False when the login form named another user: the try
+                fails, but only after the same work as a real check.
+        """
         address = self.client_address()
-        waiting = self.throttle.wait_s(address)
-        if waiting > 0:
-            return f"too many wrong passwords; try again in {waiting:.0f} s"
+        verdict = self.throttle.begin(address)
+        if verdict.wait_s > 0:
+            where = " on this box" if verdict.global_limit else ""
+            return (
+                f"too many wrong passwords{where}; try again in {verdict.wait_s:.0f} s"
+            )
         try:
-            right = self.passwords.verify(password)
+            right = self.passwords.verify(password) and right_user
         except PasswordFileError as exc:
+            self.throttle.succeeded(address)  # not a guess: the box is broken
             logger.error("page: %s", exc)
             return str(exc)
         if right:
             self.throttle.succeeded(address)
             return None
-        locked = self.throttle.failed(address)
+        locked = verdict.locks_s
         return "wrong password" + (f"; locked for {locked:.0f} s" if locked else "")
+
+    def factory_login_allowed(self) -> bool:
+        """May this client log in with the factory password?
+
+        Only from this box (loopback) or its own cable (link-local), or within
+        FACTORY_WINDOW_S of the password file being written (a factory default).
+        """
+        if is_local_peer(self.client_address()):
+            return True
+        age = self.passwords.age_s()
+        return age is not None and abs(age) <= FACTORY_WINDOW_S
 
     def login_matches(self, username: str) -> bool:
         return username.strip() == USERNAME
@@ -286,10 +283,12 @@ class Page:
         if session is not None:
             session.data["flash"] = message
 
-    @staticmethod
-    def add_headers() -> None:
+    def add_headers(self) -> None:
+        """After every request: the security headers (HSTS only over TLS)."""
         for key, value in _SECURITY_HEADERS.items():
             bottle.response.set_header(key, value)
+        if self.https:
+            bottle.response.set_header("Strict-Transport-Security", HSTS)
 
     # -- saving ------------------------------------------------------------------------
     def save(self, changes: dict[str, Any]) -> list[str]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from ivs_accessory.errors import (
     ValtAuthError,
@@ -14,13 +15,45 @@ from ivs_accessory.errors import (
     ValtTLSError,
     ValtUnavailable,
 )
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt import ValtClient, base_url
 from ivs_accessory.valt.models import ServerVersion
 
 logger = logging.getLogger(__name__)
 
 OLDEST_SUPPORTED = ServerVersion(5, 0, 0)
 NEWEST_TESTED = ServerVersion(6, 6, 0)
+PASSWORD_AGAIN = (
+    "enter the password again: the server changed, and the saved password is sent "
+    "only to the saved server"
+)
+
+
+def endpoint(server: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) the client would connect to for ``server``; None if bad."""
+    try:
+        parts = urlsplit(base_url(server))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def saved_password_problem(
+    saved: Mapping[str, Any], form: Mapping[str, str]
+) -> dict[str, str]:
+    """``{"password": why}`` when the VALT form may not use the saved password.
+
+    The saved password belongs to the saved server. A form naming another server
+    (scheme, host or port) must bring its own, or Test connection and Save would
+    hand the saved one to whatever server was typed: anyone with a session, or a
+    typo, could collect it with a listener.
+    """
+    if form.get("password") or "clear_password" in form or not saved.get("password"):
+        return {}
+    mine = endpoint(saved.get("server") or "")
+    if mine is not None and mine == endpoint(form.get("server", "")):
+        return {}
+    return {"password": PASSWORD_AGAIN}
 
 
 def _reason(exc: ValtError) -> tuple[str, str]:

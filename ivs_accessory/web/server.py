@@ -11,6 +11,15 @@ from typing import Any
 
 from cheroot import wsgi
 
+from ivs_accessory.web.connection import (
+    PER_ADDRESS,
+    REQUEST_DEADLINE_S,
+    AddressSlots,
+    Connection,
+    Gateway,
+    LazyTLS,
+)
+
 logger = logging.getLogger(__name__)
 
 SD_LISTEN_FDS_START = 3  # sd_listen_fds(3): passed sockets start at this descriptor
@@ -20,7 +29,8 @@ _LISTEN_VARS = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
 CONNECTION_TIMEOUT_S = 10  # a client that sends nothing for this long is dropped
-THREADS = 4  # the page has one admin; a few threads keep polling and a save apart
+# Twice what one address may hold: one client, however slow, leaves threads free.
+THREADS = 2 * PER_ADDRESS
 _JOIN_TIMEOUT_S = 6
 
 
@@ -64,6 +74,17 @@ class _CherootServer(wsgi.Server):
     """cheroot's server, logging through our logger and able to serve a given socket."""
 
     inherited: socket.socket | None = None
+    ConnectionClass = Connection
+    request_deadline_s: float = REQUEST_DEADLINE_S
+    slots: AddressSlots
+
+    def process_conn(self, conn) -> None:
+        # In the accept loop: a connection over its address's limit never waits
+        # for (or holds) a worker thread.
+        if isinstance(conn, Connection) and not conn.counted:
+            conn.refuse()
+        else:
+            super().process_conn(conn)
 
     def bind(self, family, type, proto=0):  # noqa: A002 (cheroot's signature)
         if self.inherited is None:
@@ -109,6 +130,9 @@ class WebServer:
             certificate file holds the key).
         sock: an already listening socket (systemd socket activation).
         announce: called with the page's URL once it listens (the demo prints it).
+        request_deadline_s: a request (TLS handshake, line, headers, body) must
+            arrive within this; tests shorten it.
+        per_address: open connections allowed per client address.
     """
 
     def __init__(
@@ -121,6 +145,8 @@ class WebServer:
         tls_key: str | None = None,
         sock: socket.socket | None = None,
         announce: Callable[[str], object] | None = None,
+        request_deadline_s: float = REQUEST_DEADLINE_S,
+        per_address: int = PER_ADDRESS,
     ) -> None:
         self.app = app
         self.https = bool(tls_cert)
@@ -130,17 +156,18 @@ class WebServer:
             app,
             numthreads=THREADS,
             server_name="ivs-accessory",
-            max=THREADS * 2,
+            max=THREADS,
             timeout=CONNECTION_TIMEOUT_S,
             shutdown_timeout=3,
         )
         self._server.max_request_header_size = MAX_HEADER_BYTES
         self._server.max_request_body_size = MAX_BODY_BYTES
         self._server.inherited = sock
+        self._server.request_deadline_s = request_deadline_s
+        self._server.slots = AddressSlots(per_address)
+        self._server.gateway = Gateway
         if tls_cert:
-            from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-            self._server.ssl_adapter = BuiltinSSLAdapter(tls_cert, tls_key or tls_cert)
+            self._server.ssl_adapter = LazyTLS(tls_cert, tls_key or tls_cert)
         self._thread: threading.Thread | None = None
 
     @property

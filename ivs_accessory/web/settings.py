@@ -113,6 +113,7 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
     def valt_save():
         keys, form = _valt_posted(page)
         changes, errors = forms.check_section(page.config, "valt", form, keys)
+        errors |= probe.saved_password_problem(page.config["valt"], form)
         problems = page.save({"valt": changes}) if not errors else []
         if errors or problems:
             shown = {k: form.get(k, "") for k in VALT_KEYS}
@@ -126,6 +127,7 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
         raw = forms.raw_values(page.config, "valt") | {k: form.get(k, "") for k in keys}
         values, errors = validate_section("valt", raw)
         errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
+        errors |= probe.saved_password_problem(page.config["valt"], form)
         if errors or not values.get("server"):
             errors = errors or {"server": "enter the VALT server first"}
             return json_response(
@@ -302,6 +304,10 @@ def _time_routes(app: bottle.Bottle, page: Page) -> None:
         errors = {
             k: forms.field_message(m, "time", k, raw.get(k)) for k, m in errors.items()
         }
+        # The clock decides TLS validity and the audit log's times: asked again.
+        wrong = page.check_password(form.get("password", ""))
+        if wrong:
+            errors["password"] = wrong
         problems = []
         if not errors:
             try:

@@ -176,7 +176,7 @@ def test_installed_daemon_lifecycle_then_factory_default_from_the_cli(vm: Vm) ->
     assert daemon["StatusText"] == "no room configured"  # READY came with a STATUS
     assert facts["process"] == {"uid": True, "cap_eff": "0000000000000000",
                                 "no_new_privs": "1",
-                                "groups": ["dialout", "input", "systemd-journal"],
+                                "groups": ["dialout", "input"],
                                 "listen_fdnames": "web"}  # fmt: skip
     assert facts["socket"]["ActiveState"] == "active"
     # USB serial readers plugged in after the start: their majors are allowed (the

@@ -78,7 +78,7 @@ def write_box_config(
         "[source:door]\nkind = console\n\n"
         f"[web]\nenabled = false\npassword_file = {folder / 'web-password'}\n"
         "network_confirm_s = 30\nstatus_poll_s = 1\n\n"
-        f"[system]\n{commands}logs_command = {logs}\n"
+        f"[system]\n{commands}logs_command = {logs}\nlogs_file =\n"
         f"network_file = {folder / 'network.yaml'}\n"
         f"time_file = {folder / 'time.conf'}\n" + extra
     )

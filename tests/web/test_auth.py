@@ -10,7 +10,6 @@ import pytest
 from ivs_accessory.web.auth import (
     FACTORY_PASSWORD,
     INITIAL_HASH,
-    LoginThrottle,
     PasswordFile,
     PasswordFileError,
     Sessions,
@@ -19,6 +18,7 @@ from ivs_accessory.web.auth import (
     tokens_match,
     verify_password,
 )
+from ivs_accessory.web.throttle import LoginThrottle
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "config" / "web-password"
 
@@ -145,11 +145,52 @@ def test_tokens_match_in_constant_time_and_refuse_blanks():
 def test_login_throttle_backs_off_and_forgets_after_success():
     now = [0.0]
     throttle = LoginThrottle(max_failures=3, base_s=10, max_s=25, clock=lambda: now[0])
-    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 10]
-    assert throttle.wait_s("a") == 10 and throttle.wait_s("b") == 0
+    assert [throttle.begin("a").locks_s for _ in range(3)] == [0, 0, 10]
+    assert throttle.begin("a").wait_s == 10 and throttle.begin("b").wait_s == 0
     now[0] = 10
-    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 20]
+    assert [throttle.begin("a").locks_s for _ in range(3)] == [0, 0, 20]
     now[0] = 30
-    assert [throttle.failed("a") for _ in range(3)] == [0, 0, 25]
+    assert [throttle.begin("a").locks_s for _ in range(3)] == [0, 0, 25]
     throttle.succeeded("a")
-    assert throttle.wait_s("a") == 0 and throttle.failed("a") == 0
+    assert throttle.begin("a") == throttle.begin("c")  # allowed, nothing locked
+
+
+def test_login_throttle_has_a_budget_for_the_whole_box():
+    now = [0.0]
+    throttle = LoginThrottle(burst=3, refill_s=5, clock=lambda: now[0])
+    assert [throttle.begin(f"10.0.0.{n}").wait_s for n in range(4)] == [0, 0, 0, 5]
+    assert throttle.begin("10.0.0.9").global_limit
+    now[0] = 5
+    assert throttle.begin("10.0.0.9").wait_s == 0  # one more after refill_s
+    assert throttle.begin("10.0.0.9").wait_s == 5
+    throttle.succeeded("10.0.0.9")  # a right password gives its try back
+    assert throttle.begin("10.0.0.10").wait_s == 0
+
+
+def test_login_throttle_forgets_idle_addresses_and_stays_bounded():
+    now = [0.0]
+    throttle = LoginThrottle(
+        max_s=100, burst=10**6, max_entries=100, clock=lambda: now[0]
+    )
+    for n in range(1000):
+        throttle.begin(f"2001:db8:{n:x}::1")
+        assert throttle.tracked() <= 100
+    now[0] = 1000
+    throttle.begin("10.0.0.1")
+    assert throttle.tracked() == 1
+
+
+def test_sessions_polls_do_not_touch_and_twelve_hours_is_the_end():
+    now = [0.0]
+    sessions = Sessions(lambda: 60, clock=lambda: now[0], max_s=lambda: 150)
+    first = sessions.create(must_change=False)
+    now[0] = 50
+    assert sessions.get(first.token, touch=False) is first
+    now[0] = 61
+    assert sessions.get(first.token) is None  # the poll at 50 did not count
+    second = sessions.create(must_change=False)
+    for step in (110, 160, 211):
+        now[0] = step
+        assert sessions.get(second.token) is second
+    now[0] = 212
+    assert sessions.get(second.token) is None  # 151 s after its login

@@ -118,7 +118,8 @@ def test_fuzz_inputs_form(admin, box, fields):
 @given(fields=st.dictionaries(st.sampled_from(["timezone", "ntp_servers"]), nasty))
 @FUZZ
 def test_fuzz_time_form(admin, box, fields):
-    answer = admin.post("/time", {"timezone": "Etc/UTC", "ntp_servers": ""} | fields)
+    form = {"timezone": "Etc/UTC", "ntp_servers": "", "password": ADMIN_PASSWORD}
+    answer = admin.post("/time", form | fields)
     assert answer.status < 500
     if answer.status == 400:
         assert not (box.folder / "time.conf").exists() or "apply_time" in box.trace

@@ -69,7 +69,7 @@ def test_network_static_change_applies_and_is_kept_when_confirmed_from_the_new_a
     assert "Network change waiting for confirmation" in admin.get("/").text
     # The old address cannot confirm: that would not prove the new one works.
     assert admin.post("/network/confirm").status == 409
-    at_new = WsgiClient(app, host="192.0.2.10")
+    at_new = WsgiClient(app, host="192.0.2.10", local="192.0.2.10")
     at_new.login(ADMIN_PASSWORD)
     assert at_new.get("/network/confirm").status == 200
     assert at_new.post("/network/confirm").location == "/network"
@@ -171,6 +171,21 @@ def test_system_logs_download_runs_the_logs_command(admin, box):
     assert answer.status == 200 and "INFO ivs_accessory: a log line" in answer.text
     assert "attachment" in answer.header("Content-Disposition")
     assert box.trace == ["logs"]
+
+
+def test_system_logs_download_reads_the_file_the_helper_wrote(admin, box):
+    written = box.folder / "service-log.txt"
+    helper = box.folder / "bin" / "start-logs-helper"
+    helper.write_text(f"#!/bin/sh\nprintf 'INFO from the journal\\n' > {written}\n")
+    helper.chmod(0o755)
+    system = page_of(admin).config["system"]
+    system.update(logs_command=[str(helper)], logs_file=str(written))
+    answer = admin.get("/system/logs.txt")
+    assert answer.status == 200 and answer.text == "INFO from the journal\n"
+    written.unlink()
+    system.update(logs_command=["true"])
+    failed = admin.get("/system/logs.txt")
+    assert failed.status == 409 and "Cannot read the log" in failed.text
 
 
 def test_system_audit_download_has_rotated_files_first(admin, box):

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import requests
@@ -236,3 +237,220 @@ def test_demo_prints_the_page_url_and_the_login(tmp_path):
     finally:
         demo.stdin.close()
         assert demo.wait(timeout=20) == 0
+
+
+# -- Slow clients (slowloris), the per-address cap, the Host check ---------------------
+
+
+def connect(server: WebServer, source: str = "127.0.0.1") -> socket.socket:
+    host, port = server.address
+    sock = socket.create_connection(
+        (host, port), timeout=10, source_address=(source, 0)
+    )
+    return sock
+
+
+def answer_of(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (or 10 s pass)."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+class Trickler:
+    """Slow clients: each sends a request line, then a header line every ``every_s``."""
+
+    def __init__(self, socks: list[socket.socket], every_s: float = 0.3) -> None:
+        self.socks = socks
+        self.every_s = every_s
+        self.stop = threading.Event()
+        self.started = threading.Event()  # every socket has sent two lines
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Trickler:
+        for sock in self.socks:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        rounds = 0
+        while not self.stop.wait(self.every_s):  # pacing, not synchronisation
+            for sock in self.socks:
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass  # cut off: that is what the server should do
+            rounds += 1
+            if rounds == 2:
+                self.started.set()
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+def timed_get(server: WebServer, source: str, path: str = "/healthz") -> tuple:
+    """(status line, seconds) for one request from ``source``."""
+    began = time.monotonic()
+    with connect(server, source) as sock:
+        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        sock.sendall(head.encode())
+        data = answer_of(sock)
+    return data.split(b"\r\n", 1)[0], time.monotonic() - began
+
+
+def test_slow_clients_from_one_address_do_not_starve_another_client(served):
+    slow = [connect(served) for _ in range(12)]
+    with Trickler(slow) as trickler:
+        assert trickler.started.wait(10)
+        status, seconds = timed_get(served, "127.0.0.2")
+    assert status == b"HTTP/1.1 200 OK" and seconds < 2, (status, seconds)
+
+
+def test_a_slow_client_is_cut_off_after_the_deadline(box):
+    server = WebServer(
+        create_app(box.service), address="127.0.0.1", port=0, request_deadline_s=1.0
+    )
+    server.start()
+    try:
+        began = time.monotonic()
+        with Trickler([connect(server)], every_s=0.2) as trickler:
+            data = answer_of(trickler.socks[0])
+        seconds = time.monotonic() - began
+    finally:
+        server.stop()
+    assert data.startswith(b"HTTP/1.1 408") and 0.9 < seconds < 4, (data, seconds)
+
+
+def test_a_slow_body_is_cut_off_after_the_deadline(box):
+    server = WebServer(
+        create_app(box.service), address="127.0.0.1", port=0, request_deadline_s=1.0
+    )
+    server.start()
+    stop = threading.Event()
+    try:
+        with connect(server) as sock:
+            sock.sendall(
+                b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+            )
+            began = time.monotonic()
+
+            def trickle() -> None:
+                while not stop.wait(0.2):
+                    try:
+                        sock.sendall(b"a")
+                    except OSError:
+                        return
+
+            thread = threading.Thread(target=trickle, daemon=True)
+            thread.start()
+            data = answer_of(sock)
+            seconds = time.monotonic() - began
+            stop.set()
+            thread.join(5)
+    finally:
+        server.stop()
+    assert seconds < 4, (data, seconds)
+    assert not data or data.split(b" ", 2)[1] in (b"403", b"408"), data
+
+
+def test_connections_over_the_per_address_cap_are_refused(box):
+    server = WebServer(
+        create_app(box.service), address="127.0.0.1", port=0, per_address=3
+    )
+    server.start()
+    try:
+        held = [connect(server) for _ in range(3)]
+        with connect(server) as extra:
+            refused = answer_of(extra)
+        status, seconds = timed_get(server, "127.0.0.2")
+        for sock in held:
+            sock.close()
+    finally:
+        server.stop()
+    assert refused.startswith(b"HTTP/1.1 503") and b"too many connections" in refused
+    assert status == b"HTTP/1.1 200 OK" and seconds < 2
+
+
+def test_the_served_page_refuses_a_foreign_host_and_knows_its_local_address(box):
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ.get("ivs.local_addr"))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = WebServer(app, address="127.0.0.1", port=0)
+    server.start()
+    try:
+        status, _ = timed_get(server, "127.0.0.1")
+    finally:
+        server.stop()
+    assert status == b"HTTP/1.1 200 OK" and seen == ["127.0.0.1"]
+
+
+def test_the_served_page_refuses_a_foreign_host(served):
+    answer = requests.get(served.url + "login", headers={"Host": "evil.example"})
+    assert answer.status_code == 400 and "allowed_hosts" in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert requests.get(served.url + "login", timeout=5).status_code == 200
+
+
+def test_cr_lf_in_a_served_path_is_a_plain_400(served, caplog):
+    with connect(served) as sock:
+        sock.sendall(
+            b"GET /valt%0d%0aSet-Cookie:%20a=b HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        data = answer_of(sock)
+    assert data.startswith(b"HTTP/1.1 400") and b"Set-Cookie: a=b" not in data
+    assert b"X-Frame-Options: DENY" in data and "Traceback" not in caplog.text
+
+
+def test_a_silent_tls_client_does_not_stop_the_others(box, tls_files):
+    ca, cert, key = tls_files
+    server = WebServer(
+        create_app(box.service, https=True),
+        address="127.0.0.1",
+        port=0,
+        tls_cert=cert,
+        tls_key=key,
+    )
+    server.start()
+    try:
+        with connect(server):  # connects, never starts the TLS handshake
+            began = time.monotonic()
+            answer = requests.get(server.url + "healthz", verify=ca, timeout=8)
+            seconds = time.monotonic() - began
+    finally:
+        server.stop()
+    assert answer.status_code == 200 and seconds < 3, seconds
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_plain_http_to_the_tls_page_is_told_to_use_https(box, tls_files):
+    _, cert, key = tls_files
+    server = WebServer(
+        create_app(box.service, https=True),
+        address="127.0.0.1",
+        port=0,
+        tls_cert=cert,
+        tls_key=key,
+    )
+    server.start()
+    try:
+        url = server.url.replace("https://", "http://")
+        answer = requests.get(url + "login", timeout=5)
+    finally:
+        server.stop()
+    assert answer.status_code == 400 and "https://" in answer.text

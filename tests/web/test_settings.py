@@ -114,7 +114,8 @@ def test_valt_test_with_bad_credentials_says_so(admin, box):
 def test_valt_test_with_nothing_listening_says_unreachable(admin, box):
     port = free_port()
     result = admin.post(
-        "/valt/test", valt_form(box, server=f"http://127.0.0.1:{port}")
+        "/valt/test",
+        valt_form(box, server=f"http://127.0.0.1:{port}", password=SECRET_PASSWORD),
     ).json()
     assert result["ok"] is False and result["reason"] == "unreachable"
     assert "cannot be reached" in result["message"]
@@ -123,11 +124,10 @@ def test_valt_test_with_nothing_listening_says_unreachable(admin, box):
 def test_valt_test_with_an_unverified_certificate_says_tls(admin, make_sim, tls_files):
     _, cert, key = tls_files
     sim = make_sim(tls_cert=cert, tls_key=key)
-    result = admin.post("/valt/test", VALT_FORM | {"server": sim.url}).json()
+    form = VALT_FORM | {"server": sim.url, "password": SECRET_PASSWORD}
+    result = admin.post("/valt/test", form).json()
     assert result["reason"] == "tls" and "ca_file" in result["message"]
-    trusted = admin.post(
-        "/valt/test", VALT_FORM | {"server": sim.url, "ca_file": tls_files[0]}
-    ).json()
+    trusted = admin.post("/valt/test", form | {"ca_file": tls_files[0]}).json()
     assert trusted["ok"] is True
 
 
@@ -321,7 +321,11 @@ def test_live_events_are_masked(admin, box):
 def test_time_save_writes_the_file_and_applies_it(admin, box):
     answer = admin.post(
         "/time",
-        {"timezone": "Europe/Berlin", "ntp_servers": "ntp1.example.org, 192.0.2.5"},
+        {
+            "timezone": "Europe/Berlin",
+            "ntp_servers": "ntp1.example.org, 192.0.2.5",
+            "password": ADMIN_PASSWORD,
+        },
     )
     assert answer.status == 303
     text = (box.folder / "time.conf").read_text()
@@ -342,7 +346,7 @@ def test_time_save_writes_the_file_and_applies_it(admin, box):
     ],
 )
 def test_time_bad_input_is_refused(admin, box, form, field):
-    answer = admin.post("/time", form)
+    answer = admin.post("/time", form | {"password": ADMIN_PASSWORD})
     assert answer.status == 400 and field_error(answer, field)
     assert not (box.folder / "time.conf").exists() and box.trace == []
 
@@ -353,7 +357,10 @@ def test_time_apply_failure_is_reported(make_sim, tmp_path):
         set_admin_password(failing.folder)
         client = WsgiClient(create_app(failing.service))
         client.login(ADMIN_PASSWORD)
-        answer = client.post("/time", {"timezone": "Etc/UTC", "ntp_servers": ""})
+        answer = client.post(
+            "/time",
+            {"timezone": "Etc/UTC", "ntp_servers": "", "password": ADMIN_PASSWORD},
+        )
         assert answer.status == 400
         assert "not applied" in answer.text and "exit code 3" in answer.text
     finally:

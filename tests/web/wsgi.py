@@ -44,12 +44,21 @@ class WsgiClient:
         app: the WSGI callable.
         host: the Host header (the address the "browser" typed).
         remote: REMOTE_ADDR, the peer's address.
+        local: the box's address the connection came in on, as the real server
+            reports it (``ivs.local_addr``); None: not reported.
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", remote: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        remote: str = "127.0.0.1",
+        local: str | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.remote = remote
+        self.local = local
         self.cookies: dict[str, str] = {}
         self.raw_cookies: list[str] = []
 
@@ -81,6 +90,8 @@ class WsgiClient:
             "wsgi.input": io.BytesIO(data),
             "CONTENT_LENGTH": str(len(data)),
         }
+        if self.local is not None:
+            environ["ivs.local_addr"] = self.local
         if data or method == "POST":
             environ["CONTENT_TYPE"] = content_type
         if self.cookies:
@@ -143,7 +154,9 @@ class WsgiClient:
 
     def csrf(self) -> str:
         """The CSRF token the pages embed for this session ("" when logged out)."""
-        answer = self.get("/password")
+        answer = self.get("/password")  # only for the forced change; else /system
+        if answer.status == 303 and answer.location == "/system":
+            answer = self.get("/system")
         match = re.search(r'name="csrf-token" content="([^"]+)"', answer.text)
         return match.group(1) if match else ""
 

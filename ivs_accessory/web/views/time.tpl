@@ -9,5 +9,6 @@
   % end
   </datalist>
   {{!w.text('ntp_servers', 'NTP servers', 'Host names or addresses, separated by spaces; empty = the system default.')}}
+  {{!w.text('password', 'Page password', 'Asked again for time changes.', kind='password', autocomplete='current-password', required=True)}}
   <div class="actions"><button type="submit">Apply</button></div>
 </form>
