@@ -81,7 +81,8 @@ class ConsoleFeedback:
         mark = "OK " if outcome.ok else "-- "
         who = f" [{outcome.credential}]" if outcome.credential else ""
         self.stream.write(
-            f"{mark}{outcome.message}{who} ({outcome.requests} VALT requests, "
+            f"{mark}{outcome.message}{who} ({outcome.requests} VALT "
+            f"request{'' if outcome.requests == 1 else 's'}, "
             f"{outcome.latency_s * 1000:.0f} ms)\n"
         )
         self.stream.flush()
