@@ -16,7 +16,13 @@ from ivs_accessory.valt.models import MARKER_COLOURS
 from ivs_accessory.web import forms, probe
 from ivs_accessory.web.files import read_text
 from ivs_accessory.web.live import recent_events
-from ivs_accessory.web.network import TIME_FORM, apply_time, read_time_conf, timezones
+from ivs_accessory.web.network import (
+    TIME_FORM,
+    apply_time,
+    box_clock,
+    read_time_conf,
+    timezones,
+)
 from ivs_accessory.web.page import Page, json_response, see_other
 from ivs_accessory.web.widgets import Widgets
 
@@ -86,38 +92,133 @@ def _valt_posted(page: Page) -> tuple[tuple[str, ...], dict[str, str]]:
     return keys, form
 
 
+def _blank_password(form: dict[str, str]) -> dict[str, str]:
+    """An error when the typed VALT password is only spaces (an empty field keeps
+    the saved one)."""
+    typed = form.get("password", "")
+    if typed and not typed.strip() and "clear_password" not in form:
+        return {
+            "password": "must not be blank: type the VALT password, or leave the "
+            "field empty to keep the saved one"
+        }
+    return {}
+
+
 def _valt_page(
     page: Page,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
     problems: list[str] | None = None,
+    warnings: dict[str, str] | None = None,
 ) -> bottle.HTTPResponse:
     has_password = bool(page.config["valt"]["password"])
     return page.render(
         "valt.tpl",
         status=status,
-        w=Widgets(values, errors),
+        w=Widgets(values, errors, warnings),
         colours=MARKER_COLOURS,
         has_password=has_password,
         problems=problems or [],
     )
 
 
+_LOGIN_WORDS = {
+    "credentials": "refused (check the user name and the password)",
+    "unreachable": "unreachable (check the server address and the network)",
+    "tls": "TLS problem (check the CA file and the certificate)",
+    "version": "the server does not answer like VALT",
+}
+_WARNED_FIELD = {
+    "credentials": "password",
+    "unreachable": "server",
+    "tls": "ca_file",
+    "version": "server",
+}
+
+
+def login_verdict(
+    result: dict[str, Any], room: int | None
+) -> tuple[str, str, dict[str, str]]:
+    """What a saved VALT form leads to, from a connection test with the saved values.
+
+    Returns:
+        (the message, its level ``ok``/``warn``/``bad``, warnings by field).
+    """
+    if not result["ok"]:
+        reason = result["reason"]
+        words = _LOGIN_WORDS.get(reason, "failed")
+        field = _WARNED_FIELD.get(reason)
+        warnings = {field: result["message"]} if field else {}
+        return f"Saved. VALT login: {words}. {result['message']}", "bad", warnings
+    known = {r["id"] for r in result["rooms"]}
+    if room is None:
+        return (
+            "Saved. VALT login works; now choose the room this door controls.",
+            "warn",
+            {"room": "choose the room this door controls"},
+        )
+    if room not in known:
+        return (
+            f"Saved. VALT login works, but VALT has no room {room}.",
+            "warn",
+            {"room": f"VALT has no room {room}; pick one from the list"},
+        )
+    return f"VALT settings saved and applied. {result['message']}", "ok", {}
+
+
+def _check_saved_login(page: Page, old_server: str, typed_password: bool) -> None:
+    """Log in once with the saved settings and say how it went (never "applied" in
+    green unless it worked).
+
+    The saved password is tried only on the server it was saved for: after a change
+    of server without a new password, the page does not send it there.
+    """
+    valt = page.config["valt"]
+    if not valt["server"]:
+        page.flash(
+            "Saved. No VALT server is set, so the door cannot record yet.", "warn"
+        )
+        return
+    if valt["server"] != old_server and not typed_password and valt["password"]:
+        page.flash(
+            "Saved. VALT login not tested: the server changed and the saved "
+            "password belongs to the old one. Type the password for the new server "
+            "and use Test connection.",
+            "warn",
+        )
+        page.warn_fields({"password": "type the password for the new server"})
+        return
+    message, level, warnings = login_verdict(
+        probe.test_connection(dict(valt)), valt["room"]
+    )
+    page.flash(message, level)
+    page.warn_fields(warnings)
+
+
 def _valt_routes(app: bottle.Bottle, page: Page) -> None:
     @app.get("/valt")
     def valt_page():
-        return _valt_page(page, forms.shown_values(page.config, "valt"), {})
+        return _valt_page(
+            page,
+            forms.shown_values(page.config, "valt"),
+            {},
+            200,
+            [],
+            page.take_warnings(),
+        )
 
     @app.post("/valt")
     def valt_save():
+        old_server = page.config["valt"]["server"]
         keys, form = _valt_posted(page)
         changes, errors = forms.check_section(page.config, "valt", form, keys)
+        errors |= _blank_password(form)
         problems = page.save({"valt": changes}) if not errors else []
         if errors or problems:
             shown = {k: form.get(k, "") for k in VALT_KEYS}
             return _valt_page(page, shown, errors, 400, problems)
-        page.flash("VALT settings saved and applied.")
+        _check_saved_login(page, old_server, bool(form.get("password")))
         raise see_other("/valt")
 
     @app.post("/valt/test")
@@ -126,6 +227,7 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
         raw = forms.raw_values(page.config, "valt") | {k: form.get(k, "") for k in keys}
         values, errors = validate_section("valt", raw)
         errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
+        errors |= _blank_password(form)
         if errors or not values.get("server"):
             errors = errors or {"server": "enter the VALT server first"}
             return json_response(
@@ -265,7 +367,9 @@ def _input_routes(app: bottle.Bottle, page: Page) -> None:
             after = int(bottle.request.query.get("after", "0") or 0)
         except ValueError:
             after = 0
-        return json_response({"events": recent_events(page.service, after)})
+        return json_response(
+            {"events": recent_events(page.service, after, page.outcome_watch.recent())}
+        )
 
 
 # -- Time ------------------------------------------------------------------------------
@@ -283,6 +387,7 @@ def _time_routes(app: bottle.Bottle, page: Page) -> None:
             status=status,
             w=Widgets(values, errors),
             zones=sorted(timezones()),
+            clock=box_clock(),
             problems=problems or [],
         )
 
