@@ -14,8 +14,7 @@ def _valt_step(state: str, words: str, valt: dict[str, Any]) -> dict[str, Any]:
     if state == "connected":
         detail = f"Logged in to VALT {valt.get('version') or ''}".rstrip()
     else:
-        error = valt.get("last_error") or ""
-        detail = words + (f": {error}" if error and state != "not_configured" else "")
+        detail = words  # the error itself is in the VALT card below
     return _step(
         "valt",
         "VALT: enter the server and an account that can log in",

@@ -29,7 +29,7 @@ _STATE_FIX = {
     "login_refused": "VALT refused the login: check the user name and the password.",
     "unreachable": "VALT is unreachable: check the server address, the network and "
     "the TLS settings.",
-    "error": "VALT answered with an error.",
+    "error": "VALT answered with an error: see the status page.",
 }
 BAD_STATES = frozenset(_STATE_FIX)
 
@@ -67,14 +67,18 @@ def valt_words(valt: dict[str, Any]) -> str:
 
 
 def valt_alert(valt: dict[str, Any]) -> str:
-    """The red banner's words when VALT does not work, else ``""``."""
-    state = valt_state(valt)
-    if state not in BAD_STATES:
-        return ""
-    error = valt.get("last_error") or ""
-    return _STATE_FIX[state] + (
-        f" ({error})" if error and state != "not_configured" else ""
-    )
+    """The red banner's words when VALT does not work, else ``""`` (the error itself
+    is on the status page, once)."""
+    return _STATE_FIX.get(valt_state(valt), "")
+
+
+# Why the room's status may be out of date, after its words.
+_WHY_STALE = {
+    "not_configured": "VALT not configured",
+    "login_refused": "VALT login refused",
+    "unreachable": "VALT unreachable",
+    "error": "VALT answered with an error",
+}
 
 
 def room_words(room: dict[str, Any], valt: dict[str, Any]) -> str:
@@ -82,20 +86,16 @@ def room_words(room: dict[str, Any], valt: dict[str, Any]) -> str:
     if room.get("id") is None:
         return "No room chosen: pick one on the VALT page"
     state = valt_state(valt)
-    failing = state in BAD_STATES or valt.get("online") is False
+    if state not in BAD_STATES and valt.get("online") is False:
+        state = "unreachable"  # the last request failed although the login worked
     known = _ROOM_WORDS.get(room.get("status") or "")
+    if state not in BAD_STATES:
+        return known or "Unknown (not read yet)"
     if known is None:
-        return (
-            f"Unknown (VALT {STATE_WORDS[state].lower()})"
-            if failing
-            else ("Unknown (not read yet)")
-        )
-    if not failing:
-        return known
+        return f"Unknown ({_WHY_STALE[state]})"
     age = room.get("status_age_s")
     when = f"last confirmed {duration(age)} ago; " if age is not None else ""
-    problem = STATE_WORDS[state if state in BAD_STATES else "unreachable"].lower()
-    return f"{known} — {when}VALT {problem}"
+    return f"{known} — {when}{_WHY_STALE[state]}"
 
 
 def room_details(room: dict[str, Any]) -> str:
@@ -197,7 +197,12 @@ def status_view(service: Any) -> dict[str, Any]:
         "setup": setup_steps(status, valt_state(valt), valt_words(valt), entries),
         "uptime": duration(status["uptime_s"]),
         "events": status["dispatcher"]["events"],
+        "events_words": _count(status["dispatcher"]["events"], "input event"),
     }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def recent_events(

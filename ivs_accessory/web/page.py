@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
 import threading
 import time
 from collections.abc import Callable
@@ -16,9 +14,6 @@ from urllib.parse import urlsplit
 import bottle
 
 from ivs_accessory import __version__
-from ivs_accessory.atomic import atomic_write
-from ivs_accessory.config import load, save
-from ivs_accessory.errors import ConfigError
 from ivs_accessory.system import SystemControl
 from ivs_accessory.web.auth import (
     USERNAME,
@@ -34,6 +29,7 @@ from ivs_accessory.web.metrics import ValtTotals
 from ivs_accessory.web.network import read_current_network
 from ivs_accessory.web.notices import notices
 from ivs_accessory.web.outcomes import OutcomeWatch
+from ivs_accessory.web.saving import save_and_apply
 from ivs_accessory.web.trial import NetworkTrial
 from ivs_accessory.web.widgets import Widgets
 
@@ -362,66 +358,11 @@ class Page:
 
     # -- saving ------------------------------------------------------------------------
     def save(self, changes: dict[str, Any]) -> list[str]:
-        """Save ``changes`` to the config file atomically, then reload the daemon.
-
-        The reload is what SIGHUP does (``service.reload(load(path))``). When the
-        daemon cannot apply the result, the file gets its previous bytes back and
-        the daemon its previous settings: a save that fails writes nothing. Returns
-        the problems in words; [] on success.
-        """
-        path = self.config.path
-        if path is None:
-            return [
-                "the daemon runs without a configuration file; nothing can be saved"
-            ]
+        """Save ``changes`` and reload the daemon, or write nothing (see
+        :func:`~.saving.save_and_apply`). Returns the problems in words; [] on
+        success."""
         with self._save_lock:
-            previous = self.config
-            try:
-                before = _snapshot(path)
-                save(path, changes)
-            except ConfigError as exc:
-                return list(exc.errors)
-            except OSError as exc:
-                return [f"cannot write {path}: {exc.strerror or exc}"]
-            problems = self._apply(path)
-            if problems:
-                self._put_back(path, before, previous)
-                return problems
-        logger.info("page: saved %s", ", ".join(f"[{s}]" for s in changes))
-        return []
-
-    def _apply(self, path: str) -> list[str]:
-        try:
-            self.service.reload(load(path))
-        except ConfigError as exc:
-            return list(exc.errors)
-        except Exception as exc:  # whatever stops the reload, the old file comes back
-            logger.exception("page: the daemon cannot apply the saved settings")
-            return [f"the daemon cannot use these settings ({exc}); nothing was saved"]
-        return []
-
-    def _put_back(
-        self, path: str, before: tuple[bytes, int] | None, previous: Any
-    ) -> None:
-        """The file's previous bytes, and the daemon on its previous settings."""
-        target = os.path.realpath(path)
-        try:
-            if before is None:
-                os.unlink(target)
-            else:
-                atomic_write(target, before[0], before[1])
-        except OSError as exc:
-            logger.error("page: cannot put %s back as it was: %s", path, exc)
-        try:
-            self.service.reload(previous)
-        except Exception:  # the page must still answer; the log says what broke
-            logger.exception("page: cannot go back to the previous settings")
-
-
-def _snapshot(path: str) -> tuple[bytes, int] | None:
-    """The file's bytes and mode, or None when it does not exist."""
-    try:
-        with open(path, "rb") as file:
-            return file.read(), stat.S_IMODE(os.fstat(file.fileno()).st_mode)
-    except FileNotFoundError:
-        return None
+            problems = save_and_apply(self.service, self.config.path, changes)
+        if not problems:
+            logger.info("page: saved %s", ", ".join(f"[{s}]" for s in changes))
+        return problems

@@ -24,6 +24,7 @@ from ivs_accessory.web.network import (
     timezones,
 )
 from ivs_accessory.web.page import Page, json_response, see_other
+from ivs_accessory.web.verdict import check_saved_login
 from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
@@ -123,79 +124,6 @@ def _valt_page(
     )
 
 
-_LOGIN_WORDS = {
-    "credentials": "refused (check the user name and the password)",
-    "unreachable": "unreachable (check the server address and the network)",
-    "tls": "TLS problem (check the CA file and the certificate)",
-    "version": "the server does not answer like VALT",
-}
-_WARNED_FIELD = {
-    "credentials": "password",
-    "unreachable": "server",
-    "tls": "ca_file",
-    "version": "server",
-}
-
-
-def login_verdict(
-    result: dict[str, Any], room: int | None
-) -> tuple[str, str, dict[str, str]]:
-    """What a saved VALT form leads to, from a connection test with the saved values.
-
-    Returns:
-        (the message, its level ``ok``/``warn``/``bad``, warnings by field).
-    """
-    if not result["ok"]:
-        reason = result["reason"]
-        words = _LOGIN_WORDS.get(reason, "failed")
-        field = _WARNED_FIELD.get(reason)
-        warnings = {field: result["message"]} if field else {}
-        return f"Saved. VALT login: {words}. {result['message']}", "bad", warnings
-    known = {r["id"] for r in result["rooms"]}
-    if room is None:
-        return (
-            "Saved. VALT login works; now choose the room this door controls.",
-            "warn",
-            {"room": "choose the room this door controls"},
-        )
-    if room not in known:
-        return (
-            f"Saved. VALT login works, but VALT has no room {room}.",
-            "warn",
-            {"room": f"VALT has no room {room}; pick one from the list"},
-        )
-    return f"VALT settings saved and applied. {result['message']}", "ok", {}
-
-
-def _check_saved_login(page: Page, old_server: str, typed_password: bool) -> None:
-    """Log in once with the saved settings and say how it went (never "applied" in
-    green unless it worked).
-
-    The saved password is tried only on the server it was saved for: after a change
-    of server without a new password, the page does not send it there.
-    """
-    valt = page.config["valt"]
-    if not valt["server"]:
-        page.flash(
-            "Saved. No VALT server is set, so the door cannot record yet.", "warn"
-        )
-        return
-    if valt["server"] != old_server and not typed_password and valt["password"]:
-        page.flash(
-            "Saved. VALT login not tested: the server changed and the saved "
-            "password belongs to the old one. Type the password for the new server "
-            "and use Test connection.",
-            "warn",
-        )
-        page.warn_fields({"password": "type the password for the new server"})
-        return
-    message, level, warnings = login_verdict(
-        probe.test_connection(dict(valt)), valt["room"]
-    )
-    page.flash(message, level)
-    page.warn_fields(warnings)
-
-
 def _valt_routes(app: bottle.Bottle, page: Page) -> None:
     @app.get("/valt")
     def valt_page():
@@ -218,7 +146,11 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
         if errors or problems:
             shown = {k: form.get(k, "") for k in VALT_KEYS}
             return _valt_page(page, shown, errors, 400, problems)
-        _check_saved_login(page, old_server, bool(form.get("password")))
+        message, level, warnings = check_saved_login(
+            page.config["valt"], old_server, bool(form.get("password"))
+        )
+        page.flash(message, level)
+        page.warn_fields(warnings)
         raise see_other("/valt")
 
     @app.post("/valt/test")

@@ -99,3 +99,10 @@ def test_every_post_with_missing_fields_and_raw_bodies(admin, app, box):
             check(answer, f"POST {path} {kind}")
     assert "reboot" not in box.trace and "factory_default" not in box.trace
     assert admin.get("/").status == 200  # and the session still works
+
+
+def test_unknown_pages_get_the_layout_too(admin, browser):
+    for client, path in ((admin, "/no/such/page"), (browser, "/static/nope.css")):
+        answer = client.get(path)
+        assert answer.status == 404 and answer.text.startswith("<!doctype html>")
+        assert "There is no such page on this box." in answer.text

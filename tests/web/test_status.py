@@ -120,7 +120,8 @@ def test_a_room_valt_does_not_know_is_an_error_not_connected(tmp_path, make_sim)
         assert box.service.status()["valt"]["state"] == "error"
         set_admin_password(box.folder)
         answer = logged_in(box.service).get("/status.json").json()
-        assert answer["valt"]["state"] == "Error" and "99" in answer["valt"]["alert"]
+        assert answer["valt"]["state"] == "Error" and answer["valt"]["alert"]
+        assert "99" in answer["valt"]["last_error"]
     finally:
         box.service.stop()
 
@@ -215,3 +216,25 @@ def test_status_area_is_announced_politely(admin):
     page = admin.get("/").text
     assert re.search(r'id="room-card" aria-live="polite"', page)
     assert re.search(r'id="valt-card" aria-live="polite"', page)
+
+
+def test_input_events_are_counted_in_words(admin, box):
+    assert admin.get("/status.json").json()["events_words"] == "0 input events"
+    box.consoles.type("door", "123456")
+    box.outcomes.get(timeout=10)
+    assert admin.get("/status.json").json()["events_words"] == "1 input event"
+
+
+@pytest.mark.parametrize(
+    "status, valt, words",
+    [
+        ("recording", {"state": "login_refused"}, "Recording — VALT login refused"),
+        ("paused", {"state": "error"}, "Paused — VALT answered with an error"),
+        ("available", {"online": False}, "Available — VALT unreachable"),
+        (None, {"state": "unreachable"}, "Unknown (VALT unreachable)"),
+        (None, {"state": "connected", "online": True}, "Unknown (not read yet)"),
+        ("locked", {"state": "connected", "online": True}, "Locked (privacy)"),
+    ],
+)  # fmt: skip
+def test_room_words_say_why_a_status_may_be_old(status, valt, words):
+    assert room_words({"id": 1, "status": status}, {"configured": True} | valt) == words

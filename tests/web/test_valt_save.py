@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ivs_accessory.config import load
-from ivs_accessory.web.settings import login_verdict
+from ivs_accessory.web.verdict import login_verdict
 
 from .helpers import SECRET_PASSWORD
 from .test_settings import free_port, valt_form
@@ -32,7 +32,7 @@ def test_a_working_save_says_applied_in_green(admin, box):
     assert admin.post("/valt", valt_form(box)).status == 303
     level, words = flash(admin.get("/valt"))
     assert level == "ok"
-    assert words.startswith("VALT settings saved and applied. Connected to VALT 6.6.0")
+    assert words == "VALT settings saved and applied; the login works (VALT 6.6.0)."
 
 
 def test_a_wrong_password_is_saved_but_never_called_applied(admin, box):
@@ -42,10 +42,9 @@ def test_a_wrong_password_is_saved_but_never_called_applied(admin, box):
     page = admin.get("/valt")
     level, words = flash(page)
     assert level == "bad" and "applied" not in words
-    assert words.startswith(
-        "Saved. VALT login: refused (check the user name and the password)."
-    )
+    assert words == "Saved. VALT login: refused (check the user name and the password)."
     assert "refused the user name or password" in warning(page, "password")
+    assert page.text.count("refused the user name or password") == 1  # said once
     assert "not-the-password" not in page.text
     assert warning(admin.get("/valt"), "password") is None  # said once
 

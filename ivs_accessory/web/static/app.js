@@ -126,8 +126,10 @@ function testConnection(button) {
       out.className = "bad"; out.textContent = "The box did not answer the test.";
     }
   });
-  // Test the saved settings when the page opens, unless it shows a refused form.
-  if (form.querySelector('[name="server"]').value.trim() && !document.getElementById("form-problems")) button.click();
+  // Test the saved settings when the page opens (it fills the room picker), unless
+  // the page shows a refused form or a save whose login just failed: said already.
+  const said = document.getElementById("form-problems") || document.querySelector("#flash.bad");
+  if (form.querySelector('[name="server"]').value.trim() && !said) button.click();
 }
 
 function fillRooms(picker, rooms, roomInput) {

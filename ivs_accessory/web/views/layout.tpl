@@ -30,8 +30,8 @@
 %   safe = notices['safe_mode']
 %   if safe:
 <div class="banner bad" id="safe-mode" role="alert">
-  <p><strong>Safe mode.</strong> The daemon cannot use its configuration, so the door does
-  not start or stop recordings. Fix these settings:</p>
+  <p><strong>Safe mode.</strong> The saved configuration has errors; the daemon runs in
+  safe mode until they are fixed. Fix these settings:</p>
   <ul>
   % for error in safe['errors']:
     <li>{{error['text']}} (<a href="{{error['href']}}">{{error['page']}} page</a>)</li>

@@ -59,6 +59,6 @@
   </table>
 </section>
 <p class="muted">Up for <span data-live="uptime">{{s['uptime']}}</span> ·
-  <span data-live="events">{{s['events']}}</span> input events ·
+  <span data-live="events_words">{{s['events_words']}}</span> ·
   refreshed every {{poll_s}} s <span id="live-state"></span></p>
 </div>
