@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from typing import Any
 
 
@@ -60,17 +61,19 @@ def _source_step(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def _input_step(entries: list[dict[str, Any]]) -> dict[str, Any]:
+def _input_step(entries: list[dict[str, Any]], used: bool) -> dict[str, Any]:
     if entries:
         last = entries[0]
         detail = f"{last.get('message') or last.get('result')} ({last.get('source')}, "
         detail += f"{_clock(last.get('time'))})"
+    elif used:
+        detail = "Inputs were handled before this start (see the audit log)"
     else:
         detail = "Waiting for a PIN or a card…"
     return _step(
         "input",
         "Type a PIN now (or show a card) and watch the result",
-        bool(entries),
+        bool(entries) or used,
         detail,
         "/inputs",
     )
@@ -85,7 +88,11 @@ def _clock(text: Any) -> str:
 
 
 def setup_steps(
-    status: dict[str, Any], state: str, words: str, entries: list[dict[str, Any]]
+    status: dict[str, Any],
+    state: str,
+    words: str,
+    entries: list[dict[str, Any]],
+    used: bool = False,
 ) -> dict[str, Any]:
     """The checklist from a ``Service.status()`` snapshot and the audit's entries.
 
@@ -93,15 +100,26 @@ def setup_steps(
         status: the daemon's status.
         state, words: the VALT connection state and its words (see ``live``).
         entries: the newest audit entries, newest first.
+        used: the audit log file has entries: the box has handled inputs before.
 
     Returns:
-        ``{"done": all ticked, "steps": [{"id", "label", "done", "detail",
-        "href"}]}``.
+        ``{"done": all ticked, "show": not done on a box that has not been used
+        yet, "steps": [{"id", "label", "done", "detail", "href"}]}``. A box in use
+        that loses VALT shows the red banners, not the first steps again.
     """
     steps = [
         _valt_step(state, words, status["valt"]),
         _room_step(state, status["room"]),
         _source_step(status.get("sources") or {}),
-        _input_step(entries),
+        _input_step(entries, used),
     ]
-    return {"done": all(s["done"] for s in steps), "steps": steps}
+    done = all(s["done"] for s in steps)
+    return {"done": done, "show": not done and not used, "steps": steps}
+
+
+def audit_file_used(path: str | None) -> bool:
+    """True when the audit log file exists and holds something."""
+    try:
+        return bool(path) and os.path.getsize(path) > 0
+    except OSError:
+        return False

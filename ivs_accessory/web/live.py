@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ivs_accessory.web.checklist import setup_steps
+from ivs_accessory.web.checklist import audit_file_used, setup_steps
 
 _ROOM_WORDS = {
     "available": "Available",
@@ -170,6 +170,15 @@ def _recent_outcomes(service: Any, count: int = 50) -> list[dict[str, Any]]:
     return audit.recent(count) if audit is not None else []
 
 
+def _used_before(service: Any) -> bool:
+    """The audit log file holds entries (of this run or an earlier one)."""
+    config = getattr(service, "config", None)
+    try:
+        return audit_file_used(config["logging"]["audit_file"])
+    except (TypeError, KeyError):
+        return False
+
+
 def status_view(service: Any) -> dict[str, Any]:
     """Everything the status page shows, JSON-ready (for the page and its poll)."""
     status = service.status()
@@ -194,7 +203,9 @@ def status_view(service: Any) -> dict[str, Any]:
         },
         "sources": source_rows(status["sources"]),
         "audit": audit_rows(entries[:20]),
-        "setup": setup_steps(status, valt_state(valt), valt_words(valt), entries),
+        "setup": setup_steps(
+            status, valt_state(valt), valt_words(valt), entries, _used_before(service)
+        ),
         "uptime": duration(status["uptime_s"]),
         "events": status["dispatcher"]["events"],
         "events_words": _count(status["dispatcher"]["events"], "input event"),

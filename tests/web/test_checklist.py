@@ -10,7 +10,7 @@ from ivs_accessory.web import create_app
 from ivs_accessory.web.auth import FACTORY_PASSWORD
 from ivs_accessory.web.live import match_outcomes
 
-from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, start_box
+from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password, start_box
 from .test_settings import valt_form
 from .wsgi import WsgiClient
 
@@ -60,6 +60,24 @@ def test_checklist_ticks_from_first_login_to_a_pin(new_box):
     )
     assert client.get("/status.json").json()["setup"]["done"] is True
     assert 'id="checklist"' not in client.get("/").text  # done: out of the way
+
+
+def test_a_box_in_use_does_not_show_the_first_steps_again(tmp_path, make_sim):
+    # An earlier run handled a PIN; now VALT refuses the login after a restart.
+    (tmp_path / "audit.log").write_text('{"result": "started"}\n')
+    box = start_box(tmp_path, make_sim(version="6.6.0"), password="changed-in-valt")
+    try:
+        box.rooms.wait(lambda status, online: online is not None)
+        set_admin_password(box.folder)
+        client = WsgiClient(create_app(box.service, devices=lambda: []))
+        client.login(ADMIN_PASSWORD)
+        setup = client.get("/status.json").json()["setup"]
+        assert setup["done"] is False and setup["show"] is False
+        assert setup["steps"][3]["done"] is True
+        page = client.get("/").text
+        assert 'id="checklist"' not in page and 'id="valt-alert" role' in page
+    finally:
+        box.service.stop()
 
 
 def test_live_inputs_show_each_outcome_next_to_its_event(admin, box):

@@ -2,7 +2,7 @@
 <h1>Status</h1>
 <div id="live" data-poll="/status.json" data-every="{{poll_s}}">
 % setup = s['setup']
-% if not setup['done']:
+% if setup['show']:
 <section class="card wide" id="checklist" aria-live="polite">
   <h2>First steps</h2>
   <p class="hint">Each step ticks by itself once the box sees it done.</p>
