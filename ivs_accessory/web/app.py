@@ -120,7 +120,12 @@ def create_app(
 
 def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
     def not_found(error: bottle.HTTPError) -> bottle.HTTPResponse:
-        return page.error_page(404, "There is no such page on this box.")
+        return page.render(
+            "message.tpl",
+            status=404,
+            title="Not found",
+            message="There is no such page on this box.",
+        )
 
     def failed(error: bottle.HTTPError) -> bottle.HTTPResponse:
         # Only what escapes the routes' own guard (_friendly) gets here.
