@@ -226,8 +226,10 @@ def test_binding_change_is_applied_by_the_running_daemon(site, tab, shoot):
     outcome = box.outcomes.get(timeout=10)
     assert (outcome.action, outcome.result) == ("start", "started")
     assert box.sim.state.room_info(1)["status"] == "recording"
-    # The live view shows what the keypad sent.
-    tab.locator("#event-rows td", has_text="KEY_KPMINUS").first.wait_for()
+    # The live view shows what the keypad sent, and what came of it.
+    row = tab.locator("#event-rows tr", has_text="KEY_KPMINUS").first
+    row.wait_for()
+    row.locator("td", has_text="Recording started").wait_for()
     shoot(tab, "05-inputs")
 
 
