@@ -14,7 +14,12 @@ from ivs_accessory.audit import AuditLog
 from ivs_accessory.config import last_good_path, load, restore_last_good
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.dispatcher import Dispatcher
-from ivs_accessory.errors import ConfigError
+from ivs_accessory.errors import (
+    ConfigError,
+    ValtAuthError,
+    ValtRejected,
+    ValtUnavailable,
+)
 from ivs_accessory.factory_button import FactoryButton
 from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
 from ivs_accessory.lockout import Lockout
@@ -474,6 +479,7 @@ class Service:
                 "server": self.config["valt"]["server"],
                 "configured": client is not None,
                 "online": room.online if room is not None else None,
+                "state": valt_state(client, room),
                 "version": str(client.version) if client and client.version else None,
                 "last_error": (room.last_error if room is not None else None)
                 or (client.last_error if client else None),
@@ -508,6 +514,37 @@ def _room_status(
         "started_by": rec.started_by if rec is not None else None,
         "elapsed_s": rec.elapsed(now) if rec is not None else None,
     }
+
+
+def valt_state(client: ValtClient | None, room: RoomState | None) -> str:
+    """The connection to VALT in one word, for the page (``Service.status()``).
+
+    ``not_configured`` (no server), ``connecting`` (no login has finished yet),
+    ``login_refused``, ``unreachable``, ``error`` (the last login or request failed
+    so), or ``connected``: the last login worked and no request has failed since.
+    """
+    if client is None:
+        return "not_configured"
+    auth = client.auth
+    if auth.login_error is not None:
+        return _failure_kind(auth.login_error)
+    if not auth.logged_in:
+        return "connecting"
+    if room is not None and room.online is False:
+        return "unreachable"
+    if (room is not None and room.last_error) or client.last_error:
+        return "error"
+    return "connected"
+
+
+def _failure_kind(error: Exception) -> str:
+    if isinstance(error, ValtUnavailable):
+        return "unreachable"
+    if isinstance(error, ValtAuthError) or (
+        isinstance(error, ValtRejected) and error.status in (401, 403)
+    ):
+        return "login_refused"
+    return "error"
 
 
 def _source_status(source: Any) -> dict[str, Any]:

@@ -140,3 +140,11 @@ def test_console_prints_one_line_per_outcome():
         )
     )
     assert out.getvalue() == "-- Unknown PIN or card [****] (1 VALT request, 4 ms)\n"
+
+
+def test_console_counts_requests_in_plural_only_above_one():
+    out = io.StringIO()
+    ConsoleFeedback(out).show(
+        Outcome("started", "toggle", "Started", "console", requests=2)
+    )
+    assert "(2 VALT requests, 0 ms)" in out.getvalue()

@@ -70,6 +70,10 @@ class Session:
         self.version: ServerVersion | None = None
         self.last_login: float | None = None
         self.last_error: str | None = None
+        # What the page shows as the connection state: the last login's error (None
+        # after a success) and whether any login has succeeded yet.
+        self.login_error: ValtError | None = None
+        self.logged_in = False
 
     @property
     def behaviour_version(self) -> ServerVersion:
@@ -93,9 +97,10 @@ class Session:
                 )
                 token = answers.token(data, self._transport.host)
             except ValtError as exc:
+                self.login_error = exc
                 self._failed(str(exc))
                 raise
-            self.token = token
+            self.token, self.login_error, self.logged_in = token, None, True
             self.version, settled = self._read_version(token)
             self.last_error = None
             # A version that could not be read for a reason that passes (5xx, no

@@ -51,6 +51,36 @@ class _ClosePlugin:
 
     def close(self) -> None:
         self.page.trial.close()
+        self.page.outcome_watch.detach()
+
+
+class _FriendlyErrors:
+    """An unexpected exception in a route gives the page's own error page (with the
+    layout and a banner) and one traceback in the log, never a bare 500."""
+
+    name = "ivs-page-errors"
+    api = 2
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def apply(self, callback, route):
+        return _friendly(self.page, callback)
+
+
+def _friendly(page: Page, callback: Callable) -> Callable:
+    def answer(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except bottle.BottleException:  # redirects and error answers are answers
+            raise
+        except Exception:
+            logger.exception(
+                "page: %s %s failed", bottle.request.method, bottle.request.path
+            )
+            raise page.failure_page() from None
+
+    return answer
 
 
 def create_app(
@@ -59,6 +89,7 @@ def create_app(
     https: bool = False,
     clock: Callable[[], float] = time.monotonic,
     devices: Callable[[], list[dict[str, Any]]] | None = None,
+    network: Callable[[str], dict[str, Any]] | None = None,
 ) -> bottle.Bottle:
     """The page as a WSGI application for ``service`` (see :class:`~.page.Page`).
 
@@ -67,15 +98,19 @@ def create_app(
         https: the page is served over TLS (Secure cookies).
         clock: monotonic seconds (session expiry, login lockout).
         devices: lists present input devices (default: ``describe_devices``).
+        network: reads an interface's current addresses (default:
+            ``read_current_network``).
     """
     app = bottle.Bottle(catchall=True)
-    page = Page(service, https=https, clock=clock, devices=devices)
+    page = Page(service, https=https, clock=clock, devices=devices, network=network)
     app.install(_ClosePlugin(page))
-    app.add_hook("before_request", functools.partial(guard, page))
+    app.install(_FriendlyErrors(page))
+    app.add_hook("before_request", _friendly(page, functools.partial(guard, page)))
     app.add_hook("after_request", page.add_headers)
     _add_error_pages(app, page)
     _add_auth_routes(app, page)
     _add_status_routes(app, page)
+    _add_safe_mode_routes(app, page)
     settings.add_routes(app, page)
     maintenance.add_routes(app, page)
     app.config["ivs.page"] = page
@@ -92,13 +127,16 @@ def create_app(
 
 
 def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
-    def not_found(error: bottle.HTTPError) -> str:
-        return (
-            "<!doctype html><title>Not found</title>"
-            '<p>No such page. <a href="/">Status</a>'
+    def not_found(error: bottle.HTTPError) -> bottle.HTTPResponse:
+        return page.render(
+            "message.tpl",
+            status=404,
+            title="Not found",
+            message="There is no such page on this box.",
         )
 
-    def failed(error: bottle.HTTPError) -> str:
+    def failed(error: bottle.HTTPError) -> bottle.HTTPResponse:
+        # Only what escapes the routes' own guard (_friendly) gets here.
         logger.error(
             "page: %s %s failed: %s\n%s",
             bottle.request.method,
@@ -106,10 +144,7 @@ def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
             error.exception,
             error.traceback or "",
         )
-        return (
-            "<!doctype html><title>Error</title>"
-            "<p>The page failed; the daemon logged why."
-        )
+        return page.failure_page()
 
     app.error(404)(not_found)
     app.error(500)(failed)
@@ -224,6 +259,31 @@ def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
         session.must_change = False
         page.sessions.drop_others(session.token)
         page.flash("Password changed. Keep it somewhere safe.")
+        raise see_other("/")
+
+
+# -- safe mode -------------------------------------------------------------------------
+
+
+def _add_safe_mode_routes(app: bottle.Bottle, page: Page) -> None:
+    @app.post("/safe-mode/restore")
+    def restore_last_good():
+        restore = getattr(page.service, "restore_last_good", None)
+        if restore is None:
+            return page.error_page(
+                404, "This daemon cannot go back to an earlier configuration."
+            )
+        try:
+            restore()
+        except Exception as exc:  # the daemon's words are what the installer needs
+            logger.error("page: going back to the last good configuration: %s", exc)
+            return page.error_page(
+                409, f"The last configuration that worked could not be restored: {exc}"
+            )
+        logger.warning(
+            "page: the last good configuration restored from %s", page.client_address()
+        )
+        page.flash("The last configuration that worked is back in use.")
         raise see_other("/")
 
 

@@ -95,6 +95,8 @@ def _scrypt(
 
 def new_password_problem(new: str, confirm: str, current: str) -> dict[str, str]:
     """Errors (by form field) that forbid ``new`` as the next password; {} when fine."""
+    if new and not new.strip():
+        return {"new": "must not be only spaces"}
     if len(new) < MIN_PASSWORD_LENGTH:
         return {"new": f"must have at least {MIN_PASSWORD_LENGTH} characters"}
     if len(new) > 256:

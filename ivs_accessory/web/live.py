@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from ivs_accessory.web.checklist import audit_file_used, setup_steps
+
 _ROOM_WORDS = {
     "available": "Available",
     "recording": "Recording",
@@ -12,6 +14,24 @@ _ROOM_WORDS = {
     "locked": "Locked (privacy)",
     "prepared": "Prepared",
 }
+STATE_WORDS = {
+    "not_configured": "Not configured",
+    "connecting": "Connecting…",
+    "connected": "Connected",
+    "login_refused": "Login refused",
+    "unreachable": "Unreachable",
+    "error": "Error",
+}
+# What each bad state asks the installer to do, on the banner every page shows.
+_STATE_FIX = {
+    "not_configured": "VALT is not configured: enter the server, the account and the "
+    "room.",
+    "login_refused": "VALT refused the login: check the user name and the password.",
+    "unreachable": "VALT is unreachable: check the server address, the network and "
+    "the TLS settings.",
+    "error": "VALT answered with an error: see the status page.",
+}
+BAD_STATES = frozenset(_STATE_FIX)
 
 
 def duration(seconds: float) -> str:
@@ -29,24 +49,75 @@ def duration(seconds: float) -> str:
     return f"{secs} s"
 
 
+def valt_state(valt: dict[str, Any]) -> str:
+    """The daemon's ``valt.state``; guessed from ``online`` for a daemon without it."""
+    state = valt.get("state")
+    if state in STATE_WORDS:
+        return state
+    if not valt.get("configured"):
+        return "not_configured"
+    return {None: "connecting", True: "connected"}.get(
+        valt.get("online"), "unreachable"
+    )
+
+
 def valt_words(valt: dict[str, Any]) -> str:
-    """The connection to VALT in one short phrase."""
-    if not valt["configured"]:
-        return "Not configured: enter the server on the VALT page"
-    if valt["online"] is None:
-        return "Not contacted yet"
-    if valt["online"]:
-        return "Connected"
-    return "Offline"
+    """The connection to VALT in one short phrase ("Connected" only after a login)."""
+    return STATE_WORDS[valt_state(valt)]
+
+
+def valt_alert(valt: dict[str, Any]) -> str:
+    """The red banner's words when VALT does not work, else ``""`` (the error itself
+    is on the status page, once)."""
+    return _STATE_FIX.get(valt_state(valt), "")
+
+
+# Why the room's status may be out of date, after its words.
+_WHY_STALE = {
+    "not_configured": "VALT not configured",
+    "login_refused": "VALT login refused",
+    "unreachable": "VALT unreachable",
+    "error": "VALT answered with an error",
+}
 
 
 def room_words(room: dict[str, Any], valt: dict[str, Any]) -> str:
-    """The room's state in words."""
-    if room["id"] is None:
+    """The room's state in words; the last known one, with its age, when VALT fails."""
+    if room.get("id") is None:
         return "No room chosen: pick one on the VALT page"
-    if valt["online"] is False:
-        return "Unknown (VALT offline)"
-    return _ROOM_WORDS.get(room["status"] or "", "Unknown (not read yet)")
+    state = valt_state(valt)
+    if state not in BAD_STATES and valt.get("online") is False:
+        state = "unreachable"  # the last request failed although the login worked
+    known = _ROOM_WORDS.get(room.get("status") or "")
+    if state not in BAD_STATES:
+        return known or "Unknown (not read yet)"
+    if known is None:
+        return f"Unknown ({_WHY_STALE[state]})"
+    age = room.get("status_age_s")
+    when = f"last confirmed {duration(age)} ago; " if age is not None else ""
+    return f"{known} — {when}{_WHY_STALE[state]}"
+
+
+def room_details(room: dict[str, Any]) -> str:
+    """Who started the recording and how long it has run, in one line (or "")."""
+    parts = []
+    if room.get("started_by"):
+        parts.append(f"started by {room['started_by']}")
+    elapsed = room.get("elapsed_s")
+    if elapsed is not None:
+        if room.get("status") == "recording":
+            elapsed += room.get("status_age_s") or 0
+        parts.append(f"{duration(elapsed)} recorded")
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def room_title(room: dict[str, Any]) -> str:
+    """``Interview Room 1 (room 1)``, or ``Room 1`` while the name is not known."""
+    if room.get("id") is None:
+        return "(none)"
+    name = room.get("name")
+    return f"{name} (room {room['id']})" if name else f"Room {room['id']}"
 
 
 def source_rows(sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -94,37 +165,107 @@ def _local_time(text: Any) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _recent_outcomes(service: Any, count: int = 50) -> list[dict[str, Any]]:
+    audit = getattr(service, "audit", None)
+    return audit.recent(count) if audit is not None else []
+
+
+def _used_before(service: Any) -> bool:
+    """The audit log file holds entries (of this run or an earlier one)."""
+    config = getattr(service, "config", None)
+    try:
+        return audit_file_used(config["logging"]["audit_file"])
+    except (TypeError, KeyError):
+        return False
+
+
 def status_view(service: Any) -> dict[str, Any]:
     """Everything the status page shows, JSON-ready (for the page and its poll)."""
     status = service.status()
     valt, room = status["valt"], status["room"]
-    audit = getattr(service, "audit", None)
+    entries = _recent_outcomes(service)
     return {
         "valt": {
             "server": valt["server"] or "(none)",
             "state": valt_words(valt),
+            "code": valt_state(valt),
+            "alert": valt_alert(valt),
             "online": valt["online"],
             "version": valt["version"] or "unknown",
             "last_error": valt["last_error"] or "",
         },
         "room": {
             "id": room["id"],
+            "title": room_title(room),
             "status": room["status"] or "",
             "words": room_words(room, valt),
+            "details": room_details(room),
         },
         "sources": source_rows(status["sources"]),
-        "audit": audit_rows(audit.recent(20) if audit is not None else []),
+        "audit": audit_rows(entries[:20]),
+        "setup": setup_steps(
+            status, valt_state(valt), valt_words(valt), entries, _used_before(service)
+        ),
         "uptime": duration(status["uptime_s"]),
         "events": status["dispatcher"]["events"],
+        "events_words": _count(status["dispatcher"]["events"], "input event"),
     }
 
 
-def recent_events(service: Any, after: int = 0) -> list[dict[str, Any]]:
-    """The newest masked input events after sequence number ``after`` (newest first)."""
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def recent_events(
+    service: Any, after: int = 0, outcomes: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The newest masked input events after sequence number ``after`` (newest first),
+    each with the outcome it led to (``result``, ``message``; "" while none).
+
+    ``outcomes`` come from :class:`~.outcomes.OutcomeWatch` (newest first).
+    """
     dispatcher = getattr(service, "dispatcher", None)
     if dispatcher is None:
         return []
     rows = dispatcher.recent.latest(20, after)
+    results = match_outcomes(rows, outcomes or [])
     for row in rows:
         row["clock"] = datetime.datetime.fromtimestamp(row["time"]).strftime("%H:%M:%S")
+        outcome = results.get(row["seq"], {})
+        row["result"] = str(outcome.get("result") or "")
+        row["message"] = str(outcome.get("message") or "")
     return rows
+
+
+_NEAR_S = 0.25  # the input's time and the outcome's start, read on two threads
+
+
+def match_outcomes(
+    events: list[dict[str, Any]], outcomes: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Which outcome each input event led to: event ``seq`` -> outcome.
+
+    Each outcome, oldest first, goes to the event of its source read nearest its
+    ``began`` time (never one read later than that, nor one taken already): the
+    digit that completed a PIN, not one typed while VALT was still answering.
+
+    Args:
+        events: ``RecentEvents`` entries (``seq``, ``time``, ``source``).
+        outcomes: newest first, each with ``began``, ``source``, ``result``.
+    """
+    matched: dict[int, dict[str, Any]] = {}
+    last: dict[str, int] = {}
+    for outcome in reversed(outcomes):
+        source, began = outcome.get("source"), outcome["began"]
+        fitting = [
+            e
+            for e in events
+            if e["source"] == source
+            and e["seq"] > last.get(source, 0)
+            and e["time"] <= began + _NEAR_S
+        ]
+        if fitting:
+            event = min(fitting, key=lambda e: abs(e["time"] - began))
+            matched[event["seq"]] = outcome
+            last[source] = event["seq"]
+    return matched

@@ -13,6 +13,7 @@ from ivs_accessory.web import forms
 from ivs_accessory.web.auth import PasswordFileError, new_password_problem
 from ivs_accessory.web.files import read_text
 from ivs_accessory.web.network import NETWORK_FORM, netplan_yaml, read_netplan
+from ivs_accessory.web.notices import rollback_words
 from ivs_accessory.web.page import Page, see_other
 from ivs_accessory.web.widgets import Widgets
 
@@ -65,11 +66,14 @@ def _network_routes(app: bottle.Bottle, page: Page) -> None:
         status: int = 200,
         problems: list[str] | None = None,
     ) -> bottle.HTTPResponse:
+        interface = page.config["web"]["network_interface"]
         return page.render(
             "network.tpl",
             status=status,
             w=Widgets(values, errors),
-            interface=page.config["web"]["network_interface"],
+            interface=interface,
+            now=page.read_network(interface),
+            rolled_back=rollback_words(page.trial.last_rollback()),
             problems=problems or [],
         )
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import ipaddress
+import json
 import logging
+import os
 import re
+import subprocess
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
 from ivs_accessory.config import Choice, ConfigValue
@@ -18,7 +24,7 @@ from ivs_accessory.timeconfig import (
     format_time_settings,
     parse_time_settings,
 )
-from ivs_accessory.web.files import write_private
+from ivs_accessory.web.files import read_text, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -236,3 +242,118 @@ def apply_time(system: SystemControl, path: str, settings: dict[str, Any]) -> No
     """
     write_private(path, time_conf(settings))
     system.apply_time()
+
+
+# -- what the box uses now (read without root) -----------------------------------------
+
+
+# A missing tool, a failing or slow command, output of another shape.
+_READ_ERRORS = (OSError, ValueError, LookupError, TypeError, subprocess.SubprocessError)
+
+
+def _run_quietly(argv: list[str]) -> str:
+    """A read-only command's output (``ip``, ``resolvectl``); raises when it fails."""
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=3, check=True
+    ).stdout
+
+
+def read_current_network(
+    interface: str,
+    *,
+    run: Callable[[list[str]], str] = _run_quietly,
+    resolv_conf: str = "/etc/resolv.conf",
+) -> dict[str, Any]:
+    """The addresses, default gateway and DNS servers ``interface`` uses now.
+
+    Args:
+        interface: e.g. ``eth0``.
+        run: runs a command (an argument list) and returns its output.
+        resolv_conf: the resolver file; when it names only systemd-resolved's stub,
+            ``resolvectl dns <interface>`` says which servers it uses.
+
+    Returns:
+        ``{"addresses": ["192.0.2.2/24"], "gateway": "192.0.2.1", "dns": [...],
+        "problem": ""}``; ``problem`` says what could not be read.
+    """
+    found: dict[str, Any] = {"addresses": [], "gateway": "", "dns": [], "problem": ""}
+    problems = []
+    for key, what, read in (
+        ("addresses", "address", lambda: _addresses(run, interface)),
+        ("gateway", "gateway", lambda: _gateway(run, interface)),
+        ("dns", "DNS servers", lambda: _dns(run, interface, resolv_conf)),
+    ):
+        try:
+            found[key] = read()
+        except _READ_ERRORS as exc:
+            problems.append(f"cannot read the {what}: {_why(exc)}")
+    found["problem"] = "; ".join(problems)
+    return found
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, subprocess.CalledProcessError):
+        return (exc.stderr or "").strip()[:200] or f"exit code {exc.returncode}"
+    return str(exc)[:200]
+
+
+def _addresses(run: Callable[[list[str]], str], interface: str) -> list[str]:
+    links = json.loads(run(["ip", "-j", "addr", "show", "dev", interface]) or "[]")
+    return [
+        f"{info['local']}/{info['prefixlen']}"
+        for link in links
+        for info in link.get("addr_info", [])
+        if info.get("scope") != "link"  # fe80:: is on every link; not an address to use
+    ]
+
+
+def _gateway(run: Callable[[list[str]], str], interface: str) -> str:
+    for family in ("-4", "-6"):
+        routes = json.loads(
+            run(["ip", "-j", family, "route", "show", "default"]) or "[]"
+        )
+        gateways = [r["gateway"] for r in routes if r.get("dev") == interface]
+        if gateways:
+            return gateways[0]
+    return ""
+
+
+def _dns(
+    run: Callable[[list[str]], str], interface: str, resolv_conf: str
+) -> list[str]:
+    servers = []
+    for line in (read_text(resolv_conf, 100_000) or "").splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            servers.append(words[1])
+    if servers and all(s.startswith("127.0.0.53") for s in servers):
+        # systemd-resolved's stub: ask it which servers it really uses on this link.
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            said = run(["resolvectl", "dns", interface]).partition(":")[2].split()
+            servers = said or servers
+    return servers
+
+
+def local_zone(localtime: str = "/etc/localtime") -> str:
+    """The box's time zone name (from the ``/etc/localtime`` link), or ""."""
+    with contextlib.suppress(OSError):
+        target = os.readlink(localtime)
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return (read_text("/etc/timezone", 200) or "").strip()
+    return ""
+
+
+def box_clock(
+    now: datetime.datetime | None = None, localtime: str = "/etc/localtime"
+) -> dict[str, Any]:
+    """The box's clock for the Time page: ``{"time", "abbreviation", "zone",
+    "epoch"}``."""
+    moment = (now or datetime.datetime.now()).astimezone()
+    return {
+        "time": moment.strftime("%Y-%m-%d %H:%M:%S"),
+        "abbreviation": moment.tzname() or "",
+        "zone": local_zone(localtime),
+        "epoch": moment.timestamp(),
+    }

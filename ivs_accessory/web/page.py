@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 import bottle
 
 from ivs_accessory import __version__
-from ivs_accessory.config import load, save
-from ivs_accessory.errors import ConfigError
 from ivs_accessory.system import SystemControl
 from ivs_accessory.web.auth import (
     FACTORY_WINDOW_S,
@@ -28,6 +26,10 @@ from ivs_accessory.web.auth import (
 from ivs_accessory.web.forms import Form, read_form
 from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
+from ivs_accessory.web.network import read_current_network
+from ivs_accessory.web.notices import notices
+from ivs_accessory.web.outcomes import OutcomeWatch
+from ivs_accessory.web.saving import save_and_apply
 from ivs_accessory.web.throttle import LoginThrottle
 from ivs_accessory.web.trial import NetworkTrial
 from ivs_accessory.web.widgets import Widgets
@@ -92,6 +94,13 @@ def plain_response(status: int, text: str) -> bottle.HTTPResponse:
     )
 
 
+def _flash_parts(flash: Any) -> tuple[str, str] | None:
+    """(message, level) of a flash; a plain message is ``ok``."""
+    if flash is None:
+        return None
+    return (flash, "ok") if isinstance(flash, str) else tuple(flash)
+
+
 def safe_next(target: str | None) -> str:
     """A local path to go to after login; anything else (other hosts) gives ``/``."""
     if (
@@ -115,6 +124,8 @@ class Page:
         https: served over TLS (the session cookie gets ``Secure``).
         clock: monotonic seconds for sessions and the login throttle.
         devices: lists the input devices and serial ports present.
+        network: reads an interface's current addresses, gateway and DNS servers
+            (default: ``read_current_network``).
     """
 
     def __init__(
@@ -124,6 +135,7 @@ class Page:
         https: bool = False,
         clock: Callable[[], float] = time.monotonic,
         devices: Callable[[], list[dict[str, Any]]] | None = None,
+        network: Callable[[str], dict[str, Any]] | None = None,
     ) -> None:
         self.service = service
         self.https = https
@@ -138,6 +150,9 @@ class Page:
         self.recovery: threading.Thread | None = None  # see create_app
         self.valt_totals = ValtTotals()
         self.devices = devices
+        self.read_network = network or read_current_network
+        self.outcome_watch = OutcomeWatch()  # results for the live input view
+        self.outcome_watch.attach(getattr(service, "dispatcher", None))
         self.started = time.time()
         self._save_lock = threading.Lock()
         self._last_refresh = -float("inf")
@@ -246,10 +261,12 @@ class Page:
     def render(
         self, name: str, status: int = 200, **values: Any
     ) -> bottle.HTTPResponse:
-        """A template with what every page shows (nav, network change, message)."""
+        """A template with what every page shows (nav, banners, message)."""
         session = bottle.request.environ.get("ivs.session")
         flash = session.data.pop("flash", None) if session else None
         values.setdefault("w", Widgets())
+        if "notices" not in values:
+            values["notices"] = self.notices(session) if session else None
         body = bottle.template(
             name,
             template_lookup=self._views,
@@ -257,7 +274,7 @@ class Page:
             path=bottle.request.path,
             session=session,
             csrf=session.csrf if session else "",
-            flash=flash,
+            flash=_flash_parts(flash),
             pending=self.trial.pending() if session else None,
             version=__version__,
             **values,
@@ -272,16 +289,64 @@ class Page:
         result.set_header("Cache-Control", "no-store")
         return result
 
+    def notices(self, session: Session) -> dict[str, Any]:
+        """The banners of every page: safe mode, VALT failing, a rolled-back change."""
+        return notices(
+            self.service.status(),
+            self.trial.last_rollback(),
+            session.data,
+            bottle.request.path,
+        )
+
+    def failure_page(self) -> bottle.HTTPResponse:
+        """The page for an unexpected error: the layout, a banner, a way back."""
+        words = (
+            "Something went wrong on the box while answering this page; the "
+            "daemon logged the details (System: download the daemon's log). Try "
+            "again, or go back to the status page."
+        )
+        try:
+            return self.render(
+                "message.tpl",
+                status=500,
+                title="Something went wrong",
+                message="",
+                problems=[words],
+                notices=None,
+            )
+        except Exception:  # the layout itself failed: plain words, still no traceback
+            logger.exception("page: the error page failed too")
+            return bottle.HTTPResponse(
+                f'<!doctype html><title>Error</title><p role="alert">{words}'
+                '<p><a href="/">Status</a>',
+                status=500,
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            )
+
     def error_page(self, status: int, message: str) -> bottle.HTTPResponse:
         return self.render(
             "message.tpl", status=status, title="Not done", message=message
         )
 
-    def flash(self, message: str) -> None:
-        """A message shown once on the next page of this session."""
+    def flash(self, message: str, level: str = "ok") -> None:
+        """A message shown once on the next page of this session.
+
+        ``level`` is ``ok`` (green), ``warn`` (amber) or ``bad`` (red).
+        """
         session = bottle.request.environ.get("ivs.session")
         if session is not None:
-            session.data["flash"] = message
+            session.data["flash"] = (message, level)
+
+    def warn_fields(self, warnings: dict[str, str]) -> None:
+        """Warnings shown next to fields on the next page of this session."""
+        session = bottle.request.environ.get("ivs.session")
+        if session is not None and warnings:
+            session.data["warnings"] = dict(warnings)
+
+    def take_warnings(self) -> dict[str, str]:
+        """The warnings :meth:`warn_fields` left for this page (once)."""
+        session = bottle.request.environ.get("ivs.session")
+        return session.data.pop("warnings", {}) if session is not None else {}
 
     def add_headers(self) -> None:
         """After every request: the security headers (HSTS only over TLS)."""
@@ -292,23 +357,11 @@ class Page:
 
     # -- saving ------------------------------------------------------------------------
     def save(self, changes: dict[str, Any]) -> list[str]:
-        """Save ``changes`` to the config file atomically, then reload the daemon.
-
-        The reload is what SIGHUP does (``service.reload(load(path))``). Returns the
-        problems in words; [] on success.
-        """
-        path = self.config.path
-        if path is None:
-            return [
-                "the daemon runs without a configuration file; nothing can be saved"
-            ]
+        """Save ``changes`` and reload the daemon, or write nothing (see
+        :func:`~.saving.save_and_apply`). Returns the problems in words; [] on
+        success."""
         with self._save_lock:
-            try:
-                save(path, changes)
-                self.service.reload(load(path))
-            except ConfigError as exc:
-                return list(exc.errors)
-            except OSError as exc:
-                return [f"cannot write {path}: {exc.strerror or exc}"]
-        logger.info("page: saved %s", ", ".join(f"[{s}]" for s in changes))
-        return []
+            problems = save_and_apply(self.service, self.config.path, changes)
+        if not problems:
+            logger.info("page: saved %s", ", ".join(f"[{s}]" for s in changes))
+        return problems

@@ -16,8 +16,15 @@ from ivs_accessory.valt.models import MARKER_COLOURS
 from ivs_accessory.web import forms, probe
 from ivs_accessory.web.files import read_text
 from ivs_accessory.web.live import recent_events
-from ivs_accessory.web.network import TIME_FORM, apply_time, read_time_conf, timezones
+from ivs_accessory.web.network import (
+    TIME_FORM,
+    apply_time,
+    box_clock,
+    read_time_conf,
+    timezones,
+)
 from ivs_accessory.web.page import Page, json_response, see_other
+from ivs_accessory.web.verdict import check_saved_login
 from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
@@ -86,18 +93,31 @@ def _valt_posted(page: Page) -> tuple[tuple[str, ...], dict[str, str]]:
     return keys, form
 
 
+def _blank_password(form: dict[str, str]) -> dict[str, str]:
+    """An error when the typed VALT password is only spaces (an empty field keeps
+    the saved one)."""
+    typed = form.get("password", "")
+    if typed and not typed.strip() and "clear_password" not in form:
+        return {
+            "password": "must not be blank: type the VALT password, or leave the "
+            "field empty to keep the saved one"
+        }
+    return {}
+
+
 def _valt_page(
     page: Page,
     values: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
     problems: list[str] | None = None,
+    warnings: dict[str, str] | None = None,
 ) -> bottle.HTTPResponse:
     has_password = bool(page.config["valt"]["password"])
     return page.render(
         "valt.tpl",
         status=status,
-        w=Widgets(values, errors),
+        w=Widgets(values, errors, warnings),
         colours=MARKER_COLOURS,
         has_password=has_password,
         problems=problems or [],
@@ -107,18 +127,31 @@ def _valt_page(
 def _valt_routes(app: bottle.Bottle, page: Page) -> None:
     @app.get("/valt")
     def valt_page():
-        return _valt_page(page, forms.shown_values(page.config, "valt"), {})
+        return _valt_page(
+            page,
+            forms.shown_values(page.config, "valt"),
+            {},
+            200,
+            [],
+            page.take_warnings(),
+        )
 
     @app.post("/valt")
     def valt_save():
+        old_server = page.config["valt"]["server"]
         keys, form = _valt_posted(page)
         changes, errors = forms.check_section(page.config, "valt", form, keys)
         errors |= probe.saved_password_problem(page.config["valt"], form)
+        errors |= _blank_password(form)
         problems = page.save({"valt": changes}) if not errors else []
         if errors or problems:
             shown = {k: form.get(k, "") for k in VALT_KEYS}
             return _valt_page(page, shown, errors, 400, problems)
-        page.flash("VALT settings saved and applied.")
+        message, level, warnings = check_saved_login(
+            page.config["valt"], old_server, bool(form.get("password"))
+        )
+        page.flash(message, level)
+        page.warn_fields(warnings)
         raise see_other("/valt")
 
     @app.post("/valt/test")
@@ -128,6 +161,7 @@ def _valt_routes(app: bottle.Bottle, page: Page) -> None:
         values, errors = validate_section("valt", raw)
         errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
         errors |= probe.saved_password_problem(page.config["valt"], form)
+        errors |= _blank_password(form)
         if errors or not values.get("server"):
             errors = errors or {"server": "enter the VALT server first"}
             return json_response(
@@ -267,7 +301,9 @@ def _input_routes(app: bottle.Bottle, page: Page) -> None:
             after = int(bottle.request.query.get("after", "0") or 0)
         except ValueError:
             after = 0
-        return json_response({"events": recent_events(page.service, after)})
+        return json_response(
+            {"events": recent_events(page.service, after, page.outcome_watch.recent())}
+        )
 
 
 # -- Time ------------------------------------------------------------------------------
@@ -285,6 +321,7 @@ def _time_routes(app: bottle.Bottle, page: Page) -> None:
             status=status,
             w=Widgets(values, errors),
             zones=sorted(timezones()),
+            clock=box_clock(),
             problems=problems or [],
         )
 

@@ -33,6 +33,8 @@ class _Trial:
     )  # confirmed or closed
     done: threading.Event = field(default_factory=threading.Event)
     rolled_back: bool = False
+    number: int = 0  # counts trials, so the page tells each roll-back once
+    rolled_back_at: float | None = None  # wall-clock time
 
 
 class NetworkTrial:
@@ -52,6 +54,7 @@ class NetworkTrial:
         self._clock = clock
         self._lock = threading.Lock()
         self._trial: _Trial | None = None
+        self._count = 0
         self.done = threading.Event()  # set whenever the latest trial has ended
         self.done.set()
 
@@ -90,7 +93,7 @@ class NetworkTrial:
             # Only once the change is live: a marker without it would make recover()
             # roll back to an older file than the one in use.
             _write_marker(path, previous, summary)
-            self._trial = trial
+            self._remember(trial)
             self.done.clear()
         logger.warning(
             "network change applied (%s); rolling back in %.0f s unless confirmed",
@@ -119,6 +122,18 @@ class NetworkTrial:
         """True when the latest trial ended in a roll-back."""
         trial = self._trial
         return bool(trial and trial.rolled_back)
+
+    def last_rollback(self) -> dict[str, Any] | None:
+        """``{"number", "summary", "at"}`` (``at``: wall-clock seconds) when the latest
+        trial ended in a roll-back, else None."""
+        trial = self._trial
+        if trial is None or not trial.rolled_back:
+            return None
+        return {
+            "number": trial.number,
+            "summary": trial.summary,
+            "at": trial.rolled_back_at,
+        }
 
     def confirm(self, host: str | None) -> str | None:
         """Keep the change; ``host`` is the address the browser used. None on success,
@@ -178,8 +193,13 @@ class NetworkTrial:
             trial = _Trial(system, path, previous, summary, None, self._clock())
             self._roll_back(trial)
             trial.done.set()
-            self._trial = trial
+            self._remember(trial)
         return True
+
+    def _remember(self, trial: _Trial) -> None:
+        self._count += 1
+        trial.number = self._count
+        self._trial = trial
 
     def _watch(self, trial: _Trial, timeout_s: float) -> None:
         try:
@@ -197,6 +217,7 @@ class NetworkTrial:
     def _roll_back(self, trial: _Trial) -> None:
         logger.warning("network change not confirmed (%s); rolling back", trial.summary)
         trial.rolled_back = True
+        trial.rolled_back_at = time.time()
         self._restore_file(trial)
         try:
             trial.system.rollback_network()

@@ -16,36 +16,65 @@ def _attrs(pairs: Mapping[str, object]) -> str:
     return "".join(out)
 
 
-def _wrap(name: str, label: str, control: str, error: str | None, hint: str) -> str:
-    hint_html = f'<small class="hint">{escape(hint)}</small>' if hint else ""
-    error_html = (
-        f'<small class="error" id="{escape(name)}-error" role="alert">'
-        f"{escape(error)}</small>"
-        if error
-        else ""
-    )
-    css = "field has-error" if error else "field"
+def _note(name: str, kind: str, text: str | None) -> str:
+    """An error (``role=alert``) or a warning shown under a field, or nothing."""
+    if not text:
+        return ""
+    role = ' role="alert"' if kind == "error" else ""
     return (
-        f'<div class="{css}"><label for="{escape(name)}">{escape(label)}</label>'
-        f"{control}{hint_html}{error_html}</div>"
+        f'<small class="{kind}" id="{escape(name)}-{kind}"{role}>{escape(text)}</small>'
     )
 
 
 class Widgets:
-    """Builds fields from the values and errors of one form.
+    """Builds fields from the values, errors and warnings of one form.
+
+    It remembers which fields with an error it has drawn, in page order, so the
+    layout can name them in the banner at the top (without repeating the words)
+    and the first one gets the focus.
 
     Args:
         values: field name -> text to show.
-        errors: field name -> message in words.
+        errors: field name -> message in words (the form was refused).
+        warnings: field name -> message in words (saved, but probably wrong).
     """
 
     def __init__(
         self,
         values: Mapping[str, str] | None = None,
         errors: Mapping[str, str] | None = None,
+        warnings: Mapping[str, str] | None = None,
     ) -> None:
         self.values = dict(values or {})
         self.errors = dict(errors or {})
+        self.warnings = dict(warnings or {})
+        self.shown: list[tuple[str, str]] = []  # (field, label) drawn with an error
+
+    def _wrap(self, name: str, label: str, control: str, hint: str) -> str:
+        hint_html = f'<small class="hint">{escape(hint)}</small>' if hint else ""
+        css = "field has-error" if name in self.errors else "field"
+        return (
+            f'<div class="{css}"><label for="{escape(name)}">{escape(label)}</label>'
+            f"{control}{hint_html}{self._notes(name, label)}</div>"
+        )
+
+    def _notes(self, name: str, label: str) -> str:
+        if name in self.errors:
+            self.shown.append((name, label))
+        return _note(name, "error", self.errors.get(name)) + _note(
+            name, "warning", self.warnings.get(name)
+        )
+
+    def _state(self, name: str) -> dict[str, object]:
+        """The attributes marking a field in error (the first one gets the focus)."""
+        if name not in self.errors:
+            return {}
+        first = not self.shown
+        return {
+            "aria-invalid": "true",
+            "aria-describedby": f"{name}-error",
+            "autofocus": first,
+        }
 
     def text(
         self,
@@ -70,13 +99,13 @@ class Widgets:
                     "id": name,
                     "name": submit_as or name,
                     "value": value,
-                    "aria-invalid": "true" if name in self.errors else None,
+                    **self._state(name),
                     **attrs,
                 }
             )
             + ">"
         )
-        return _wrap(name, label, control, self.errors.get(name), hint)
+        return self._wrap(name, label, control, hint)
 
     def select(
         self,
@@ -97,12 +126,12 @@ class Widgets:
             )
         control = (
             "<select"
-            + _attrs({"id": name, "name": name, **attrs})
+            + _attrs({"id": name, "name": name, **self._state(name), **attrs})
             + ">"
             + "".join(items)
             + "</select>"
         )
-        return _wrap(name, label, control, self.errors.get(name), hint)
+        return self._wrap(name, label, control, hint)
 
     def checkbox(self, name: str, label: str, hint: str = "") -> str:
         """A checkbox, ticked when the value is ``true``."""
@@ -116,27 +145,28 @@ class Widgets:
                     "name": name,
                     "value": "true",
                     "checked": ticked,
+                    **self._state(name),
                 }
             )
             + ">"
         )
         hint_html = f'<small class="hint">{escape(hint)}</small>' if hint else ""
-        error = self.errors.get(name)
-        error_html = (
-            f'<small class="error" role="alert">{escape(error)}</small>'
-            if error
-            else ""
-        )
         return (
             f'<div class="field check">{control}<label for="{escape(name)}">'
-            f"{escape(label)}</label>{hint_html}{error_html}</div>"
+            f"{escape(label)}</label>{hint_html}{self._notes(name, label)}</div>"
         )
 
-    def error(self, name: str) -> str:
-        """Just the error for ``name`` (table cells), or nothing."""
-        message = self.errors.get(name)
-        return (
-            f'<small class="error" role="alert">{escape(message)}</small>'
-            if message
-            else ""
-        )
+    def invalid(self, name: str) -> str:
+        """``id`` and, in error, ``aria-invalid`` for a control drawn by a template
+        (table cells); put it inside the tag."""
+        return _attrs({"id": name, **self._state(name)})
+
+    def error(self, name: str, label: str = "") -> str:
+        """Just the error for ``name`` (table cells), or nothing; ``label`` names the
+        field in the banner at the top."""
+        return self._notes(name, label or name)
+
+    def unshown(self) -> list[str]:
+        """Errors of no field drawn on the page (said in the banner instead)."""
+        drawn = {name for name, _ in self.shown}
+        return [message for name, message in self.errors.items() if name not in drawn]

@@ -2,18 +2,20 @@
 a person would.
 
 Each test runs the daemon on the VALT simulator with the page served by cheroot on
-loopback, and saves screenshots under test-artifacts/screenshots/.
+loopback, and saves screenshots in its own tmp_path; their paths are printed at the end
+of each test (pytest -s is not needed).
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
-from pathlib import Path
 
 import pytest
-from web.helpers import (  # tests/ is on sys.path
+from web.fakes import StatusOverlay  # tests/ is on sys.path
+from web.helpers import (
     ADMIN_PASSWORD,
+    SECRET_PASSWORD,
     set_admin_password,
     start_box,
 )
@@ -35,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WAIT_MS = 15_000
 
 
@@ -50,7 +51,6 @@ def chromium():
         pytest.skip(
             f"{CHROMIUM} is missing (apt install chromium; scripts/setup-browser)"
         )
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
@@ -76,18 +76,37 @@ def listening_socket(port: int = 0) -> socket.socket:
 SERVERS: dict[str, WebServer] = {}  # url -> the server a test may stop and restart
 
 
-@pytest.fixture
-def site(tmp_path, make_sim):
-    """(box, url): the daemon on a simulator and its page on a free loopback port."""
-    box = start_box(tmp_path, make_sim(version="6.6.0"))
-    server = WebServer(create_app(box.service), sock=listening_socket())
+def serve(box, service=None) -> str:
+    """Serve the page for ``box`` (or a stand-in ``service``) on a free port."""
+    server = WebServer(create_app(service or box.service), sock=listening_socket())
     server.start()
     SERVERS[server.url] = server
+    return server.url
+
+
+@pytest.fixture
+def make_site(tmp_path, make_sim):
+    """``make_site(**box_options, service=None) -> (box, url)``; all stopped after."""
+    boxes = []
+
+    def make(service=None, **options):
+        box = start_box(tmp_path, make_sim(version="6.6.0"), **options)
+        boxes.append(box)
+        return box, serve(box, service(box.service) if service else None)
+
     try:
-        yield box, server.url
+        yield make
     finally:
-        SERVERS.pop(server.url).stop()
-        box.service.stop()
+        for url in list(SERVERS):
+            SERVERS.pop(url).stop()
+        for box in boxes:
+            box.service.stop()
+
+
+@pytest.fixture
+def site(make_site):
+    """(box, url): the daemon on a simulator and its page on a free loopback port."""
+    return make_site()
 
 
 @pytest.fixture
@@ -116,8 +135,20 @@ def tab(chromium):
     assert problems == []
 
 
-def shoot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture
+def shoot(tmp_path, capsys):
+    """``shoot(tab, name)``: a full-page screenshot in tmp_path, named at the end."""
+    taken = []
+
+    def take(page, name: str, full_page: bool = True) -> None:
+        path = tmp_path / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        taken.append(path)
+
+    yield take
+    with capsys.disabled():
+        for path in taken:
+            print(f"\nscreenshot: {path}", end="")
 
 
 def log_in(page, url: str, password: str = ADMIN_PASSWORD) -> None:
@@ -126,7 +157,7 @@ def log_in(page, url: str, password: str = ADMIN_PASSWORD) -> None:
     page.click("button[type=submit]")
 
 
-def test_first_login_forces_a_new_password(site, tab):
+def test_first_login_forces_a_new_password(site, tab, shoot):
     box, url = site
     tab.goto(url + "valt")
     assert tab.url.endswith("/login?next=/valt")
@@ -149,7 +180,7 @@ def test_first_login_forces_a_new_password(site, tab):
     assert (box.folder / "web-password").exists()
 
 
-def test_valt_settings_with_test_connection_and_room_picker(site, tab):
+def test_valt_settings_with_test_connection_and_room_picker(site, tab, shoot):
     box, url = site
     set_admin_password(box.folder)
     log_in(tab, url)
@@ -182,7 +213,7 @@ def test_valt_settings_with_test_connection_and_room_picker(site, tab):
     assert box.service.config["valt"]["room"] == 3
 
 
-def test_binding_change_is_applied_by_the_running_daemon(site, tab):
+def test_binding_change_is_applied_by_the_running_daemon(site, tab, shoot):
     box, url = site
     set_admin_password(box.folder)
     log_in(tab, url)
@@ -195,12 +226,14 @@ def test_binding_change_is_applied_by_the_running_daemon(site, tab):
     outcome = box.outcomes.get(timeout=10)
     assert (outcome.action, outcome.result) == ("start", "started")
     assert box.sim.state.room_info(1)["status"] == "recording"
-    # The live view shows what the keypad sent.
-    tab.locator("#event-rows td", has_text="KEY_KPMINUS").first.wait_for()
+    # The live view shows what the keypad sent, and what came of it.
+    row = tab.locator("#event-rows tr", has_text="KEY_KPMINUS").first
+    row.wait_for()
+    row.locator("td", has_text="Recording started").wait_for()
     shoot(tab, "05-inputs")
 
 
-def test_live_status_follows_a_recording_started_in_valt(site, tab):
+def test_live_status_follows_a_recording_started_in_valt(site, tab, shoot):
     box, url = site
     set_admin_password(box.folder)
     log_in(tab, url)
@@ -217,7 +250,7 @@ def test_live_status_follows_a_recording_started_in_valt(site, tab):
     shoot(tab, "07-status-after-pin")
 
 
-def test_every_page_renders_without_script_errors(site, tab):
+def test_every_page_renders_without_script_errors(site, tab, shoot):
     box, url = site
     set_admin_password(box.folder)
     log_in(tab, url)
@@ -237,7 +270,7 @@ def test_every_page_renders_without_script_errors(site, tab):
     assert tab.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_restart_page_waits_for_the_box_to_go_away_and_come_back(site, tab):
+def test_restart_page_waits_for_the_box_to_go_away_and_come_back(site, tab, shoot):
     box, url = site
     set_admin_password(box.folder)
     log_in(tab, url)
@@ -257,3 +290,174 @@ def test_restart_page_waits_for_the_box_to_go_away_and_come_back(site, tab):
     SERVERS[url] = WebServer(create_app(box.service), sock=listening_socket(port))
     SERVERS[url].start()
     tab.wait_for_url("**/login")
+
+
+# -- issue 11: the page tells the truth and guides the first ten minutes ---------------
+
+# Every text the VALT connection showed on the status page, as it changed.
+RECORD_STATES = """
+window.seenStates = [];
+window.polls = 0;
+document.addEventListener("DOMContentLoaded", () => {
+  const state = document.getElementById("valt-state");
+  if (state) {
+    window.seenStates.push(state.textContent);
+    new MutationObserver(() => window.seenStates.push(state.textContent))
+      .observe(state, { childList: true, characterData: true, subtree: true });
+  }
+  const uptime = document.querySelector('[data-live="uptime"]');
+  if (uptime) {
+    new MutationObserver(() => { window.polls += 1; })
+      .observe(uptime, { childList: true, characterData: true, subtree: true });
+  }
+});
+"""
+
+
+def test_wrong_valt_password_shows_login_refused_never_connected(site, tab, shoot):
+    box, url = site
+    set_admin_password(box.folder)
+    tab.add_init_script(RECORD_STATES)
+    log_in(tab, url)
+    tab.goto(url + "valt")
+    tab.fill("#password", "not-the-password")
+    tab.click("button[type=submit]:has-text('Save')")
+    flash = tab.locator("#flash")
+    assert flash.inner_text().startswith("Saved. VALT login: refused")
+    assert "bad" in flash.get_attribute("class") and "applied" not in flash.inner_text()
+    assert "refused the user name or password" in tab.inner_text("#password-warning")
+    assert tab.inner_text("#test-result") == ""  # said once: no second test on load
+    shoot(tab, "13-valt-saved-wrong-password")
+    tab.goto(url)
+    tab.locator("#valt-state", has_text="Login refused").wait_for()
+    alert = tab.locator("#valt-alert")
+    assert alert.is_visible() and "VALT refused the login" in alert.inner_text()
+    assert alert.locator("a").get_attribute("href") == "/valt"
+    tab.wait_for_function("() => window.polls >= 3")  # three polls later, still refused
+    shoot(tab, "14-status-login-refused")
+    seen = tab.evaluate("window.seenStates")
+    assert "Login refused" in seen and "Connected" not in seen, seen
+    tab.goto(url + "inputs")  # every page carries the banner
+    assert tab.locator("#valt-alert").is_visible()
+
+
+def test_failed_save_banner_at_the_top_and_focus_on_the_field(site, tab, shoot):
+    box, url = site
+    set_admin_password(box.folder)
+    before = box.config_bytes()
+    tab.set_viewport_size({"width": 1100, "height": 500})
+    log_in(tab, url)
+    tab.goto(url + "inputs")
+    tab.fill("#max_s", "1")  # the longest lockout, below the fold
+    tab.click("#save-inputs")
+    banner = tab.locator("#form-problems")
+    banner.wait_for()
+    assert banner.get_attribute("role") == "alert"
+    assert "Longest lockout (s)" in banner.inner_text()
+    assert tab.evaluate("document.activeElement.id") == "max_s"
+    top = banner.bounding_box()
+    field = tab.locator("#max_s").bounding_box()
+    height = tab.viewport_size["height"]
+    # The field was below the fold: the page scrolled to it, and the banner sticks
+    # to the top of the window above it.
+    assert tab.evaluate("window.scrollY") > 0
+    assert 0 <= top["y"] < 20, top
+    assert top["y"] + top["height"] <= field["y"] < height, (top, field)
+    assert "must be at least base_s" in tab.inner_text("#max_s-error")
+    shoot(tab, "15-inputs-refused", full_page=False)  # what the window shows
+    assert box.config_bytes() == before
+
+
+def test_first_run_checklist_ticks_through_to_a_pin(make_site, tab, shoot):
+    box, url = make_site(password="not-yet")
+    tab.goto(url)
+    tab.fill("#password", FACTORY_PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_url("**/password")
+    tab.fill("#new", ADMIN_PASSWORD)
+    tab.fill("#confirm", ADMIN_PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(url)
+    step = {
+        name: tab.locator(f"[data-step={name}]")
+        for name in ("valt", "room", "source", "input")
+    }
+    step["source"].and_(tab.locator("[data-done=true]")).wait_for()
+    assert step["valt"].get_attribute("data-done") == "false"
+    assert step["input"].get_attribute("data-done") == "false"
+    shoot(tab, "16-checklist-start")
+    step["valt"].locator("a").click()  # step 1 leads to the VALT page
+    tab.wait_for_url("**/valt")
+    tab.fill("#password", SECRET_PASSWORD)
+    tab.click("#test-connection")
+    tab.locator("#test-result", has_text="Connected to VALT 6.6.0").wait_for()
+    tab.select_option("#room-picker", "2")
+    tab.click("button[type=submit]:has-text('Save')")
+    assert tab.inner_text("#flash").startswith("VALT settings saved and applied")
+    tab.goto(url)
+    for name in ("valt", "room", "source"):
+        step[name].and_(tab.locator("[data-done=true]")).wait_for()
+    assert "Waiting for a PIN" in step["input"].inner_text()
+    shoot(tab, "17-checklist-three-done")
+    box.consoles.type("door", "123456")  # the PIN, typed on the console source
+    assert box.outcomes.get(timeout=10).result == "started"
+    step["input"].and_(tab.locator("[data-done=true]")).wait_for()  # no reload
+    assert "Recording started for Alice Smith" in step["input"].inner_text()
+    shoot(tab, "18-checklist-done")
+
+
+def test_phone_width_tables_become_stacked_rows(site, tab, shoot):
+    box, url = site
+    set_admin_password(box.folder)
+    box.consoles.type("door", "123456")
+    assert box.outcomes.get(timeout=10).result == "started"
+    tab.set_viewport_size({"width": 390, "height": 844})
+    log_in(tab, url)
+    for path, table in (("", "#audit"), ("inputs", "#source-table")):
+        tab.goto(url + path)
+        cell = tab.locator(f"{table} tbody td").first
+        cell.wait_for()
+        assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+        label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label.strip('"').endswith(": "), label
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        shoot(tab, f"19-phone-{path or 'status'}")
+    # Rows the status page fills in by itself get their labels too.
+    tab.goto(url)
+    tab.wait_for_function(
+        "() => document.querySelector('#audit tbody td').dataset.label"
+    )
+
+
+def test_safe_mode_banner_and_going_back(make_site, tab, shoot):
+    errors = ["[source:door] device = 'usb:zz': must be usb:VVVV:PPPP"]
+
+    class SafeMode(StatusOverlay):
+        def restore_last_good(self) -> None:
+            super().restore_last_good()
+            self.safe_mode = None  # what the daemon does once it is back
+
+    fakes = []
+
+    def safe(service):
+        fakes.append(SafeMode(service, safe_mode={"errors": errors, "last_good": True}))
+        return fakes[0]
+
+    box, url = make_site(service=safe)
+    set_admin_password(box.folder)
+    log_in(tab, url)
+    banner = tab.locator("#safe-mode")
+    assert banner.is_visible() and errors[0] in banner.inner_text()
+    assert (
+        banner.locator("a", has_text="Inputs page").get_attribute("href") == "/inputs"
+    )
+    shoot(tab, "20-safe-mode")
+    tab.goto(url + "time")
+    assert tab.locator("#safe-mode").is_visible()  # on every page
+    tab.click("#restore-last-good")
+    tab.wait_for_url(url)
+    assert "The last configuration that worked is back in use." in tab.inner_text(
+        "#flash"
+    )
+    assert tab.locator("#safe-mode").count() == 0 and fakes[0].restored == 1
+    shoot(tab, "21-safe-mode-left")

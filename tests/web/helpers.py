@@ -14,6 +14,8 @@ from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource
 from ivs_accessory.web.auth import hash_password
 
+from .fakes import RoomWatch
+
 # The simulator's extra admin account (tests/conftest.py, data_with_secret_user).
 SECRET_USER, SECRET_PASSWORD = "keypad", "Zq7-unique-Pw!42"
 
@@ -58,7 +60,13 @@ def trace_script(
 
 
 def write_box_config(
-    folder: Path, server: str, *, failing: tuple[str, ...] = (), extra: str = ""
+    folder: Path,
+    server: str,
+    *,
+    failing: tuple[str, ...] = (),
+    extra: str = "",
+    password: str = SECRET_PASSWORD,
+    room: str = "1",
 ) -> Path:
     """The daemon's config for page tests: every [system] command is a trace script."""
     bin_dir = folder / "bin"
@@ -72,8 +80,8 @@ def write_box_config(
     path = folder / "accessory.conf"
     path.write_text(
         f"[valt]\nserver = {server}\nusername = {SECRET_USER}\n"
-        f"password = {SECRET_PASSWORD}\n"
-        "room = 1\ntimeout_s = 2\n\n"
+        f"password = {password}\n"
+        f"room = {room}\ntimeout_s = 2\n\n"
         f"[logging]\naudit_file = {folder / 'audit.log'}\n\n"
         "[source:door]\nkind = console\n\n"
         f"[web]\nenabled = false\npassword_file = {folder / 'web-password'}\n"
@@ -103,6 +111,7 @@ class Box:
     config_path: Path
     folder: Path
     outcomes: queue.Queue = field(default_factory=queue.Queue)
+    rooms: RoomWatch = field(default_factory=RoomWatch)
 
     @property
     def trace(self) -> list[str]:
@@ -118,6 +127,12 @@ def start_box(folder: Path, sim: Any, **options: Any) -> Box:
     path = write_box_config(folder, sim.url, **options)
     consoles = PipeConsoles()
     outcomes: queue.Queue = queue.Queue()
-    service = Service(load(str(path)), source_factory=consoles, on_outcome=outcomes.put)
+    rooms = RoomWatch()
+    service = Service(
+        load(str(path)),
+        source_factory=consoles,
+        on_outcome=outcomes.put,
+        feedback=[rooms],
+    )
     service.start()
-    return Box(sim, service, consoles, path, folder, outcomes)
+    return Box(sim, service, consoles, path, folder, outcomes, rooms)

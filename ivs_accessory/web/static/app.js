@@ -1,5 +1,6 @@
-// ivs-accessory configuration page: live status, the connection test, the live input
-// view, network confirmation and the restart progress. No other script, no libraries.
+// ivs-accessory configuration page: live status and checklist, the connection test,
+// the live input view, focus on a refused field, network confirmation, the restart
+// progress and the box's clock. No other script, no libraries.
 "use strict";
 
 const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -14,13 +15,40 @@ async function fetchJson(url, options) {
   return response.json();
 }
 
+function labels(tbody) {
+  const table = tbody.closest("table");
+  return Array.from(table ? table.querySelectorAll("thead th") : []).map((th) => th.textContent);
+}
+
 function fillRows(tbody, rows) {
-  const cols = tbody.dataset.cols.split(" ");
+  const cols = tbody.dataset.cols.split(" "), names = labels(tbody);
   tbody.replaceChildren(...rows.map((row) => {
     const tr = document.createElement("tr");
-    cols.forEach((c) => { const td = document.createElement("td"); td.textContent = row[c] == null ? "" : row[c]; tr.appendChild(td); });
+    cols.forEach((c, i) => {
+      const td = document.createElement("td");
+      td.textContent = row[c] == null ? "" : row[c];
+      if (names[i]) td.dataset.label = names[i];
+      tr.appendChild(td);
+    });
     return tr;
   }));
+}
+
+function showChecklist(setup) {
+  (setup.steps || []).forEach((step) => {
+    const li = document.querySelector(`[data-step="${step.id}"]`);
+    if (!li) return;
+    li.dataset.done = step.done ? "true" : "false";
+    li.querySelector("[data-step-state]").textContent = step.done ? "done" : "not done yet";
+    li.querySelector("[data-step-detail]").textContent = step.detail;
+  });
+}
+
+function showValtAlert(words) {
+  const banner = document.getElementById("valt-alert");
+  if (!banner) return;
+  document.getElementById("valt-alert-text").textContent = words || "";
+  banner.hidden = !words;
 }
 
 function liveStatus(root) {
@@ -31,10 +59,15 @@ function liveStatus(root) {
       const data = await fetchJson(root.dataset.poll);
       root.querySelectorAll("[data-live]").forEach((el) => {
         const value = get(data, el.dataset.live);
-        el.textContent = value === "" || value == null ? (el.dataset.live === "valt.last_error" ? "none" : "") : value;
+        const text = value === "" || value == null ? (el.dataset.live === "valt.last_error" ? "none" : "") : String(value);
+        if (el.textContent !== text) el.textContent = text;
       });
       const room = document.getElementById("room-status");
       if (room) room.dataset.status = data.room.status;
+      const valt = document.getElementById("valt-state");
+      if (valt) valt.dataset.state = data.valt.code;
+      showValtAlert(data.valt.alert);
+      if (data.setup) showChecklist(data.setup);
       root.querySelectorAll("tbody[data-rows]").forEach((tb) => fillRows(tb, data[tb.dataset.rows] || []));
       if (state) state.textContent = "";
     } catch (e) {
@@ -50,12 +83,25 @@ function formBody(form) {
   return body;
 }
 
+function note(input, kind, message) {
+  // The server may already show this very error next to the field: say it once.
+  const field = input.closest(".field, td") || input.parentElement;
+  const said = Array.from(field.querySelectorAll(`small.${kind}`)).some(
+    (el) => el.textContent === message || (kind === "warning" && !el.classList.contains("test-note")));
+  if (said) return;
+  const s = document.createElement("small");
+  s.className = `${kind} test-note`;
+  s.textContent = message;
+  input.after(s);
+}
+
 function testConnection(button) {
   const form = button.form, out = document.getElementById("test-result");
   const picker = document.getElementById("room-picker");
+  const roomInput = form.querySelector('[name="room"]');
   button.addEventListener("click", async () => {
     out.className = ""; out.textContent = "Testing…";
-    form.querySelectorAll(".test-error").forEach((el) => el.remove());
+    form.querySelectorAll(".test-note").forEach((el) => el.remove());
     try {
       const data = await fetchJson(button.dataset.url, {
         method: "POST", body: formBody(form), headers: { "X-CSRF-Token": csrf() } });
@@ -64,14 +110,26 @@ function testConnection(button) {
       out.dataset.reason = data.reason;
       Object.entries(data.errors || {}).forEach(([key, message]) => {
         const input = form.querySelector(`[name="${key}"]`);
-        if (input) { const s = document.createElement("small"); s.className = "error test-error"; s.textContent = message; input.after(s); }
+        if (input) note(input, "error", message);
       });
-      if (data.ok) fillRooms(picker, data.rooms, form.querySelector('[name="room"]'));
+      if (data.reason === "credentials") {
+        note(form.querySelector('[name="password"]'), "warning", "VALT refused this user name and password; saving them keeps the door from recording.");
+      }
+      if (data.ok) {
+        fillRooms(picker, data.rooms, roomInput);
+        const room = roomInput.value.trim();
+        if (room && !data.rooms.some((r) => String(r.id) === room)) {
+          note(roomInput, "warning", `VALT has no room ${room}; pick one from the list.`);
+        }
+      }
     } catch (e) {
       out.className = "bad"; out.textContent = "The box did not answer the test.";
     }
   });
-  if (form.querySelector('[name="server"]').value.trim()) button.click();
+  // Test the saved settings when the page opens (it fills the room picker), unless
+  // the page shows a refused form or a save whose login just failed: said already.
+  const said = document.getElementById("form-problems") || document.querySelector("#flash.bad");
+  if (form.querySelector('[name="server"]').value.trim() && !said) button.click();
 }
 
 function fillRooms(picker, rooms, roomInput) {
@@ -85,19 +143,27 @@ function fillRooms(picker, rooms, roomInput) {
 
 function liveEvents(section) {
   const tbody = document.getElementById("event-rows");
-  let after = 0;
+  const names = labels(tbody);
+  let shown = "";
   async function poll() {
     try {
-      const data = await fetchJson(`${section.dataset.poll}?after=${after}`);
-      if (data.events.length) {
-        tbody.querySelectorAll(".empty").forEach((el) => el.remove());
-        data.events.slice().reverse().forEach((e) => {
-          after = Math.max(after, e.seq);
+      const data = await fetchJson(section.dataset.poll);
+      const text = JSON.stringify(data.events);
+      if (data.events.length && text !== shown) {
+        shown = text;
+        tbody.replaceChildren(...data.events.map((e) => {
           const tr = document.createElement("tr");
-          [e.clock, e.source, e.detail].forEach((text) => { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
-          tbody.prepend(tr);
-        });
-        while (tbody.children.length > 20) tbody.lastElementChild.remove();
+          tr.dataset.seq = e.seq;
+          const result = e.message ? `${e.message} (${e.result})` : "";
+          [e.clock, e.source, e.detail, result].forEach((value, i) => {
+            const td = document.createElement("td");
+            td.textContent = value;
+            td.dataset.label = names[i];
+            tr.appendChild(td);
+          });
+          if (e.result) tr.dataset.result = e.result;
+          return tr;
+        }));
       }
     } catch (e) { /* next poll tries again */ }
     setTimeout(poll, 1000);
@@ -162,6 +228,24 @@ function restartProgress(section) {
   poll();
 }
 
+function focusFirstProblem() {
+  // A refused form: the banner at the top says what, the first bad field gets the
+  // focus (scrolled below the sticky banner by CSS scroll-margin).
+  if (!document.getElementById("form-problems")) return;
+  const first = document.querySelector('main [aria-invalid="true"]');
+  if (first && first.offsetParent !== null) first.focus();
+}
+
+function boxClock(el) {
+  const epoch = Number(el.dataset.epoch) * 1000, began = Date.now();
+  let format;
+  try {
+    format = new Intl.DateTimeFormat("sv-SE", { timeZone: el.dataset.zone || undefined,
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  } catch (e) { return; }  // a zone this browser does not know: the time stays as loaded
+  setInterval(() => { el.textContent = format.format(new Date(epoch + Date.now() - began)); }, 1000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const live = document.getElementById("live");
   if (live) liveStatus(live);
@@ -175,5 +259,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (trial) followNewAddress(trial);
   const progress = document.getElementById("progress");
   if (progress) restartProgress(progress);
+  const clock = document.getElementById("clock-now");
+  if (clock) boxClock(clock);
   countdowns();
+  focusFirstProblem();
 });

@@ -1,5 +1,19 @@
 % rebase('layout.tpl', title='Network', page_id='network')
 <h1>Network</h1>
+<section class="card" id="network-now">
+  <h2>In use now on {{interface}}</h2>
+  <dl>
+    <dt>Address</dt><dd id="current-address">{{', '.join(now['addresses']) or 'none'}}</dd>
+    <dt>Gateway</dt><dd id="current-gateway">{{now['gateway'] or 'none'}}</dd>
+    <dt>DNS servers</dt><dd id="current-dns">{{' '.join(now['dns']) or 'none'}}</dd>
+  </dl>
+  % if now['problem']:
+  <p class="error">{{now['problem']}}</p>
+  % end
+  % if rolled_back:
+  <p class="note" id="last-rollback">{{rolled_back}}</p>
+  % end
+</section>
 <form method="post" action="/network" class="card" id="network-form">
   <input type="hidden" name="csrf" value="{{csrf}}">
   <p>Interface <strong>{{interface}}</strong>. A change is tried first: unless a browser

@@ -25,8 +25,10 @@
 </section>
 <section class="card">
   <h2>Factory default</h2>
-  <p>Restores every setting, the page password and the network to the factory state,
-  removes the audit log, and restarts. The box may come back at another address.</p>
+  <p>Restores every setting, the page password, the network and the time to the factory
+  state, removes added files such as certificates, and restarts. The box may come back at another address. The audit log is kept
+  (it is the record of who recorded what); download it above first if you need a copy
+  elsewhere.</p>
   <form method="post" action="/system/factory-default">
     <input type="hidden" name="csrf" value="{{csrf}}">
     {{!w.text('words', 'Type "%s" to confirm' % factory_words, autocomplete='off', required=True)}}
