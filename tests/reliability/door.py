@@ -201,6 +201,7 @@ def config_text(
     status_refresh_s: int = 10,
     failure_reauth_s: int = 5,
     sources: str = "[source:door]\nkind = keypad\n",
+    repeat_window_ms: int = 2000,
 ) -> str:
     """A daemon configuration for the tests: short timeout, short refresh intervals (the
     schema's minimum unless given), the audit log in the watched folder."""
@@ -208,7 +209,8 @@ def config_text(
         f"[valt]\nserver = {server}\nusername = {SECRET_USER}\n"
         f"password = {SECRET_PASSWORD}\nroom = {room}\ntimeout_s = {timeout_s}\n"
         f"failure_reauth_s = {failure_reauth_s}\n\n"
-        f"[mapping]\nstatus_refresh_s = {status_refresh_s}\n\n"
+        f"[mapping]\nstatus_refresh_s = {status_refresh_s}\n"
+        f"repeat_window_ms = {repeat_window_ms}\n\n"
         f"[logging]\naudit_file = {folder / 'audit.log'}\n\n"
         f"[web]\nenabled = false\n\n{sources}"
     )
