@@ -147,8 +147,10 @@ class LedFeedback:
         pass
 
     def room(self, status: RoomStatus | None, online: bool | None) -> None:
-        self._recording = bool(status and status.has_recording)
+        # While VALT cannot be reached the door does not know whether the room
+        # records: Num Lock would claim what it has not seen; only Scroll Lock shows.
         self._offline = online is False
+        self._recording = bool(status and status.has_recording) and not self._offline
         self._apply()
 
     def tick(self, now: float) -> None:

@@ -94,9 +94,11 @@ def test_a_failed_go_back_shows_why(safe):
     assert safe_banner(answer) is not None  # still in safe mode: the banner stays
 
 
-def test_a_daemon_without_safe_mode_cannot_go_back(admin):
+def test_a_daemon_without_a_last_good_copy_cannot_go_back(admin, box):
+    before = box.config_bytes()
     answer = admin.post("/safe-mode/restore", {})
-    assert answer.status == 404 and "cannot go back" in answer.text
+    assert answer.status == 409 and "last-good" in answer.text
+    assert box.config_bytes() == before
 
 
 @pytest.mark.parametrize(
