@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import flows, idle, latency, report, resources
+from benchmarks import flows, idle, idle_door, latency, report, resources
 from benchmarks.harness import ROOT, machine
 
-SECTIONS = ("requests", "latency", "idle", "resources")
+SECTIONS = ("requests", "latency", "idle", "idle_door", "resources")
 QUICK = {
     "trials": 3,
     "accessories": 5,
@@ -21,6 +21,7 @@ QUICK = {
     "events": 300,
     "ready_trials": 1,
     "p99_trials": 20,
+    "idle_trials": 2,
 }
 
 
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1000,
         help="in-process events for the event -> request p99 (default 1000)",
+    )
+    parser.add_argument(
+        "--idle-trials",
+        type=int,
+        default=10,
+        help="trials of each flow on a door idle for an hour (default 10)",
     )
     parser.add_argument(
         "--quick",
@@ -177,10 +184,15 @@ def run(args: argparse.Namespace, wanted: list[str]) -> dict[str, Any]:
             args.latency_ms,
             progress,
         )
+    if "idle_door" in wanted:
+        progress("a door idle for an hour ...")
+        results["idle_door"] = idle_door.run(
+            args.latency_ms, args.idle_trials, progress
+        )
     if "resources" in wanted:
         progress("resources ...")
         results["resources"] = {
-            "ready": resources.ready_time(args.ready_trials, progress),
+            "ready": resources.ready_time(args.ready_trials, progress, args.latency_ms),
             "memory": resources.memory(args.events, progress),
             "event_to_request": latency.event_to_request(
                 args.latency_ms, args.p99_trials, progress
@@ -204,6 +216,7 @@ def commands(args: argparse.Namespace) -> dict[str, str]:
         + (" --card-numbers-listed" if args.card_numbers_listed else ""),
         "idle": f"{base} --only idle --accessories {args.accessories} "
         f"--idle-minutes {args.idle_minutes:g} --idle-step-s {args.idle_step_s:g}",
+        "idle_door": f"{base} --only idle_door --idle-trials {args.idle_trials}",
         "resources": f"{base} --only resources --events {args.events} "
         f"--ready-trials {args.ready_trials} --p99-trials {args.p99_trials}",
     }

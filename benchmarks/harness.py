@@ -128,15 +128,33 @@ def config_text(
     status_refresh_s: int = 60,
     timeout_s: float = 5,
     console: bool = True,
+    status_max_age_s: int = 10,
+    page: bool = False,
+    repeat_window_ms: int = 0,
 ) -> str:
-    """A daemon configuration against ``server``, its audit log in ``folder``."""
+    """A daemon configuration against ``server``, its audit log in ``folder``.
+
+    The repeat window is off unless given: the trials toggle the same PIN on purpose,
+    one after the other's outcome, faster than a person would come back.
+
+    ``page``: serve the configuration page (the shipped default) on a free loopback
+    port, with its own password file; else the page is off.
+    """
+    web = "[web]\nenabled = false\n"
+    if page:
+        web = (
+            "[web]\nenabled = true\naddress = 127.0.0.1\nport = 0\n"
+            f"password_file = {folder / 'web-password'}\n"
+        )
     text = (
         f"[valt]\nserver = {server}\nusername = {USERNAME}\npassword = {PASSWORD}\n"
         f"room = {room}\ntimeout_s = {timeout_s}\n\n"
         f"[mapping]\nuser_cache_s = {user_cache_s}\n"
-        f"status_refresh_s = {status_refresh_s}\n\n"
+        f"status_refresh_s = {status_refresh_s}\n"
+        f"status_max_age_s = {status_max_age_s}\n"
+        f"repeat_window_ms = {repeat_window_ms}\n\n"
         f"[logging]\naudit_file = {folder / 'audit.log'}\n"
-        "audit_max_bytes = 100000000\n\n[web]\nenabled = false\n"
+        f"audit_max_bytes = 100000000\n\n{web}"
     )
     return text + ("\n[source:door]\nkind = console\n" if console else "")
 

@@ -8,13 +8,21 @@ from typing import Any
 
 
 def write_json(results: dict[str, Any], folder: Path) -> Path:
-    """Write ``<date>-<host>.json`` into ``folder`` (replacing that day's file)."""
+    """Write ``<date>-<HHMM>-<host>[-N].json`` into ``folder``; no run overwrites
+    another's file."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = (
-        folder / f"{results['date'][:10]}-{results['machine']['host'] or 'host'}.json"
-    )
-    path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    return path
+    stamp = results["date"][:16].replace(" ", "-").replace(":", "")
+    stem = f"{stamp}-{results['machine']['host'] or 'host'}"
+    text = json.dumps(results, indent=1) + "\n"
+    for number in range(1, 1000):
+        path = folder / (stem + (f"-{number}" if number > 1 else "") + ".json")
+        try:
+            with open(path, "x", encoding="utf-8") as out:  # never replaces a file
+                out.write(text)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder} holds 999 results named {stem}")
 
 
 def table(results: dict[str, Any]) -> str:
@@ -25,6 +33,7 @@ def table(results: dict[str, Any]) -> str:
         ("latency", _latency),
         ("idle", _idle),
         ("resources", _resources),
+        ("idle_door", _idle_door),
     ):
         if name in results:
             lines += [
@@ -136,14 +145,41 @@ def _idle(section: dict[str, Any]) -> list[str]:
     ]
 
 
+def _idle_door(section: dict[str, Any]) -> list[str]:
+    lines = [
+        f"A door idle for an hour (user list and room status older than their "
+        f"limits; VALT {section['valt']}, {section['latency_ms']:g} ms per request, "
+        f"{section['trials']} trials each)",
+        f"  {'flow':<24}{'requests':>10}{'round trips after':>19}"
+        f"{'ms after last key, median':>27}{'max':>7}",
+    ]
+    for row in section["flows"]:
+        lines.append(
+            f"  {row['flow']:<24}{row['requests_max']:>10}"
+            f"{row['round_trips_after_max']:>19}{row['ms_after_median']:>27.1f}"
+            f"{row['ms_after_max']:>7.1f}"
+        )
+    lines.append(
+        "  requests: all an input caused (while typing too), the most of any trial; "
+        "round trips: after the last key or the swipe"
+    )
+    return lines
+
+
 def _resources(section: dict[str, Any]) -> list[str]:
     lines = ["Resources"]
     if "ready" in section:
         r = section["ready"]
         lines.append(
-            f"  process start -> READY=1: median {r['median_s']:.3f} s, max "
+            f"  process start -> READY=1 (page on): median {r['median_s']:.3f} s, max "
             f"{r['max_s']:.3f} s ({r['trials']} starts of `{r['command']}`)"
         )
+        if "served_median_s" in r:
+            lines.append(
+                f"  process start -> first input can be served (logged in, room "
+                f"read; {r['latency_ms']:g} ms per request): median "
+                f"{r['served_median_s']:.3f} s, max {r['served_max_s']:.3f} s"
+            )
     if "memory" in section:
         m = section["memory"]
         lines.append(
