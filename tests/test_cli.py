@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -521,3 +524,55 @@ def test_factory_default_reports_a_helper_that_cannot_start(tmp_path):
     )
     assert result.returncode == 1
     assert "could not be started" in result.stderr and "not found" in result.stderr
+
+
+def _stop_timeout_s() -> float:
+    """The unit's TimeoutStopSec: after it, systemd kills the daemon."""
+    unit = Path(__file__).parent.parent / "systemd" / "ivs-accessory.service"
+    found = re.search(r"^TimeoutStopSec=(\d+)", unit.read_text(), re.M)
+    assert found, "the unit has no TimeoutStopSec"
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("reload_first", [False, True])
+def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
+    tmp_path, make_sim, notify_socket, reload_first
+):
+    sock, notify_path = notify_socket
+    sim = make_sim(version="6.6.0")
+    config = tmp_path / "accessory.conf"
+    config.write_text(
+        config_text(tmp_path, sim.url).replace("timeout_s = 2", "timeout_s = 30")
+    )
+    # VALT starts the recording, then holds its answer far past the stop timeout.
+    sim.inject(path="rooms/1/record/start", after=True, delay_ms=60_000)
+    daemon = subprocess.Popen(
+        COMMAND + ["run", "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"NOTIFY_SOCKET": notify_path},
+    )
+    try:
+        wait_for(sock, b"READY=1")
+        daemon.stdin.write("123456\n")
+        daemon.stdin.flush()
+        arrived = threading.Event()
+        while not sim.requests("rooms/1/record/start"):
+            arrived.wait(0.02)  # until the start is in hand at VALT
+        if reload_first:
+            # A reload waits for the input in hand; the stop must not wait behind it.
+            config.write_text(config_text(tmp_path, sim.url, room=2))
+            daemon.send_signal(signal.SIGHUP)
+            wait_for(sock, b"RELOADING=1")
+        began = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+        stopped_in = time.monotonic() - began
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    assert code == 0, daemon.stderr.read()[-2000:]
+    assert stopped_in < _stop_timeout_s()
+    assert "Traceback" not in daemon.stderr.read()
