@@ -159,16 +159,12 @@ class Actions:
         if refused is not None:
             return refused
         value = credentials.matching_value(credential, self.settings.match_reading)
-        key = _digest(value or "")
-        repeat = self.repeats.check(key, intent.timestamp)
-        if repeat is not None:
-            return self._finish(intent, Outcome("repeat", message=repeat, **base))
-        outcome = Outcome("error", message="Internal error; see the log", **base)
-        try:
-            outcome = self._counted(intent, lambda: self._toggle(intent, value, base))
-            return outcome
-        finally:
-            self.repeats.done(key, self._clock(), outcome.message)
+        return self._once(
+            intent,
+            _digest(value or ""),
+            base,
+            lambda: self._toggle(intent, value, base),
+        )
 
     def _trigger(self, intent: Trigger, base: dict[str, Any]) -> Outcome:
         refused = self._refuse_early(intent, base, lockout=False)
@@ -177,12 +173,22 @@ class Actions:
         if intent.action not in _GUARDED_TRIGGERS:
             return self._counted(intent, lambda: self._act(intent, None, base))
         key = _digest(f"{intent.source}\0{intent.key}\0{intent.action}")
+        return self._once(intent, key, base, lambda: self._act(intent, None, base))
+
+    def _once(
+        self,
+        intent: Presented | Trigger,
+        key: bytes,
+        base: dict[str, Any],
+        run: Callable[[], Outcome],
+    ) -> Outcome:
+        """Run ``run`` unless the input repeats one pending or just done (``key``)."""
         repeat = self.repeats.check(key, intent.timestamp)
         if repeat is not None:
             return self._finish(intent, Outcome("repeat", message=repeat, **base))
         outcome = Outcome("error", message="Internal error; see the log", **base)
         try:
-            outcome = self._counted(intent, lambda: self._act(intent, None, base))
+            outcome = self._counted(intent, run)
             return outcome
         finally:
             self.repeats.done(key, self._clock(), outcome.message)

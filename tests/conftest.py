@@ -33,6 +33,16 @@ def data_with_secret_user() -> dict:
     return data
 
 
+class FakeClock:
+    """Monotonic seconds that move only when a test sets or adds to ``now``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def make_sim() -> Iterator[Callable[..., ValtSimulator]]:
     """Factory for started simulators; every one is stopped at the end of the test."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FakeClock
 
 from ivs_accessory.actions import Actions, ActionSettings
 from ivs_accessory.directory import UserDirectory
@@ -14,17 +15,9 @@ from ivs_accessory.valt import RoomStatus
 ALICE, BOB = "123456", "654321"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return FakeClock()
 
 
 @pytest.fixture
@@ -267,7 +260,7 @@ def test_server_down_is_offline_then_recovers(sim, make_actions, clock):
 def test_a_marker_on_our_own_recording_is_one_request_at_the_right_second(
     make_sim, make_actions, clock
 ):
-    sim_clock = Clock()
+    sim_clock = FakeClock()
     sim = make_sim(clock=sim_clock)
     actions = make_actions(sim, marker_name="Door", marker_colour="blue")
     warm_up(actions, sim, ALICE)
@@ -288,7 +281,7 @@ def test_a_marker_on_our_own_recording_is_one_request_at_the_right_second(
 def test_a_marker_on_a_recording_started_elsewhere_reads_it_once(
     make_sim, make_actions, clock
 ):
-    sim_clock = Clock()
+    sim_clock = FakeClock()
     sim = make_sim(clock=sim_clock)
     actions = make_actions(sim)
     warm_up(actions, sim)  # reads the name and recording (none) at start

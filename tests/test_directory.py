@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FakeClock
 
 from ivs_accessory.directory import UserDirectory
 
 ALICE, BOB = "123456", "654321"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def lists(sim):
@@ -35,7 +28,7 @@ def old(make_sim, make_client):
 
 def test_a_prefetched_list_answers_the_next_lookup_even_without_a_cache(old):
     sim, client = old
-    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    directory = UserDirectory(client, ttl_s=0, clock=FakeClock())
     assert directory.prefetch() is True
     assert len(sim.requests()) == 1
     assert directory.find(ALICE).id == 2
@@ -47,7 +40,7 @@ def test_a_prefetched_list_answers_the_next_lookup_even_without_a_cache(old):
 
 def test_an_unknown_pin_is_answered_from_the_prefetched_list_too(old):
     sim, client = old
-    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    directory = UserDirectory(client, ttl_s=0, clock=FakeClock())
     directory.prefetch()
     assert directory.find("999999") is None
     assert len(sim.requests()) == 1
@@ -55,7 +48,7 @@ def test_an_unknown_pin_is_answered_from_the_prefetched_list_too(old):
 
 def test_a_prefetch_older_than_its_limit_is_not_used(old):
     sim, client = old
-    clock = Clock()
+    clock = FakeClock()
     directory = UserDirectory(client, ttl_s=0, clock=clock)
     directory.prefetch()
     clock.now += UserDirectory.PREFETCH_VALID_S
@@ -65,7 +58,7 @@ def test_a_prefetch_older_than_its_limit_is_not_used(old):
 
 def test_no_prefetch_while_the_cached_list_is_fresh(old):
     sim, client = old
-    clock = Clock()
+    clock = FakeClock()
     directory = UserDirectory(client, ttl_s=60, clock=clock)
     directory.find(ALICE)
     assert directory.prefetch() is False
@@ -81,7 +74,7 @@ def test_a_newer_server_whose_list_lacks_card_numbers_is_asked_once(
     # 6.5+ may leave card numbers out of the whole list: then it answers nothing,
     # and PINs are looked up by query at Enter from then on.
     sim = make_sim(version=version)
-    directory = UserDirectory(make_client(sim), ttl_s=0, clock=Clock())
+    directory = UserDirectory(make_client(sim), ttl_s=0, clock=FakeClock())
     assert directory.prefetch() is False
     assert len(lists(sim)) == 1
     assert directory.find(ALICE).id == 2  # by query, not from the useless list
@@ -95,7 +88,7 @@ def test_a_newer_server_that_lists_card_numbers_is_prefetched(
     make_sim, make_client, version
 ):
     sim = make_sim(version=version, card_numbers_listed=True)
-    directory = UserDirectory(make_client(sim), ttl_s=0, clock=Clock())
+    directory = UserDirectory(make_client(sim), ttl_s=0, clock=FakeClock())
     assert directory.prefetch() is True
     sim.clear_requests()
     assert directory.find(ALICE).id == 2
@@ -109,7 +102,7 @@ def test_a_newer_server_that_lists_card_numbers_is_prefetched(
 
 def test_clear_forgets_a_prefetched_list(old):
     sim, client = old
-    directory = UserDirectory(client, ttl_s=0, clock=Clock())
+    directory = UserDirectory(client, ttl_s=0, clock=FakeClock())
     directory.prefetch()
     directory.clear()
     directory.find(ALICE)

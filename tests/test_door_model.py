@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import FakeClock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -73,14 +74,6 @@ FAULTS = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 10_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Door(RuleBasedStateMachine):
     """One door on one simulator; each example starts from a fresh room."""
 
@@ -88,7 +81,7 @@ class Door(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock = Clock()
+        self.clock = FakeClock(10_000.0)
         self.client: ValtClient | None = None
         self.outcomes = 0
 

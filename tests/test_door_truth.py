@@ -13,6 +13,7 @@ import queue
 import time
 
 import pytest
+from conftest import FakeClock
 
 from ivs_accessory.actions import Actions, ActionSettings
 from ivs_accessory.directory import UserDirectory
@@ -27,14 +28,6 @@ FORBIDDEN = ["409", "400", "500", "200"]
 ACTIONS = ("start", "stop", "pause", "resume", "lock", "unlock")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture(params=FORBIDDEN)
 def forbidden(request) -> str:
     return request.param
@@ -44,7 +37,7 @@ def forbidden(request) -> str:
 def door(make_sim, make_client, forbidden):
     """(simulator answering forbidden transitions so, Actions, fake clock)."""
     sim = make_sim(version="6.6.0", forbidden=forbidden)
-    clock = Clock()
+    clock = FakeClock()
     client = make_client(sim, timeout=2)
 
     def build(**settings):

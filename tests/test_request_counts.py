@@ -4,6 +4,7 @@ the requests made while a PIN is typed, reads after a refusal, read-backs."""
 from __future__ import annotations
 
 import pytest
+from conftest import FakeClock
 
 from ivs_accessory.actions import Actions, ActionSettings
 from ivs_accessory.directory import UserDirectory
@@ -12,14 +13,6 @@ from ivs_accessory.mapping import Presented, Trigger
 from ivs_accessory.room import RoomState
 
 ALICE, BOB = "123456", "654321"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _pin(who):
@@ -84,7 +77,7 @@ FLOWS = {
 @pytest.mark.parametrize("version", ["5.2.0", "6.6.0"])
 def test_the_count_matches_valts_log(make_sim, make_client, flow, version):
     sim = make_sim(version=version, card_numbers_listed=True)
-    clock = Clock()
+    clock = FakeClock(5000.0)
     client = make_client(sim)
     actions = Actions(
         client,
