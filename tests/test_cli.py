@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,23 @@ def config_text(tmp_path, server, room=1):
         "[web]\nenabled = false\n\n"  # the page has its own tests (tests/web)
         "[source:door]\nkind = console\n"
     )
+
+
+@contextlib.contextmanager
+def daemon_process(args: list[str], **options) -> Iterator[subprocess.Popen]:
+    """The daemon in a subprocess: killed if the test leaves it running; whatever it
+    wrote to stderr is then ``daemon.errors``, which must hold no traceback."""
+    options.setdefault("stderr", subprocess.PIPE)
+    options.setdefault("text", True)
+    daemon = subprocess.Popen(args, **options)
+    try:
+        yield daemon
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        daemon.errors = daemon.stderr.read() if daemon.stderr else ""
+    assert "Traceback" not in daemon.errors
 
 
 @pytest.fixture
@@ -114,14 +133,13 @@ def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
     assert check.returncode == 78
     errors = [line.split(": ", 1)[1] for line in check.stderr.splitlines()]
     assert len(errors) == 2 and "did you mean https://?" in errors[0]
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + ["run", "--config", str(config)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         messages = wait_for(sock, b"READY=1")
         # The same words as `config check`: one validator.
         assert f"STATUS=safe mode: {errors[0]} (+1 more)".encode() in messages
@@ -138,11 +156,7 @@ def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
         assert not any(r.startswith("safe mode") for r in healthz(port)["reasons"])
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    log = daemon.stderr.read()
+    log = daemon.errors
     assert "Traceback" not in log
     for error in errors:  # each error logged once
         assert log.count(error) == 1, log
@@ -179,24 +193,18 @@ def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
         f"password_file = {tmp_path / 'web-password'}\n"
         f"[logging]\naudit_file = {tmp_path / 'audit.log'}\n"
     )
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + ["run", "--config", str(config)],
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         messages = wait_for(sock, b"READY=1")
         assert any(m.startswith(b"STATUS=safe mode: ") for m in messages)
         assert healthz(port)["reasons"][0].startswith("safe mode: ")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert "Traceback" not in daemon.stderr.read()
 
 
 @pytest.mark.skipif(
@@ -224,14 +232,13 @@ def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
     )
     (dropin / "web.conf").chmod(0o644)
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    daemon = subprocess.Popen(
+    with daemon_process(
         [*as_nobody, *COMMAND, "run", "--config", str(config)],
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         cwd="/",
-    )
-    try:
+    ) as daemon:
         lines = []
         while not lines or "safe mode:" not in lines[-1]:
             lines.append(daemon.stderr.readline())
@@ -240,11 +247,7 @@ def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
         assert reasons[0] == f"safe mode: cannot read {config}: Permission denied"
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert "Traceback" not in "".join(lines) + daemon.stderr.read()
+    assert "Traceback" not in "".join(lines) + daemon.errors
 
 
 # systemd's way of passing the page's socket (see tests/web/test_server.py): this
@@ -271,7 +274,7 @@ def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
-    daemon = subprocess.Popen(
+    with daemon_process(
         [sys.executable, "-c", _TRAMPOLINE, str(listener.fileno())]
         + ["run", "--config", str(config)],
         pass_fds=[listener.fileno()],
@@ -283,22 +286,14 @@ def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
             "WATCHDOG_USEC": "200000",  # a ping every 0.1 s
         },
         stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    listener.close()  # only the daemon holds it now
-    try:
+    ) as daemon:
+        listener.close()  # only the daemon holds it now
         messages = wait_for(sock, b"READY=1")
         assert any(m.startswith(b"STATUS=safe mode: [valt] server") for m in messages)
         wait_for(sock, b"WATCHDOG=1")  # after READY too
         assert healthz(port)["reasons"][0].startswith("safe mode: [valt] server")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert "Traceback" not in daemon.stderr.read()
 
 
 def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
@@ -309,14 +304,13 @@ def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
     config = tmp_path / "accessory.conf"
     good = config_text(tmp_path, sim.url, room=1)
     config.write_text(good)
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + ["run", "--config", str(config)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         wait_for(sock, b"READY=1")
         kept = tmp_path / "accessory.conf.last-good"
         assert kept.read_text() == good and kept.stat().st_mode & 0o777 == 0o600
@@ -337,11 +331,6 @@ def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
         assert kept.read_text() == good  # a bad file is never kept as good
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert "Traceback" not in daemon.stderr.read()
 
 
 def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
@@ -351,14 +340,13 @@ def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
     sim = make_sim(version="6.6.0")
     config = tmp_path / "accessory.conf"
     config.write_text(config_text(tmp_path, sim.url, room=1))
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + ["run", "--config", str(config)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         wait_for(sock, b"READY=1")
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
@@ -379,11 +367,7 @@ def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
         assert daemon.wait(timeout=10) == 0
         assert time.monotonic() - began < 2.5
         assert b"STOPPING=1" in wait_for(sock, b"STOPPING=1")
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    errors = daemon.stderr.read()
+    errors = daemon.errors
     audit = [
         json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()
     ]
@@ -430,24 +414,17 @@ def test_logging_level_from_config_unless_flags_choose(
     config = tmp_path / "accessory.conf"
     text = config_text(tmp_path, make_sim(version="6.6.0").url)
     config.write_text(text.replace("[logging]\n", f"[logging]\nlevel = {level}\n"))
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + flags + ["run", "--config", str(config)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         wait_for(sock, b"READY=1")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert (
-        "INFO ivs_accessory.service: accessory started" in daemon.stderr.read()
-    ) is shown
+    assert ("INFO ivs_accessory.service: accessory started" in daemon.errors) is shown
 
 
 def factory_config(tmp_path, extra=""):
@@ -546,14 +523,13 @@ def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
     )
     # VALT starts the recording, then holds its answer far past the stop timeout.
     sim.inject(path="rooms/1/record/start", after=True, delay_ms=60_000)
-    daemon = subprocess.Popen(
+    with daemon_process(
         COMMAND + ["run", "--config", str(config)],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
-    )
-    try:
+    ) as daemon:
         wait_for(sock, b"READY=1")
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
@@ -569,10 +545,6 @@ def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
         stopped_in = time.monotonic() - began
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
-    assert code == 0, daemon.stderr.read()[-2000:]
+    assert code == 0, daemon.errors[-2000:]
     assert stopped_in < _stop_timeout_s()
-    assert "Traceback" not in daemon.stderr.read()
+    assert "Traceback" not in daemon.errors
