@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import functools
+import re
 import tempfile
 import threading
 import time
@@ -163,12 +164,9 @@ def _advance(
 def _by_path(entries: list[dict[str, Any]]) -> dict[str, int]:
     counts: collections.Counter[str] = collections.Counter()
     for entry in entries:
-        path = entry["path"]
-        counts[
-            "GET rooms/N/status"
-            if path.endswith("/status")
-            else f"{entry['method']} {path}"
-        ] += 1
+        # One line per kind of request, not per room: room numbers become N.
+        path = re.sub(r"(?<=/)\d+(?=/|$)", "N", entry["path"])
+        counts[f"{entry['method']} {path}"] += 1
     return dict(counts)
 
 

@@ -82,6 +82,7 @@ class Actions:
         self._starter: tuple[bytes, User] | None = None
         # Requests made while a PIN is typed, by source: they count for its outcome.
         self._typing: dict[str, int] = {}
+        self._began = -float("inf")  # when the input in hand began to be handled
 
     # -- entry points ------------------------------------------------------------------
     def entry_started(self, source: str) -> None:
@@ -220,6 +221,7 @@ class Actions:
         """Run ``run`` and add the requests it made and the latency since the input."""
         assert self.client is not None
         before = self.client.request_count
+        self._began = self._clock()
         outcome = run()
         return self._finish(intent, outcome, self.client.request_count - before)
 
@@ -276,20 +278,34 @@ class Actions:
         self, action: str, decided_on: RoomStatus, user: User | None, base: dict
     ) -> Outcome:
         """Resolve the intent from ``decided_on``, then do it unless the room's
-        current (fresher) status already says how it stands."""
+        current status already says how it stands.
+
+        A person is told "already ..." or "busy" only on a status VALT gave during
+        this input: nothing else was sent to check what the door believes, and the
+        room may have changed in VALT since (read once, then judged again).
+        """
         assert self.room is not None
         intent = decide.resolve(action, decided_on, self.settings.busy_action)
-        if intent is None:
-            return self._truth(None, decided_on, user, base)
         now = self.room.known() or decided_on
-        if decide.judge(intent, now) != decide.POSSIBLE:
-            return self._truth(intent, now, user, base)
+        if intent is None or decide.judge(intent, now) != decide.POSSIBLE:
+            if not self._read_during_input():
+                now = self.room.refresh()
+                intent = intent or decide.resolve(
+                    action, now, self.settings.busy_action
+                )
+            if intent is None or decide.judge(intent, now) != decide.POSSIBLE:
+                return self._truth(intent, now, user, base)
         try:
             return self._do(intent, user, base)
         except ValtError as exc:
             if not _maybe_seen_by_valt(exc):
                 raise
             return self._after_doubt(intent, exc, user, base)
+
+    def _read_during_input(self) -> bool:
+        assert self.room is not None
+        confirmed = self.room.confirmed_at
+        return confirmed is not None and confirmed >= self._began
 
     def _do(self, intent: str, user: User | None, base: dict) -> Outcome:
         assert self.client is not None and self.room is not None

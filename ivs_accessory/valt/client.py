@@ -10,6 +10,7 @@ import requests
 
 from ivs_accessory.errors import (
     ValtAuthError,
+    ValtBadResponse,
     ValtRefused,
     ValtUnavailable,
 )
@@ -288,19 +289,18 @@ class ValtClient(AdminCalls):
             recording_id = rec.id if recording_id is None else recording_id
         what = f"add marker '{name}' in room {room}"
         if style == "markers":
-            answer = self.call(
-                "POST",
-                f"rooms/{int(room)}/record/markers",
-                what=what,
-                body={"event": name, "time": int(time), "color": colour},
-            )
+            path = f"rooms/{int(room)}/record/markers"
+            body = {"event": name, "time": int(time), "color": colour}
         else:
-            answer = self.call(
-                "POST",
-                "comment",
-                what=what,
-                body=_comment_body(style, name, int(time), int(recording_id)),
-            )
+            path = "comment"
+            body = _comment_body(style, name, int(time), int(recording_id))
+        try:
+            answer = self.call("POST", path, what=what, body=body)
+        except ValtBadResponse:
+            # A 2xx whose body is no use: VALT took the marker (the vendor's clients
+            # never read this answer); sending it again would add a second one.
+            logger.warning("%s: VALT's answer was unusable; taken as added", what)
+            return
         answers.check_added(answer, what)
 
     # -- schedules (user, camera and group calls are AdminCalls') ----------------
