@@ -383,7 +383,7 @@ class Actions:
             words = decide.state_words(intent) + " (VALT's answer was unclear)"
             return replace(done, message=words)
         if where == decide.POSSIBLE:
-            return self._not_done(intent, exc, base, user)
+            return self._not_done(intent, exc, base, user, refused)
         return self._truth(intent, status, user, base)
 
     # -- outcomes ----------------------------------------------------------------------
@@ -433,12 +433,22 @@ class Actions:
         )
 
     def _not_done(
-        self, intent: str, exc: ValtError, base: dict, user: User | None
+        self,
+        intent: str,
+        exc: ValtError,
+        base: dict,
+        user: User | None,
+        refused: bool = True,
     ) -> Outcome:
         logger.error("%s was not done in room %s: %s", intent, base["source"], exc)
+        words = f"Not done: VALT {_verb(exc)} ({exc}); please try again"
+        if intent == "marker" and not refused:
+            # A marker leaves no trace in the room's status: after a failure or
+            # silence VALT may have added it, and nothing cheap can tell.
+            words = f"Marker not confirmed: VALT {_verb(exc)} ({exc})"
         return Outcome(
             "error",
-            message=f"Not done: VALT {_verb(exc)} ({exc}); please try again",
+            message=words,
             user_id=user.id if user else None,
             user_name=_display(user) or None,
             intent=intent,
@@ -457,9 +467,10 @@ class Actions:
             _verb(exc),
             read_error,
         )
+        words = "Unknown" if intent != "marker" else "Marker not confirmed"
         return Outcome(
             result,
-            message=f"Unknown: VALT {_verb(exc)} and the room cannot be read "
+            message=f"{words}: VALT {_verb(exc)} and the room cannot be read "
             f"({read_error})",
             intent=intent,
             **base,

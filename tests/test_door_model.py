@@ -184,7 +184,8 @@ def _check_claim(outcome, now: RoomStatus, markers_added: int) -> None:
     if outcome.result == "marked":
         assert markers_added == 1, outcome
         return
-    assert markers_added == 0, outcome
+    if not outcome.message.startswith("Marker not confirmed"):  # says it may be
+        assert markers_added == 0, outcome
     if outcome.result in OK_RESULTS or outcome.result == "already":
         assert decide.judge(outcome.intent, now) == decide.ACHIEVED, (outcome, now)
 

@@ -10,7 +10,6 @@ import requests
 
 from ivs_accessory.errors import (
     ValtAuthError,
-    ValtBadResponse,
     ValtRefused,
     ValtUnavailable,
 )
@@ -294,13 +293,7 @@ class ValtClient(AdminCalls):
         else:
             path = "comment"
             body = _comment_body(style, name, int(time), int(recording_id))
-        try:
-            answer = self.call("POST", path, what=what, body=body)
-        except ValtBadResponse:
-            # A 2xx whose body is no use: VALT took the marker (the vendor's clients
-            # never read this answer); sending it again would add a second one.
-            logger.warning("%s: VALT's answer was unusable; taken as added", what)
-            return
+        answer = self.call("POST", path, what=what, body=body)
         answers.check_added(answer, what)
 
     # -- schedules (user, camera and group calls are AdminCalls') ----------------
