@@ -39,7 +39,9 @@ from ivs_accessory.valt import RoomStatus, ValtClient
 from ivs_accessory.valtsim import ValtSimulator
 
 LONG = os.environ.get("IVS_LONG") == "1"
-EXAMPLES, STEPS = (250, 40) if LONG else (12, 25)  # 10 000 steps, or 300
+# Hypothesis picks how many steps each example takes (up to STEPS); the test runs
+# rounds of EXAMPLES until at least TARGET steps were taken.
+TARGET, EXAMPLES, STEPS = (10_000, 100, 50) if LONG else (300, 25, 25)
 
 RESULTS = OK_RESULTS | {
     "already",
@@ -78,6 +80,7 @@ class Door(RuleBasedStateMachine):
     """One door on one simulator; each example starts from a fresh room."""
 
     sims: dict[str, ValtSimulator]  # by VALT version; set by the test
+    steps = 0  # rules run, over every example
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +119,7 @@ class Door(RuleBasedStateMachine):
     @rule(who=st.sampled_from(PEOPLE), card=st.booleans(), later=st.sampled_from(
         [0.5, 1.0, 3.0, 12.0]))  # fmt: skip
     def person(self, who, card, later):
+        self._step()
         self.clock.now += later
         kind = "decimal" if card else "pin"
         intent = Presented("reader" if card else "keypad", kind, who, self.clock())
@@ -128,12 +132,14 @@ class Door(RuleBasedStateMachine):
         later=st.sampled_from([0.5, 3.0, 12.0]),
     )
     def bound_key(self, action, later):
+        self._step()
         self.clock.now += later
         trigger = Trigger("keypad", action, "KEY_KPSLASH", self.clock())
         self._input(lambda: self.actions.trigger(trigger))
 
     @rule(status=st.sampled_from(["available", "recording", "paused", "locked"]))
     def someone_in_valts_ui(self, status):
+        self._step()
         self.sim.set_room_status(1, status)
 
     @rule(
@@ -141,14 +147,19 @@ class Door(RuleBasedStateMachine):
         path=st.sampled_from(["rooms/1/record/*", "rooms/1/*", "rooms/1/status"]),
     )
     def valt_misbehaves_once(self, fault, path):
+        self._step()
         self.sim.inject(path=path, count=1, **fault)
 
     @rule(later=st.sampled_from([5.0, 61.0]))
     def time_passes_and_the_door_refreshes(self, later):
+        self._step()
         self.clock.now += later
         self.actions.refresh()
 
     # -- the promises ----------------------------------------------------------------
+    def _step(self) -> None:
+        type(self).steps += 1
+
     def _input(self, run) -> None:
         # Every fault acts before it delays (or not at all), so what VALT did is
         # done by the time the door gives up on an answer.
@@ -204,14 +215,18 @@ def model_sims():
 
 @pytest.mark.timeout(3600 if LONG else 300)
 def test_the_door_keeps_its_promises_whatever_valt_does(model_sims):
-    Door.sims = model_sims
-    run_state_machine_as_test(
-        Door,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            derandomize=not LONG,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    Door.sims, Door.steps = model_sims, 0
+    rounds = 0
+    while Door.steps < TARGET:
+        run_state_machine_as_test(
+            Door,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                derandomize=not LONG,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+        rounds += 1
+    print(f"model check: {Door.steps} steps in {rounds} round(s)")
