@@ -6,30 +6,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ivs_accessory import credentials, decide
+from ivs_accessory import credentials, decide, reports
+from ivs_accessory.calls import together
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.errors import (
-    ValtAuthError,
-    ValtBadResponse,
     ValtError,
-    ValtNotFound,
     ValtRefused,
-    ValtRejected,
-    ValtUnavailable,
 )
 from ivs_accessory.events import CardRead
 from ivs_accessory.lockout import Lockout
 from ivs_accessory.mapping import Presented, Trigger
 from ivs_accessory.outcome import (
     OK_RESULTS,
-    RESULT_OF,
-    RESULT_WORDS,
     ActionSettings,
     Outcome,
 )
@@ -102,7 +95,7 @@ class Actions:
         want_users = self.settings.prefetch_users and self.directory is not None
         want_status = self._stale_soon()
         try:
-            _together(
+            together(
                 self._prefetch_users if want_users else None,
                 self.room.refresh if want_status else None,
             )
@@ -208,7 +201,8 @@ class Actions:
                 ),
             )
         if self._clock() - intent.timestamp > self.settings.max_wait_s:
-            return self._finish(intent, self._too_late(base))
+            late = reports.too_late(base, self.settings.max_wait_s)
+            return self._finish(intent, late)
         waiting = self.lockout.remaining(intent.source, self._clock()) if lockout else 0
         if waiting > 0:
             message = f"Too many attempts; try again in {waiting:.0f} s"
@@ -261,7 +255,7 @@ class Actions:
         status = self.room.fresh_at(intent.timestamp)
         if starter is not None or not value:
             return starter, status or self.room.refresh()
-        users, read = _together(
+        users, read = together(
             lambda: self._user(value), None if status else self.room.refresh
         )
         return users, status or read
@@ -298,7 +292,7 @@ class Actions:
         try:
             return self._do(intent, user, base)
         except ValtError as exc:
-            if not _maybe_seen_by_valt(exc):
+            if not reports.maybe_seen_by_valt(exc):
                 raise
             return self._after_doubt(intent, exc, user, base)
 
@@ -323,7 +317,9 @@ class Actions:
             return self._confirmed(intent, user, base)
         if intent != "marker":
             self.room.changed(
-                intent, recording_id=recording_id, started_by=_display(user) or None
+                intent,
+                recording_id=recording_id,
+                started_by=reports.display(user) or None,
             )
         return self._done(intent, user, base, recording_id)
 
@@ -364,142 +360,46 @@ class Actions:
         """VALT refused, or its answer cannot be used: read the room once and tell
         the truth against the intent. Nothing is sent again."""
         assert self.room is not None
-        refused = isinstance(exc, (ValtRejected, ValtRefused)) and not _server_failed(
-            exc
-        )
+        refused = reports.refused(exc)
         logger.info(
             "%s in room %s: %s; reading the room once", intent, self.room.room, exc
         )
         try:
             status = self.room.refresh()
         except ValtError as read_error:
-            return self._unknown(intent, exc, read_error, base)
+            self.room.failed(read_error)
+            return reports.unknown(intent, exc, read_error, base)
         where = decide.judge(intent, status)
         if where == decide.ACHIEVED and not refused and intent != "marker":
             # VALT did it but said so badly: it counts as done.
             if intent == "start":
-                self.room.claim(_display(user) or None)
+                self.room.claim(reports.display(user) or None)
             done = self._done(intent, user, base, None)
             words = decide.state_words(intent) + " (VALT's answer was unclear)"
             return replace(done, message=words)
         if where == decide.POSSIBLE:
-            return self._not_done(intent, exc, base, user, refused)
+            return reports.not_done(intent, exc, base, user, refused)
         return self._truth(intent, status, user, base)
 
-    # -- outcomes ----------------------------------------------------------------------
+    # -- outcomes (words in reports.py) -----------------------------------------------
     def _done(
         self, intent: str, user: User | None, base: dict, recording_id: int | None
     ) -> Outcome:
         assert self.room is not None
-        result = RESULT_OF[intent]
-        who = ""
-        if user:
-            who = (
-                f" for {_display(user)}"
-                if intent == "start"
-                else f" by {_display(user)}"
-            )
-        return Outcome(
-            result,
-            message=RESULT_WORDS[result] + who,
-            user_id=user.id if user else None,
-            user_name=_display(user) or None,
-            recording_id=recording_id if intent not in ("lock", "unlock") else None,
-            room_status=self.room.known(),
-            intent=intent,
-            **base,
-        )
+        return reports.done(intent, user, base, recording_id, self.room.known())
 
     def _truth(
         self, intent: str | None, status: RoomStatus, user: User | None, base: dict
     ) -> Outcome:
-        """The room already is what the person wanted, or does not allow it."""
         assert self.room is not None
-        where = decide.judge(intent, status) if intent else decide.BLOCKED
-        if where == decide.ACHIEVED:
-            rec = self.room.recording
-            by = rec.started_by if rec is not None else None
-            result, words = "already", decide.already_words(intent, status, by)
-        else:
-            result, words = "busy", decide.blocked_words(intent, status)
-        return Outcome(
-            result,
-            message=words,
-            user_id=user.id if user else None,
-            user_name=_display(user) or None,
-            room_status=status,
-            intent=intent,
-            **base,
-        )
-
-    def _not_done(
-        self,
-        intent: str,
-        exc: ValtError,
-        base: dict,
-        user: User | None,
-        refused: bool = True,
-    ) -> Outcome:
-        logger.error("%s was not done in room %s: %s", intent, base["source"], exc)
-        words = f"Not done: VALT {_verb(exc)} ({exc}); please try again"
-        if intent == "marker" and not refused:
-            # A marker leaves no trace in the room's status: after a failure or
-            # silence VALT may have added it, and nothing cheap can tell.
-            words = f"Marker not confirmed: VALT {_verb(exc)} ({exc})"
-        return Outcome(
-            "error",
-            message=words,
-            user_id=user.id if user else None,
-            user_name=_display(user) or None,
-            intent=intent,
-            **base,
-        )
-
-    def _unknown(
-        self, intent: str, exc: ValtError, read_error: ValtError, base: dict
-    ) -> Outcome:
-        assert self.room is not None
-        self.room.failed(read_error)
-        result = "offline" if isinstance(read_error, ValtUnavailable) else "error"
-        logger.error(
-            "%s: VALT %s and the room cannot be read: %s",
-            intent,
-            _verb(exc),
-            read_error,
-        )
-        words = "Unknown" if intent != "marker" else "Marker not confirmed"
-        return Outcome(
-            result,
-            message=f"{words}: VALT {_verb(exc)} and the room cannot be read "
-            f"({read_error})",
-            intent=intent,
-            **base,
-        )
-
-    def _too_late(self, base: dict) -> Outcome:
-        logger.warning(
-            "%s from %s waited over %.0f s behind a slow VALT; not run",
-            base["action"],
-            base["source"],
-            self.settings.max_wait_s,
-        )
-        return Outcome(
-            "expired", message="VALT was too slow; not done, please try again", **base
-        )
+        rec = self.room.recording
+        by = rec.started_by if rec is not None else None
+        return reports.truth(intent, status, by, user, base)
 
     def _failed(self, exc: ValtError, base: dict) -> Outcome:
         if self.room is not None:
             self.room.failed(exc)
-        if isinstance(exc, ValtUnavailable):
-            result, words = "offline", "VALT is offline"
-        elif isinstance(exc, ValtAuthError):
-            result, words = "error", "VALT refused the accessory's account"
-        elif isinstance(exc, ValtNotFound):
-            result, words = "error", "VALT does not know this room"
-        else:
-            result, words = "error", "VALT error"
-        logger.error("%s failed: %s", base["action"], exc)
-        return Outcome(result, message=f"{words}: {exc}", **base)
+        return reports.failed(exc, base)
 
     def _finish(
         self, intent: Presented | Trigger, outcome: Outcome, requests: int = 0
@@ -554,66 +454,6 @@ class Actions:
         return Outcome("denied", message=message, **base)
 
 
-def _maybe_seen_by_valt(exc: ValtError) -> bool:
-    """True when VALT may have received the action: it refused it, failed while
-    doing it, answered unusably, or went silent after it was sent. A connection
-    that never opened, a 401 that survived a re-login, or an unknown room are not."""
-    if isinstance(exc, ValtUnavailable):
-        return exc.reason == "no_response"
-    if isinstance(exc, (ValtNotFound, ValtAuthError)):
-        return False
-    return isinstance(exc, (ValtRejected, ValtRefused, ValtBadResponse))
-
-
-def _server_failed(exc: ValtError) -> bool:
-    return isinstance(exc, ValtRejected) and exc.status >= 500
-
-
-def _verb(exc: ValtError) -> str:
-    if isinstance(exc, ValtUnavailable):
-        return "did not answer"
-    if isinstance(exc, ValtBadResponse):
-        return "answered something unusable"
-    if _server_failed(exc):
-        return "failed"
-    return "refused"
-
-
-def _together(
-    first: Callable[[], Any] | None, second: Callable[[], Any] | None
-) -> tuple[Any, Any]:
-    """Run ``first`` here and ``second`` on a helper thread at the same time.
-
-    Both are VALT calls under the client's own deadline, so the join is bounded.
-    The first error raised (``first``'s before ``second``'s) is raised after both
-    ended.
-    """
-    results: list[Any] = [None, None]
-    errors: list[BaseException | None] = [None, None]
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            results[index] = call()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
-            errors[index] = exc
-
-    helper = None
-    if second is not None:
-        if first is None:
-            run(1, second)
-        else:
-            helper = threading.Thread(target=run, args=(1, second), name="valt-read")
-            helper.start()
-    if first is not None:
-        run(0, first)
-    if helper is not None:
-        helper.join()
-    for error in errors:
-        if error is not None:
-            raise error
-    return results[0], results[1]
-
-
 def _credential(intent: Presented) -> credentials.Credential:
     if intent.kind == "pin":
         return credentials.from_pin(intent.value, intent.source)
@@ -628,7 +468,3 @@ def _digest(value: str) -> bytes:
 
 
 _SALT = os.urandom(16)
-
-
-def _display(user: User | None) -> str:
-    return (user.display_name or user.name) if user else ""

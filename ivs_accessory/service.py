@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ivs_accessory.actions import Actions, ActionSettings, Outcome
+from ivs_accessory.actions import Actions, Outcome
 from ivs_accessory.audit import AuditLog
 from ivs_accessory.config import last_good_path, load, restore_last_good
 from ivs_accessory.directory import UserDirectory
 from ivs_accessory.dispatcher import Dispatcher
 from ivs_accessory.errors import (
     ConfigError,
-    ValtAuthError,
-    ValtRejected,
-    ValtUnavailable,
 )
 from ivs_accessory.factory_button import FactoryButton
 from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
 from ivs_accessory.lockout import Lockout
-from ivs_accessory.mapping import Mapper, MappingSettings
+from ivs_accessory.mapping import Mapper
 from ivs_accessory.notify import Notifier, Watchdog
 from ivs_accessory.room import RoomState
 from ivs_accessory.safe_mode import (
@@ -33,68 +29,22 @@ from ivs_accessory.safe_mode import (
     first_of,
     keep_or_warn,
 )
+from ivs_accessory.service_status import room_status, source_status, valt_state
+from ivs_accessory.sources.running import RunningSources
 from ivs_accessory.valt import ValtClient
+from ivs_accessory.wiring import (
+    LOCKOUT_KEYS,
+    action_settings,
+    connection,
+    hung_after_s,
+    lockout_file,
+    mapping_settings,
+    valt_client,
+)
 
 logger = logging.getLogger(__name__)
 
 _DRAIN_S = 1.0  # on stop, queued inputs get this long to be handled
-
-
-def hung_after_s(config: Any) -> float:
-    """How long the dispatcher may spend on one event before it counts as hung.
-
-    One input makes at most about 7 VALT calls in a row (login, version, user,
-    status, action, and a 401's re-login and retry), each bounded by the timeout.
-    """
-    return max(30.0, 8 * config["valt"]["timeout_s"])
-
-
-def mapping_settings(config: Any) -> MappingSettings:
-    """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
-    m = config["mapping"]
-    return MappingSettings(
-        mode=m["mode"],
-        pin_length=m["pin_length"],
-        entry_timeout_s=m["entry_timeout_ms"] / 1000,
-        repeat_window_s=m["repeat_window_ms"] / 1000,
-        hold_s=m["hold_ms"] / 1000,
-        bindings=dict(config.bindings),
-    )
-
-
-def action_settings(config: Any) -> ActionSettings:
-    """The actions' settings from ``[valt]`` and ``[mapping]``."""
-    v, m = config["valt"], config["mapping"]
-    return ActionSettings(
-        room=v["room"],
-        recording_name=v["recording_name"],
-        marker_name=v["marker_name"],
-        marker_colour=v["marker_colour"],
-        busy_action=m["busy_action"],
-        match_reading=m["match_reading"],
-        repeat_window_s=m["repeat_window_ms"] / 1000,
-        max_wait_s=m["max_wait_ms"] / 1000,
-        prefetch_users=m["prefetch_users"],
-    )
-
-
-def valt_client(
-    config: Any, factory: Callable[..., ValtClient] = ValtClient
-) -> ValtClient | None:
-    """A client for ``[valt]``, or None while no server is configured."""
-    v = config["valt"]
-    if not v["server"]:
-        return None
-    return factory(
-        v["server"],
-        v["username"],
-        v["password"],
-        timeout=v["timeout_s"],
-        verify_tls=v["verify_tls"],
-        ca_file=v["ca_file"] or None,
-        success_reauth_time=v["success_reauth_s"],
-        failure_reauth_time=v["failure_reauth_s"],
-    )
 
 
 class Service:
@@ -138,13 +88,12 @@ class Service:
         self.safe_mode = safe_mode
         self._keep_last_good = keep_last_good
         self._hung_after_s = hung_after_s
-        self._source_factory = source_factory or _default_source_factory
+        self._sources = RunningSources(source_factory or _default_source_factory)
         self._client_factory = client_factory
         self.notify = notifier or Notifier()
         self._extra_feedback = list(feedback)
         self._clock = clock
-        self.sources: dict[str, Any] = {}
-        self._source_options: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, Any] = self._sources.by_name  # live: name -> source
         self.client: ValtClient | None = None
         self.dispatcher: Dispatcher | None = None
         self.watchdog: Watchdog | None = None
@@ -179,7 +128,7 @@ class Service:
                 watchers=[self.factory_button.handle],
             )
             self.dispatcher.start()
-            self._sync_sources(self.config.sources)
+            self._sources.sync(self.config.sources, self.dispatcher.emit)
             self._start_watchdog()
             self._start_web()
         if self.safe_mode is not None:
@@ -203,8 +152,7 @@ class Service:
         self.notify("STOPPING=1")
         self._stop_web()  # first, and outside the lock: a page request may be saving
         with self._lock:
-            for name in list(self.sources):
-                self._close_source(name)
+            self._sources.close_all()
             if self.watchdog is not None:
                 self.watchdog.stop()
                 self.watchdog = None
@@ -238,7 +186,7 @@ class Service:
         with self._lock:
             old, self.config = self.config, config
             client = self.client
-            if self.safe_mode is not None or _connection(old) != _connection(config):
+            if self.safe_mode is not None or connection(old) != connection(config):
                 client = valt_client(config, self._client_factory)
             was_safe = self.safe_mode
             left_safe_mode, self.safe_mode = was_safe is not None, None
@@ -258,7 +206,7 @@ class Service:
             if client is not self.client and self.client is not None:
                 self.client.close()
             self.client = client
-            self._sync_sources(config.sources)
+            self._sources.sync(config.sources, self.dispatcher.emit)
         if left_safe_mode:
             logger.warning("configuration valid again: safe mode ends")
             self.notify("STATUS=configuration valid again; safe mode ended")
@@ -366,7 +314,7 @@ class Service:
         """The keypad lockout; kept across reloads that do not change it, so a
         reload (or a save on the page) never clears the failures counted so far."""
         lock = self.config["lockout"]
-        settings = (*(lock[k] for k in _LOCKOUT_KEYS), lockout_file(self.config))
+        settings = (*(lock[k] for k in LOCKOUT_KEYS), lockout_file(self.config))
         made = self._lockout_made
         if made is None or made[0] != settings:
             lockout = Lockout(
@@ -391,52 +339,13 @@ class Service:
         if self.config["feedback"]["leds"]:
             sinks.append(
                 LedFeedback(
-                    self._led_devices,
+                    self._sources.with_leds,
                     self.config["feedback"]["result_ms"] / 1000,
                     self._clock,
                     override=self.factory_button.leds,
                 )
             )
         return sinks + self._extra_feedback
-
-    def _led_devices(self) -> list[Any]:
-        return [
-            s
-            for name, s in list(self.sources.items())
-            if hasattr(s, "set_leds") and self._source_options[name].get("leds", True)
-        ]
-
-    def _sync_sources(self, wanted: dict[str, dict[str, Any]]) -> None:
-        for name in list(self.sources):
-            if wanted.get(name) != self._source_options.get(name):
-                self._close_source(name)
-        for name, options in wanted.items():
-            if name not in self.sources:
-                self._open_source(name, options)
-
-    def _open_source(self, name: str, options: dict[str, Any]) -> None:
-        assert self.dispatcher is not None
-        try:
-            source = self._source_factory(name, dict(options))
-            source.start(self.dispatcher.emit)
-        except Exception as exc:
-            # One bad source must not keep the others (or the page) from running.
-            logger.error(
-                "input source %s (%s) cannot start: %s", name, options.get("kind"), exc
-            )
-            return
-        self.sources[name] = source
-        self._source_options[name] = dict(options)
-
-    def _close_source(self, name: str) -> None:
-        source = self.sources.pop(name, None)
-        self._source_options.pop(name, None)
-        if source is None:
-            return
-        try:
-            source.close()
-        except Exception as exc:
-            logger.error("input source %s did not close cleanly: %s", name, exc)
 
     def _start_web(self) -> None:
         if not self.config["web"]["enabled"]:
@@ -485,9 +394,9 @@ class Service:
                 or (client.last_error if client else None),
                 "requests": client.request_count if client else 0,
             },
-            "room": _room_status(self.config["valt"]["room"], room, self._clock()),
+            "room": room_status(self.config["valt"]["room"], room, self._clock()),
             "sources": {
-                name: _source_status(s) for name, s in list(self.sources.items())
+                name: source_status(s) for name, s in list(self.sources.items())
             },
             "dispatcher": {
                 "alive": self.is_healthy(),
@@ -498,97 +407,6 @@ class Service:
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
             "safe_mode": self.safe_mode.status() if self.safe_mode else None,
         }
-
-
-def _room_status(
-    number: int | None, room: RoomState | None, now: float
-) -> dict[str, Any]:
-    """The room for the page: the last known status (kept after a failure, with
-    its age), its name, and who started the recording how long ago."""
-    rec = room.recording if room is not None else None
-    return {
-        "id": number,
-        "status": room.status.value if room and room.status else None,
-        "status_age_s": room.age() if room is not None else None,
-        "name": room.name if room is not None else None,
-        "started_by": rec.started_by if rec is not None else None,
-        "elapsed_s": rec.elapsed(now) if rec is not None else None,
-    }
-
-
-def valt_state(client: ValtClient | None, room: RoomState | None) -> str:
-    """The connection to VALT in one word, for the page (``Service.status()``).
-
-    ``not_configured`` (no server), ``connecting`` (no login has finished yet),
-    ``login_refused``, ``unreachable``, ``error`` (the last login or request failed
-    so), or ``connected``: the last login worked and no request has failed since.
-    """
-    if client is None:
-        return "not_configured"
-    auth = client.auth
-    if auth.login_error is not None:
-        return _failure_kind(auth.login_error)
-    if not auth.logged_in:
-        return "connecting"
-    if room is not None and room.online is False:
-        return "unreachable"
-    if (room is not None and room.last_error) or client.last_error:
-        return "error"
-    return "connected"
-
-
-def _failure_kind(error: Exception) -> str:
-    if isinstance(error, ValtUnavailable):
-        return "unreachable"
-    if isinstance(error, ValtAuthError) or (
-        isinstance(error, ValtRejected) and error.status in (401, 403)
-    ):
-        return "login_refused"
-    return "error"
-
-
-def _source_status(source: Any) -> dict[str, Any]:
-    try:
-        return dict(source.status())
-    except Exception as exc:
-        return {"connected": False, "last_error": f"status unavailable: {exc}"}
-
-
-def lockout_file(config: Any) -> str | None:
-    """Where the lockout is kept: ``[lockout] state_file``, else beside the audit
-    log (the state folder), else nowhere."""
-    chosen = config["lockout"]["state_file"]
-    audit = config["logging"]["audit_file"]
-    if chosen:
-        return chosen
-    return os.path.join(os.path.dirname(audit), "lockout.json") if audit else None
-
-
-_LOCKOUT_KEYS = (
-    "max_failures",
-    "base_s",
-    "max_s",
-    "window_failures",
-    "window_s",
-    "state_file",
-)
-
-
-def _connection(config: Any) -> tuple:
-    v = config["valt"]
-    return tuple(
-        v[k]
-        for k in (
-            "server",
-            "username",
-            "password",
-            "timeout_s",
-            "verify_tls",
-            "ca_file",
-            "success_reauth_s",
-            "failure_reauth_s",
-        )
-    )
 
 
 def _default_web(service: Service) -> Any:

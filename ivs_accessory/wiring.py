@@ -1,0 +1,105 @@
+"""What each part of the daemon is given, drawn from a loaded configuration."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ivs_accessory.mapping import MappingSettings
+from ivs_accessory.outcome import ActionSettings
+from ivs_accessory.valt import ValtClient
+
+
+def hung_after_s(config: Any) -> float:
+    """How long the dispatcher may spend on one event before it counts as hung.
+
+    One input makes at most about 7 VALT calls in a row (login, version, user,
+    status, action, and a 401's re-login and retry), each bounded by the timeout.
+    """
+    return max(30.0, 8 * config["valt"]["timeout_s"])
+
+
+def mapping_settings(config: Any) -> MappingSettings:
+    """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
+    m = config["mapping"]
+    return MappingSettings(
+        mode=m["mode"],
+        pin_length=m["pin_length"],
+        entry_timeout_s=m["entry_timeout_ms"] / 1000,
+        repeat_window_s=m["repeat_window_ms"] / 1000,
+        hold_s=m["hold_ms"] / 1000,
+        bindings=dict(config.bindings),
+    )
+
+
+def action_settings(config: Any) -> ActionSettings:
+    """The actions' settings from ``[valt]`` and ``[mapping]``."""
+    v, m = config["valt"], config["mapping"]
+    return ActionSettings(
+        room=v["room"],
+        recording_name=v["recording_name"],
+        marker_name=v["marker_name"],
+        marker_colour=v["marker_colour"],
+        busy_action=m["busy_action"],
+        match_reading=m["match_reading"],
+        repeat_window_s=m["repeat_window_ms"] / 1000,
+        max_wait_s=m["max_wait_ms"] / 1000,
+        prefetch_users=m["prefetch_users"],
+    )
+
+
+def valt_client(
+    config: Any, factory: Callable[..., ValtClient] = ValtClient
+) -> ValtClient | None:
+    """A client for ``[valt]``, or None while no server is configured."""
+    v = config["valt"]
+    if not v["server"]:
+        return None
+    return factory(
+        v["server"],
+        v["username"],
+        v["password"],
+        timeout=v["timeout_s"],
+        verify_tls=v["verify_tls"],
+        ca_file=v["ca_file"] or None,
+        success_reauth_time=v["success_reauth_s"],
+        failure_reauth_time=v["failure_reauth_s"],
+    )
+
+
+def lockout_file(config: Any) -> str | None:
+    """Where the lockout is kept: ``[lockout] state_file``, else beside the audit
+    log (the state folder), else nowhere."""
+    chosen = config["lockout"]["state_file"]
+    audit = config["logging"]["audit_file"]
+    if chosen:
+        return chosen
+    return os.path.join(os.path.dirname(audit), "lockout.json") if audit else None
+
+
+LOCKOUT_KEYS = (
+    "max_failures",
+    "base_s",
+    "max_s",
+    "window_failures",
+    "window_s",
+    "state_file",
+)
+
+
+def connection(config: Any) -> tuple:
+    v = config["valt"]
+    return tuple(
+        v[k]
+        for k in (
+            "server",
+            "username",
+            "password",
+            "timeout_s",
+            "verify_tls",
+            "ca_file",
+            "success_reauth_s",
+            "failure_reauth_s",
+        )
+    )
