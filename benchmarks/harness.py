@@ -20,8 +20,8 @@ from typing import Any
 
 import requests
 
-from ivs_accessory.actions import Outcome
 from ivs_accessory.config import load
+from ivs_accessory.door.actions import Outcome
 from ivs_accessory.notify import Notifier
 from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import Daemon, simulator
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt.client import ValtClient
 
 VENDOR_PER_MIN = 12  # valt-api-v3.md §6.7: GET rooms/{room}/status every 5 s
 RELOGIN_EVERY_MIN = 480  # the 8-hour login cycle: POST login + GET admin/general

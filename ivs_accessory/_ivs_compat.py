@@ -14,7 +14,8 @@ from ivs_accessory.errors import (
     ValtRejected,
     ValtUnavailable,
 )
-from ivs_accessory.valt import ValtClient, models
+from ivs_accessory.valt import models
+from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valt.transport import Transport
 
 # Records keep the public module's name: integrators filter on "ivs_accessory.ivs".

@@ -6,9 +6,7 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
 from ivs_accessory import __version__
@@ -53,13 +51,6 @@ def setup_logging(verbosity: int) -> None:
     logging.getLogger("ivs_accessory").setLevel(_LEVELS[index])
 
 
-def apply_log_level(config, verbosity: int) -> None:
-    """Use ``[logging] level`` for our package unless -v/-q chose a level."""
-    if verbosity == 0:
-        level = config["logging"]["level"].upper()
-        logging.getLogger("ivs_accessory").setLevel(getattr(logging, level))
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -100,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     factory.add_argument(
         "--yes", action="store_true", help="do not ask for confirmation"
     )
-    from ivs_accessory.helper import OPERATIONS
+    from ivs_accessory.system.helper import OPERATIONS
 
     system = commands.add_parser(
         "system", help="run one privileged operation (the root helper unit's command)"
@@ -135,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
     if args.command == "run":
+        from ivs_accessory.daemon import run
+
         return run(args.config, verbosity=args.verbose - args.quiet)
     if args.command == "config" and args.config_command == "check":
         return config_check(args.file)
@@ -173,7 +166,7 @@ def config_check(path: str) -> int:
 
 def list_devices(as_json: bool) -> int:
     """Show the input devices and serial ports an installer can choose from."""
-    from ivs_accessory.sources.selector import describe_devices
+    from ivs_accessory.sources.devices import describe_devices
 
     found = describe_devices()
     if as_json:
@@ -201,7 +194,7 @@ def factory_default(config_path: str, yes: bool) -> int:
     the same code path for every trigger, whoever calls it (root included).
     """
     from ivs_accessory.errors import SystemActionError
-    from ivs_accessory.system import SystemControl, system_settings
+    from ivs_accessory.system.commands import SystemControl, system_settings
 
     if not yes:
         print(
@@ -229,7 +222,7 @@ def system_operation(operation: str, config_path: str | None) -> int:
     """The privileged helper: run one operation as root; 0, 1 (failed) or 78
     (config)."""
     from ivs_accessory.errors import ConfigError, SystemActionError
-    from ivs_accessory.helper import load_trusted, run_operation
+    from ivs_accessory.system.helper import load_trusted, run_operation
 
     try:
         run_operation(operation, load_trusted(config_path))
@@ -241,101 +234,3 @@ def system_operation(operation: str, config_path: str | None) -> int:
         logger.error("%s failed: %s", operation, exc)
         return 1
     return 0
-
-
-def run(
-    config_path: str,
-    *,
-    ready: threading.Event | None = None,
-    stop: threading.Event | None = None,
-    service_options: dict | None = None,
-    verbosity: int | None = None,
-    drain_s: float = 1.0,
-) -> int:
-    """Run the daemon until SIGTERM/SIGINT (or ``stop``); SIGHUP reloads the config.
-
-    An invalid configuration does not stop it: it runs in safe mode (see
-    ``Service``), so the page stays up to fix it. Returns 0.
-    ``verbosity`` (-v minus -q) 0 lets ``[logging] level`` set our log level; None
-    leaves logging as it is (the demo, tests). ``drain_s``: see ``Service.stop``.
-    ``service_options`` go to ``Service`` (``keep_last_good`` is on by default).
-    """
-    from ivs_accessory.config import notes
-    from ivs_accessory.safe_mode import start_config
-    from ivs_accessory.service import Service
-
-    config, safe_mode = start_config(config_path)
-    if verbosity is not None:
-        apply_log_level(config, verbosity)
-    if safe_mode is None:
-        for note in notes(config_path, config.text):
-            logger.info("config: %s", note)
-    stop = stop or threading.Event()
-    reload_wanted = threading.Event()
-    wake = threading.Event()
-    restore = _signals(stop, reload_wanted, wake)
-    options = {"keep_last_good": True} | (service_options or {})
-    service = Service(config, safe_mode=safe_mode, **options)
-    try:
-        service.start()
-        if ready is not None:
-            ready.set()
-        _serve(service, stop, reload_wanted, wake, verbosity)
-    finally:
-        service.stop(drain_s)
-        restore()
-    return 0
-
-
-def _serve(
-    service,
-    stop: threading.Event,
-    reload_wanted: threading.Event,
-    wake: threading.Event,
-    verbosity: int | None,
-) -> None:
-    while not stop.is_set():
-        # Signal handlers only set events; the work happens here, on the main thread.
-        wake.wait(1.0)
-        wake.clear()
-        if reload_wanted.is_set():
-            reload_wanted.clear()
-            _reload(service, verbosity, stop)
-
-
-def _reload(service, verbosity: int | None, stop: threading.Event) -> None:
-    """SIGHUP: apply the file if valid; it never ends the daemon."""
-    try:
-        if not service.reload_file(cancel=stop) and verbosity is not None:
-            apply_log_level(service.config, verbosity)
-    except Exception:
-        # The main loop's last guard: a reload bug must not take the door down.
-        logger.exception("reloading the configuration failed; the previous one runs")
-
-
-def _signals(
-    stop: threading.Event, reload_wanted: threading.Event, wake: threading.Event
-):
-    """Install SIGTERM/SIGINT/SIGHUP handlers (main thread only); returns an undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def on_stop(signum, frame) -> None:
-        stop.set()
-        wake.set()
-
-    def on_hup(signum, frame) -> None:
-        reload_wanted.set()
-        wake.set()
-
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, on_stop),
-        signal.SIGINT: signal.signal(signal.SIGINT, on_stop),
-        signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
-    }
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return restore

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from ivs_accessory.feedback import ConsoleFeedback
+from ivs_accessory.door.feedback import ConsoleFeedback
 from ivs_accessory.valtsim import ValtSimulator, default_data
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def run_demo(
     ready: threading.Event | None = None,
 ) -> int:
     """Run simulator + daemon until Ctrl-D / Ctrl-C; returns the exit code."""
-    from ivs_accessory.cli import run
+    from ivs_accessory.daemon import run
     from ivs_accessory.sources.base import create_source
     from ivs_accessory.sources.console import ConsoleSource
 
@@ -93,7 +93,7 @@ def run_demo(
 def _page(service: Any, out: TextIO) -> Any:
     """The configuration page on a free local port; its URL and login go to ``out``."""
     from ivs_accessory.web import page_for
-    from ivs_accessory.web.auth import FACTORY_PASSWORD, USERNAME
+    from ivs_accessory.web.accounts import FACTORY_PASSWORD, USERNAME
 
     def announce(url: str) -> None:
         out.write(

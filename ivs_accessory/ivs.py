@@ -30,7 +30,8 @@ from typing import Any
 from ivs_accessory import _ivs_compat
 from ivs_accessory._ivs_compat import VendorConnection
 from ivs_accessory.errors import ValtError
-from ivs_accessory.valt import ValtClient, answers, models
+from ivs_accessory.valt import answers, models
+from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valt.transport import Transport
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def factorydefault(configpath: str = "/etc/ivs-accessory/accessory.conf") -> Non
     Raises:
         SystemActionError: the helper could not be started.
     """
-    from ivs_accessory.system import SystemControl, system_settings
+    from ivs_accessory.system.commands import SystemControl, system_settings
 
     SystemControl(system_settings(configpath)).factory_default()
 

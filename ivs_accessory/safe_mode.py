@@ -15,8 +15,8 @@ from ivs_accessory.config import (
 )
 from ivs_accessory.config.lastgood import check_last_good
 from ivs_accessory.config.loader import to_config
-from ivs_accessory.mapping import Presented, Trigger
-from ivs_accessory.outcome import Outcome
+from ivs_accessory.door.mapping import Presented, Trigger
+from ivs_accessory.door.outcome import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def first_of(errors: list[str]) -> str:
 
 
 class SafeModeActions:
-    """Stands in for :class:`~ivs_accessory.actions.Actions` in safe mode.
+    """Stands in for :class:`~ivs_accessory.door.actions.Actions` in safe mode.
 
     Every PIN, card and key binding gets the outcome ``not_configured`` with the
     words "Configuration invalid": no VALT request is made, since the settings

@@ -8,20 +8,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ivs_accessory.actions import Actions, Outcome
-from ivs_accessory.audit import AuditLog
 from ivs_accessory.config import last_good_path, load, restore_last_good
-from ivs_accessory.directory import UserDirectory
-from ivs_accessory.dispatcher import Dispatcher
+from ivs_accessory.door.actions import Actions, Outcome
+from ivs_accessory.door.audit import AuditLog
+from ivs_accessory.door.directory import UserDirectory
+from ivs_accessory.door.dispatcher import Dispatcher
+from ivs_accessory.door.factory_button import FactoryButton
+from ivs_accessory.door.feedback import FeedbackSink, LedFeedback, StatusFeedback
+from ivs_accessory.door.lockout import Lockout
+from ivs_accessory.door.mapping import Mapper
+from ivs_accessory.door.room import RoomState
 from ivs_accessory.errors import (
     ConfigError,
 )
-from ivs_accessory.factory_button import FactoryButton
-from ivs_accessory.feedback import FeedbackSink, LedFeedback, StatusFeedback
-from ivs_accessory.lockout import Lockout
-from ivs_accessory.mapping import Mapper
 from ivs_accessory.notify import Notifier, Watchdog
-from ivs_accessory.room import RoomState
 from ivs_accessory.safe_mode import (
     SafeMode,
     SafeModeActions,
@@ -31,7 +31,7 @@ from ivs_accessory.safe_mode import (
 )
 from ivs_accessory.service_status import room_status, source_status, valt_state
 from ivs_accessory.sources.running import RunningSources
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.wiring import (
     LOCKOUT_KEYS,
     action_settings,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ivs_accessory.door.room import RoomState
 from ivs_accessory.errors import ValtAuthError, ValtRejected, ValtUnavailable
-from ivs_accessory.room import RoomState
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt.client import ValtClient
 
 
 def room_status(

@@ -6,9 +6,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ivs_accessory.mapping import MappingSettings
-from ivs_accessory.outcome import ActionSettings
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.door.mapping import MappingSettings
+from ivs_accessory.door.outcome import ActionSettings
+from ivs_accessory.valt.client import ValtClient
 
 
 def hung_after_s(config: Any) -> float:

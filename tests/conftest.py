@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valtsim import ValtSimulator, default_data
 
 VERSIONS = ["5.2.0", "6.4.0", "6.5.0", "6.6.0"]

@@ -250,7 +250,7 @@ def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
     assert "Traceback" not in "".join(lines) + daemon.errors
 
 
-# systemd's way of passing the page's socket (see tests/web/test_server.py): this
+# systemd's way of passing the page's socket (see tests/web/test_serving.py): this
 # trampoline puts it on descriptor 3, sets LISTEN_PID to its own pid and execs.
 _TRAMPOLINE = (
     "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from ivs_accessory.config import check_file
-from ivs_accessory.feedback import ALL_LEDS, pattern_for
+from ivs_accessory.door.feedback import ALL_LEDS, pattern_for
 from ivs_accessory.safe_mode import MESSAGE, start_config
 from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from ivs_accessory.config.section import Errors, Values, field_error
 from ivs_accessory.config.types import Choice, ConfigValue, KeyName
-from ivs_accessory.mapping import ACTIONS
+from ivs_accessory.door.terms import ACTIONS
 
 HOLD = ".hold"
 

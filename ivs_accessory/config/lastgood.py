@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ivs_accessory.atomic import atomic_write
 from ivs_accessory.config.loader import Checked, build, check, read_text, summary
 from ivs_accessory.config.schema import SCHEMA, Config
 from ivs_accessory.errors import ConfigError
+from ivs_accessory.system.atomic import atomic_write
 
 SUFFIX = ".last-good"
 
@@ -119,7 +119,7 @@ def fallback(path: str, checked: Checked | None = None) -> Fallback:
 
 
 def _first(name: str, candidates: list[Any]) -> Any:
-    # The packaged defaults always validate (tests/test_config.py checks it).
+    # The packaged defaults always validate (tests/config/test_config.py checks it).
     found = next((c for c in candidates if c is not None), None)
     assert found is not None, f"the packaged defaults of [{name}] are invalid"
     return found

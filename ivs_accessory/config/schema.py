@@ -39,8 +39,8 @@ from ivs_accessory.config.types import (
     String,
     Url,
 )
-from ivs_accessory.credentials import READINGS
-from ivs_accessory.mapping import MODES
+from ivs_accessory.door.credentials import READINGS
+from ivs_accessory.door.terms import MODES
 from ivs_accessory.valt.models import MARKER_COLOURS
 
 __all__ = [

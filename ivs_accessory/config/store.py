@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ivs_accessory.atomic import atomic_write
 from ivs_accessory.config.lastgood import (
     last_good_path,
     restore_last_good,
@@ -27,6 +26,7 @@ from ivs_accessory.config.loader import (
 from ivs_accessory.config.schema import SCHEMA
 from ivs_accessory.config.types import is_one_line
 from ivs_accessory.errors import ConfigError
+from ivs_accessory.system.atomic import atomic_write
 
 # Loading lives in loader.py, the last good copy in lastgood.py; their public names
 # are re-exported, where callers have always found them.

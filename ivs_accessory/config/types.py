@@ -10,9 +10,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from evdev import ecodes
-
 from ivs_accessory.config.url import MAX_URL, parse_server, without_userinfo
+from ivs_accessory.sources.keynames import KEY_NAMES
 from ivs_accessory.sources.selector import parse_selector
 
 SECRET_MASK = "********"
@@ -300,17 +299,6 @@ class Command(ConfigValue):
 
     def serialize(self, value: Any) -> str:
         return shlex.join(value or [])
-
-
-def _key_names() -> frozenset[str]:
-    # KEY_MAX/KEY_CNT are array bounds and KEY_RESERVED is never sent by a device.
-    skip = {"KEY_MAX", "KEY_CNT", "KEY_RESERVED"}
-    return frozenset(
-        n for n in ecodes.ecodes if n.startswith(("KEY_", "BTN_")) and n not in skip
-    )
-
-
-KEY_NAMES = _key_names()
 
 
 class KeyName(ConfigValue):

@@ -11,7 +11,7 @@ import evdev
 from evdev import ecodes
 
 from ivs_accessory.events import CardRead, InputEvent
-from ivs_accessory.sources import selector as selectors
+from ivs_accessory.sources import devices
 from ivs_accessory.sources.base import check_options, option_flag, register
 from ivs_accessory.sources.keypad import EvdevSource
 from ivs_accessory.sources.selector import DeviceInfo, Selector
@@ -150,7 +150,7 @@ class EvdevCardReader(EvdevSource):
         *,
         grab: bool = True,
         open_device: Callable[[str], Any] = evdev.InputDevice,
-        list_devices: Callable[[], Iterable[DeviceInfo]] = selectors.list_devices,
+        list_devices: Callable[[], Iterable[DeviceInfo]] = devices.list_devices,
         clock: Callable[[], float] = time.monotonic,
         reconnect_min_s: float = 0.1,
         reconnect_max_s: float = 2.0,

@@ -22,15 +22,10 @@ from ivs_accessory.sources.base import (
     key_release,
     register,
 )
+from ivs_accessory.sources.keynames import KEY_NAMES
 
-try:
-    from evdev import ecodes
-
-    _KEY_NAMES: frozenset[str] | None = frozenset(
-        n for n in ecodes.ecodes if n.startswith("KEY_")
-    )
-except ImportError:  # evdev is Linux-only; the demo can still run elsewhere
-    _KEY_NAMES = None
+# The kernel's key names, from a leaf list: the demo needs no evdev.
+_KEY_NAMES = frozenset(n for n in KEY_NAMES if n.startswith("KEY_"))
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +43,6 @@ SHORT_KEYS = {
 """Short names accepted by ``key`` and ``hold``; any evdev KEY_* name works too."""
 _DIGITS = re.compile(r"[0-9]+")  # str.isdigit() would also accept "²" and "٣"
 _HEX10 = re.compile(r"[0-9a-fA-F]{10}")
-_KEY_NAME = re.compile(r"KEY_[A-Z0-9_]+")
 
 
 class ConsoleError(ValueError):
@@ -96,10 +90,7 @@ def _key(name: str) -> str:
     if name.lower() in SHORT_KEYS:
         return SHORT_KEYS[name.lower()]
     key = name.upper() if name.upper().startswith("KEY_") else f"KEY_{name.upper()}"
-    known = (
-        key in _KEY_NAMES if _KEY_NAMES is not None else bool(_KEY_NAME.fullmatch(key))
-    )
-    if not known:
+    if key not in _KEY_NAMES:
         raise ConsoleError(
             f"unknown key {name!r}; use an evdev name such as KEY_KPPLUS "
             f"or one of {', '.join(sorted(k for k in SHORT_KEYS if not k.isdigit()))}"

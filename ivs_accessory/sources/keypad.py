@@ -14,7 +14,7 @@ import evdev
 from evdev import ecodes
 
 from ivs_accessory.events import InputEvent, KeyHeld
-from ivs_accessory.sources import selector as selectors
+from ivs_accessory.sources import devices
 from ivs_accessory.sources.base import (
     Emit,
     ReconnectingReader,
@@ -150,7 +150,7 @@ class EvdevSource(ReconnectingReader):
         *,
         grab: bool = True,
         open_device: Callable[[str], Any] = evdev.InputDevice,
-        list_devices: Callable[[], Iterable[DeviceInfo]] = selectors.list_devices,
+        list_devices: Callable[[], Iterable[DeviceInfo]] = devices.list_devices,
         clock: Callable[[], float] = time.monotonic,
         reconnect_min_s: float = 0.1,
         reconnect_max_s: float = 2.0,
@@ -322,7 +322,7 @@ class EvdevKeypad(EvdevSource):
         leds: bool = True,
         hold_min_s: float = 1.0,
         open_device: Callable[[str], Any] = evdev.InputDevice,
-        list_devices: Callable[[], Iterable[DeviceInfo]] = selectors.list_devices,
+        list_devices: Callable[[], Iterable[DeviceInfo]] = devices.list_devices,
         clock: Callable[[], float] = time.monotonic,
         reconnect_min_s: float = 0.1,
         reconnect_max_s: float = 2.0,

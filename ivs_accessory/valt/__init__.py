@@ -1,34 +1,7 @@
-"""VALT REST API v3 client: ``ValtClient`` and the value objects it returns."""
+"""VALT REST API v3 client: ``client.ValtClient`` and the value objects in ``models``.
 
-from ivs_accessory.valt.client import ValtClient
-from ivs_accessory.valt.models import (
-    DEFAULT_MARKER_COLOUR,
-    MARKER_COLOURS,
-    RETENTION_TYPES,
-    Camera,
-    Recording,
-    Room,
-    RoomInfo,
-    RoomStatus,
-    Schedule,
-    ServerVersion,
-    User,
-)
-from ivs_accessory.valt.transport import base_url, redact
+Importing this package imports none of its modules, so ``valt.models`` (room status,
+marker colours) stays a leaf that the config can use without loading ``requests``.
+"""
 
-__all__ = [
-    "DEFAULT_MARKER_COLOUR",
-    "MARKER_COLOURS",
-    "RETENTION_TYPES",
-    "Camera",
-    "Recording",
-    "Room",
-    "RoomInfo",
-    "RoomStatus",
-    "Schedule",
-    "ServerVersion",
-    "User",
-    "ValtClient",
-    "base_url",
-    "redact",
-]
+__all__ = ["admin", "answers", "client", "deadline", "login", "models", "transport"]

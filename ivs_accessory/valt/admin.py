@@ -9,12 +9,12 @@ from ivs_accessory.valt import answers, models
 from ivs_accessory.valt.models import Camera, ServerVersion, User
 
 if TYPE_CHECKING:
-    from ivs_accessory.valt.auth import Session
+    from ivs_accessory.valt.login import Session
     from ivs_accessory.valt.transport import Transport
 
 
 class AdminCalls:
-    """The admin calls of :class:`~ivs_accessory.valt.ValtClient` (mixed into it).
+    """The admin calls of :class:`~ivs_accessory.valt.client.ValtClient`, mixed into it.
 
     They go through the client's one authenticated path (``_data``, ``_id_of``),
     so a 401 re-logs in and retries once as for every other call.

@@ -15,7 +15,7 @@ from ivs_accessory.errors import (
 )
 from ivs_accessory.valt import answers, models
 from ivs_accessory.valt.admin import AdminCalls
-from ivs_accessory.valt.auth import Session, TimerFactory, _daemon_timer
+from ivs_accessory.valt.login import Session, TimerFactory, _daemon_timer
 from ivs_accessory.valt.models import (
     Room,
     RoomInfo,

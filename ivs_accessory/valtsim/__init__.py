@@ -39,7 +39,7 @@ was fully sent (``answered``, null when it never was).
 from ivs_accessory.valtsim.data import SimDataError, default_data, load_data
 from ivs_accessory.valtsim.faults import Fault
 from ivs_accessory.valtsim.main import main
-from ivs_accessory.valtsim.server import ValtSimulator
+from ivs_accessory.valtsim.simulator import ValtSimulator
 from ivs_accessory.valtsim.state import SimError, SimState
 
 __all__ = [

@@ -10,7 +10,7 @@ from ivs_accessory.valtsim.handler import SimHandler, parse_body
 from ivs_accessory.valtsim.state import STATUSES, SimError
 
 if TYPE_CHECKING:
-    from ivs_accessory.valtsim.server import ValtSimulator
+    from ivs_accessory.valtsim.simulator import ValtSimulator
 
 
 def serve_control(

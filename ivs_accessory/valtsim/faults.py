@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ivs_accessory.valtsim.answers import (
+from ivs_accessory.valtsim.chunks import (
     JSON,
     Answer,
     json_answer,

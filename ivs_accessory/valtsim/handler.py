@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ivs_accessory.valtsim.answers import Answer, Trickle, client_gone, raw_answer
+from ivs_accessory.valtsim.chunks import Answer, Trickle, client_gone, raw_answer
 from ivs_accessory.valtsim.state import SimError
 
 if TYPE_CHECKING:
-    from ivs_accessory.valtsim.server import ValtSimulator
+    from ivs_accessory.valtsim.simulator import ValtSimulator
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ivs_accessory.valtsim.data import SimDataError, load_data
 from ivs_accessory.valtsim.faults import FORBIDDEN_MODES
-from ivs_accessory.valtsim.server import DEFAULT_TOKEN_LIFETIME_S, ValtSimulator
+from ivs_accessory.valtsim.simulator import DEFAULT_TOKEN_LIFETIME_S, ValtSimulator
 from ivs_accessory.valtsim.state import parse_version
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivs_accessory.valtsim.errors import ForbiddenTransition, SimError
+from ivs_accessory.valtsim.refusals import ForbiddenTransition, SimError
 
 STATUSES = ("available", "recording", "paused", "locked", "prepared")
 

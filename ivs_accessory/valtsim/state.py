@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ivs_accessory.valtsim.directory import DirectoryMixin
-from ivs_accessory.valtsim.errors import ForbiddenTransition, SimError
+from ivs_accessory.valtsim.people import DirectoryMixin
+from ivs_accessory.valtsim.refusals import ForbiddenTransition, SimError
 from ivs_accessory.valtsim.rooms import STATUSES, Comment, Recording, Room, RoomsMixin
 
 # SimError, ForbiddenTransition and the room types are part of this module's face:

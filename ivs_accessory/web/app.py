@@ -13,7 +13,7 @@ from typing import Any
 import bottle
 
 from ivs_accessory.web import maintenance, settings
-from ivs_accessory.web.auth import PasswordFileError, new_password_problem
+from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.guard import guard
 from ivs_accessory.web.live import status_view
 from ivs_accessory.web.metrics import health, prometheus

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import bottle
 
-from ivs_accessory.web.auth import Session, tokens_match
+from ivs_accessory.web.accounts import Session, tokens_match
 from ivs_accessory.web.hosts import host_allowed, parse_address
 from ivs_accessory.web.page import (
     CSRF_FIELD,

@@ -10,7 +10,7 @@ import bottle
 
 from ivs_accessory.errors import SystemActionError
 from ivs_accessory.web import forms
-from ivs_accessory.web.auth import PasswordFileError, new_password_problem
+from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.files import read_text
 from ivs_accessory.web.network import NETWORK_FORM, netplan_yaml, read_netplan
 from ivs_accessory.web.notices import rollback_words

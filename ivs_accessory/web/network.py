@@ -17,14 +17,15 @@ from typing import Any
 from ivs_accessory.config import Choice, ConfigValue
 from ivs_accessory.config.schema import Section
 from ivs_accessory.errors import ConfigError
-from ivs_accessory.netconfig import NetworkSettings, render_netplan
-from ivs_accessory.system import SystemControl
-from ivs_accessory.timeconfig import (
+from ivs_accessory.system.atomic import write_private
+from ivs_accessory.system.commands import SystemControl
+from ivs_accessory.system.netconfig import NetworkSettings, render_netplan
+from ivs_accessory.system.timeconfig import (
     TimeSettings,
     format_time_settings,
     parse_time_settings,
 )
-from ivs_accessory.web.files import read_text, write_private
+from ivs_accessory.web.files import read_text
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ TIME_FORM = Section(
 def netplan_yaml(interface: str, settings: dict[str, Any]) -> str:
     """The netplan file for validated NETWORK_FORM values.
 
-    Written by the helper's own :func:`~ivs_accessory.netconfig.render_netplan`,
+    Written by the helper's own :func:`~ivs_accessory.system.netconfig.render_netplan`,
     so the page stages exactly the shape the helper accepts.
     """
     static = settings["mode"] == "static"

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ivs_accessory.outcome import Outcome
+from ivs_accessory.door.outcome import Outcome
 
 
 class OutcomeWatch:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import bottle
 
 from ivs_accessory import __version__
-from ivs_accessory.system import SystemControl
-from ivs_accessory.web.auth import (
+from ivs_accessory.system.commands import SystemControl
+from ivs_accessory.web.accounts import (
     FACTORY_WINDOW_S,
     USERNAME,
     PasswordFile,

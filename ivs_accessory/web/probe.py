@@ -15,8 +15,9 @@ from ivs_accessory.errors import (
     ValtTLSError,
     ValtUnavailable,
 )
-from ivs_accessory.valt import ValtClient, base_url
+from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valt.models import ServerVersion
+from ivs_accessory.valt.transport import base_url
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import os
 import stat
 from typing import Any
 
-from ivs_accessory.atomic import atomic_write
 from ivs_accessory.config import load, save
 from ivs_accessory.errors import ConfigError
+from ivs_accessory.system.atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 

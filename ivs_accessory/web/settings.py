@@ -8,10 +8,10 @@ from typing import Any
 import bottle
 
 from ivs_accessory.config import SOURCE_KINDS, validate_section
-from ivs_accessory.config.types import KEY_NAMES
-from ivs_accessory.credentials import READINGS
+from ivs_accessory.door.credentials import READINGS
+from ivs_accessory.door.terms import ACTIONS, MODES
 from ivs_accessory.errors import SystemActionError
-from ivs_accessory.mapping import ACTIONS, MODES
+from ivs_accessory.sources.keynames import KEY_NAMES
 from ivs_accessory.valt.models import MARKER_COLOURS
 from ivs_accessory.web import forms, probe
 from ivs_accessory.web.files import read_text
@@ -186,7 +186,7 @@ def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
     """The input devices and serial ports present, and a problem in words (or "")."""
     lister = page.devices
     if lister is None:
-        from ivs_accessory.sources.selector import describe_devices as lister
+        from ivs_accessory.sources.devices import describe_devices as lister
     try:
         return list(lister()), ""
     except Exception as exc:  # a broken udev or sysfs must not break the page

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivs_accessory.errors import SystemActionError
-from ivs_accessory.system import SystemControl
-from ivs_accessory.web.files import read_text, write_private
+from ivs_accessory.system.atomic import write_private
+from ivs_accessory.system.commands import SystemControl
+from ivs_accessory.web.files import read_text
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 dispatcher.
 
 The VM test points the installed unit's ExecStart at this file (a drop-in), so the
-daemon under test is the real ``cli.run`` with one extra feedback sink. That sink's
+daemon under test is the real ``daemon.run`` with one extra feedback sink. That sink's
 ``tick`` runs on the dispatcher thread; after SIGUSR1 it blocks for good, exactly as
 a VALT call that never returns would. Nothing in the package can do this: the hang
 exists only in this file, which production never runs.
@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 
-from ivs_accessory import cli
+from ivs_accessory import cli, daemon
 
 
 class HangOnSignal:
@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     cli.setup_logging(0)
     options = {"feedback": [HangOnSignal()], "hung_after_s": args.hung_after_s}
-    return cli.run(args.config, service_options=options)
+    return daemon.run(args.config, service_options=options)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ TTYPath=/dev/console
 WantedBy=multi-user.target
 """
 # The hang test's daemon: the installed unit with the test-only entry point (the real
-# `cli.run` plus a sink that blocks the dispatcher on SIGUSR1) and a shorter watchdog.
+# `daemon.run` plus a sink that blocks the dispatcher on SIGUSR1), shorter watchdog.
 HANG_DROP_IN = f"""[Service]
 ExecStart=
 ExecStart=/opt/ivs-accessory/venv/bin/python \

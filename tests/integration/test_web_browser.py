@@ -22,7 +22,7 @@ from web.helpers import (
 
 from ivs_accessory.config import load
 from ivs_accessory.web import WebServer, create_app
-from ivs_accessory.web.auth import FACTORY_PASSWORD
+from ivs_accessory.web.accounts import FACTORY_PASSWORD
 
 pytestmark = pytest.mark.integration
 

@@ -15,12 +15,12 @@ from typing import Any
 import requests
 from conftest import SECRET_PASSWORD, SECRET_USER, data_with_secret_user
 
-from ivs_accessory.actions import Outcome
 from ivs_accessory.config import load
+from ivs_accessory.door.actions import Outcome
 from ivs_accessory.events import KeyPressed
 from ivs_accessory.notify import Notifier
 from ivs_accessory.service import Service
-from ivs_accessory.valt import ValtClient
+from ivs_accessory.valt.client import ValtClient
 
 # PINs (VALT card numbers) used nowhere else, so the log check can look for them.
 PIN_ROSA, PIN_TAE, PIN_WRONG = "730194", "861542", "407263"
@@ -205,7 +205,7 @@ def config_text(
     """A daemon configuration for the tests: short timeout, short refresh intervals (the
     schema's minimum unless given), the audit log in the watched folder. The repeat
     window is off: each PIN here is typed after the outcome of the one before, on
-    purpose (tests/test_door_truth.py tests the window)."""
+    purpose (tests/door/test_door_truth.py tests the window)."""
     return (
         f"[valt]\nserver = {server}\nusername = {SECRET_USER}\n"
         f"password = {SECRET_PASSWORD}\nroom = {room}\ntimeout_s = {timeout_s}\n"

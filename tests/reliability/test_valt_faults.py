@@ -14,8 +14,8 @@ import pytest
 import requests
 from conftest import SECRET_PASSWORD
 
-from ivs_accessory.feedback import ALL_LEDS, LED_OFFLINE, pattern_for
-from ivs_accessory.outcome import SETTLED_RESULTS
+from ivs_accessory.door.feedback import ALL_LEDS, LED_OFFLINE, pattern_for
+from ivs_accessory.door.outcome import SETTLED_RESULTS
 from ivs_accessory.valtsim import ValtSimulator
 
 from .conftest import LONG

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 from typing import Any
 
-from ivs_accessory.outcome import Outcome
+from ivs_accessory.door.outcome import Outcome
 
 
 class StatusOverlay:

@@ -12,7 +12,7 @@ from typing import Any
 from ivs_accessory.config import load
 from ivs_accessory.service import Service
 from ivs_accessory.sources.console import ConsoleSource
-from ivs_accessory.web.auth import hash_password
+from ivs_accessory.web.accounts import hash_password
 
 from .fakes import RoomWatch
 

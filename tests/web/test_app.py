@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ivs_accessory.web import create_app
-from ivs_accessory.web.auth import FACTORY_PASSWORD, PasswordFile
+from ivs_accessory.web.accounts import FACTORY_PASSWORD, PasswordFile
 
 from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password
 from .wsgi import WsgiClient

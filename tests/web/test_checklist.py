@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ivs_accessory.web import create_app
-from ivs_accessory.web.auth import FACTORY_PASSWORD
+from ivs_accessory.web.accounts import FACTORY_PASSWORD
 from ivs_accessory.web.live import match_outcomes
 
 from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password, start_box

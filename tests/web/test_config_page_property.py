@@ -11,7 +11,7 @@ import threading
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ivs_accessory import cli
+from ivs_accessory import daemon
 from ivs_accessory.config import check_file
 from ivs_accessory.notify import Notifier
 from ivs_accessory.safe_mode import start_config
@@ -91,7 +91,7 @@ def starts_cleanly(path: str) -> bool:
     notifier = Notifier(send=lambda message: True, environ={"NOTIFY_SOCKET": "x"})
     stop = threading.Event()
     stop.set()
-    code = cli.run(
+    code = daemon.run(
         path,
         stop=stop,
         drain_s=0,

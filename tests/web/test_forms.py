@@ -131,7 +131,7 @@ def test_a_blank_page_password_is_refused(admin, box):
 
 
 def test_a_blank_password_is_refused_at_the_first_change(browser, box):
-    from ivs_accessory.web.auth import FACTORY_PASSWORD
+    from ivs_accessory.web.accounts import FACTORY_PASSWORD
 
     browser.login(FACTORY_PASSWORD)
     spaces = " " * 8

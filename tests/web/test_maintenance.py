@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivs_accessory.config import load, save
-from ivs_accessory.web.auth import PasswordFile
+from ivs_accessory.web.accounts import PasswordFile
 
 from .helpers import ADMIN_PASSWORD
 from .wsgi import WsgiClient, field_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivs_accessory.timeconfig import TimeSettings, parse_time_settings
+from ivs_accessory.system.timeconfig import TimeSettings, parse_time_settings
 from ivs_accessory.web.network import (
     NETWORK_FORM,
     TIME_FORM,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ivs_accessory.web import create_app
-from ivs_accessory.web.auth import FACTORY_PASSWORD, PasswordFile
+from ivs_accessory.web.accounts import FACTORY_PASSWORD, PasswordFile
 
 from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password
 from .wsgi import WsgiClient, field_error

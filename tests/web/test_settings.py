@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from ivs_accessory.config import load
-from ivs_accessory.timeconfig import TimeSettings, parse_time_settings
+from ivs_accessory.system.timeconfig import TimeSettings, parse_time_settings
 from ivs_accessory.web import create_app
 
 from .helpers import (

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from ivs_accessory.errors import SystemActionError
-from ivs_accessory.system import SystemControl
+from ivs_accessory.system.commands import SystemControl
 from ivs_accessory.web.trial import NetworkTrial
 
 from .helpers import trace_script
@@ -38,7 +38,7 @@ def traced(trace) -> list[str]:
 _DYING_DAEMON = textwrap.dedent(
     """
     import json, sys
-    from ivs_accessory.system import SystemControl
+    from ivs_accessory.system.commands import SystemControl
     from ivs_accessory.web.trial import NetworkTrial
     settings, path, yaml = json.loads(sys.argv[1])
     NetworkTrial().begin(SystemControl(settings), path, yaml, 600, "static", None)

@@ -1,0 +1,29 @@
+"""The door: what happens between an input and its outcome.
+
+Owns the pipeline after the input sources: events become presented credentials or
+bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
+(``actions``, ``room``, ``directory``), the words the person is told (``reports``), and
+what is left behind (``feedback``, ``audit``, ``recent``). ``dispatcher`` is the one
+thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
+package imports none of its modules.
+"""
+
+__all__ = [
+    "actions",
+    "audit",
+    "calls",
+    "credentials",
+    "decide",
+    "directory",
+    "dispatcher",
+    "factory_button",
+    "feedback",
+    "lockout",
+    "mapping",
+    "outcome",
+    "recent",
+    "repeats",
+    "reports",
+    "room",
+    "terms",
+]

@@ -1,0 +1,10 @@
+"""The operating system: files, commands, network, time, and the root helper.
+
+Owns everything that touches the box beyond the daemon's own state: atomic file
+writes (``atomic``), argv commands and the root operations (``commands``), the root
+helper's entry point (``helper``), factory default (``factory``), netplan
+(``netconfig``) and time (``timeconfig``). Only ``helper`` runs as root. Importing
+this package imports none of its modules.
+"""
+
+__all__ = ["atomic", "commands", "factory", "helper", "netconfig", "timeconfig"]

@@ -1,0 +1,1 @@
+"""Tests of ivs_accessory.door: mapping, decisions, actions, room state, feedback."""

@@ -1,0 +1,1 @@
+"""Tests of ivs_accessory.sources: keypads, card readers, console, selectors."""

@@ -1,0 +1,1 @@
+"""Tests of the VALT simulator: its API, state and fault injection."""
