@@ -1,7 +1,9 @@
-"""Shared fixtures: a VALT simulator on loopback and clients connected to it."""
+"""Shared fixtures: a VALT simulator on loopback, clients of it, a hand-moved clock, and
+systemd's notify socket."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
@@ -34,13 +36,40 @@ def data_with_secret_user() -> dict:
 
 
 class FakeClock:
-    """Monotonic seconds that move only when a test sets or adds to ``now``."""
+    """Monotonic seconds that move only when a test sets ``now`` or calls ``advance``;
+    the one fake clock of the suite."""
 
     def __init__(self, now: float = 1000.0) -> None:
         self.now = now
 
     def __call__(self) -> float:
         return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def notify_socket(tmp_path, monkeypatch) -> Iterator[socket.socket]:
+    """A datagram socket where systemd's notify socket would be, named by
+    NOTIFY_SOCKET; its path is ``getsockname()`` (for a daemon in a subprocess)."""
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def notified(sock: socket.socket, until: bytes) -> list[bytes]:
+    """Notify messages up to and including ``until``; the socket's timeout bounds it."""
+    seen = [sock.recv(4096)]
+    while seen[-1] != until:
+        seen.append(sock.recv(4096))
+    return seen
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
+from conftest import FakeClock
 from evdev import InputEvent, ecodes
 
 from ivs_accessory.events import KeyHeld, KeyPressed
@@ -26,16 +27,6 @@ WAIT_S = 5
 E = ecodes
 # What some keypads send around every digit: a Num Lock press and release.
 NUMLOCK = [(0.0, E.KEY_NUMLOCK, 1), (0.0, E.KEY_NUMLOCK, 0)]
-
-
-class FakeClock:
-    """A clock the test steps by hand."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def key(code: int, value: int, etype: int = E.EV_KEY) -> InputEvent:

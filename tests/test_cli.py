@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import notified
 
 COMMAND = [sys.executable, "-m", "ivs_accessory"]
 
@@ -49,24 +50,6 @@ def daemon_process(args: list[str], **options) -> Iterator[subprocess.Popen]:
             daemon.wait()
         daemon.errors = daemon.stderr.read() if daemon.stderr else ""
     assert "Traceback" not in daemon.errors
-
-
-@pytest.fixture
-def notify_socket(tmp_path):
-    path = str(tmp_path / "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(20)
-    yield sock, path
-    sock.close()
-
-
-def wait_for(sock, wanted: bytes) -> list[bytes]:
-    """Read notify messages until ``wanted`` arrives; returns them all."""
-    seen = []
-    while not seen or seen[-1] != wanted:
-        seen.append(sock.recv(4096))
-    return seen
 
 
 def test_config_check_reports_every_error_and_exits_78(tmp_path):
@@ -120,7 +103,7 @@ def safe_mode_config(tmp_path, port: int, server: str = BAD_SERVER) -> str:
 
 
 def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     port = free_port()
     config = tmp_path / "accessory.conf"
     config.write_text(safe_mode_config(tmp_path, port))
@@ -140,7 +123,7 @@ def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        messages = wait_for(sock, b"READY=1")
+        messages = notified(sock, b"READY=1")
         # The same words as `config check`: one validator.
         assert f"STATUS=safe mode: {errors[0]} (+1 more)".encode() in messages
         health = healthz(port)
@@ -150,7 +133,7 @@ def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
         daemon.stdin.flush()
         config.write_text(config_text(tmp_path, "", room=1))
         daemon.send_signal(signal.SIGHUP)
-        assert b"STATUS=configuration valid again; safe mode ended" in wait_for(
+        assert b"STATUS=configuration valid again; safe mode ended" in notified(
             sock, b"READY=1"
         )
         assert not any(r.startswith("safe mode") for r in healthz(port)["reasons"])
@@ -178,7 +161,7 @@ def test_run_with_a_bad_config_stays_up_in_safe_mode(tmp_path, notify_socket):
     ids=["not-utf8", "nul", "no-header", "huge", "duplicates", "missing", "directory"],
 )
 def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     config = tmp_path / "accessory.conf"
     if content == "directory":
         config.mkdir()
@@ -200,7 +183,7 @@ def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        messages = wait_for(sock, b"READY=1")
+        messages = notified(sock, b"READY=1")
         assert any(m.startswith(b"STATUS=safe mode: ") for m in messages)
         assert healthz(port)["reasons"][0].startswith("safe mode: ")
         daemon.send_signal(signal.SIGTERM)
@@ -263,7 +246,7 @@ _TRAMPOLINE = (
 def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
     tmp_path, notify_socket
 ):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     config = tmp_path / "accessory.conf"
     # No valid [web]: the packaged defaults (port 80) apply, the passed socket wins.
     config.write_text(
@@ -288,9 +271,9 @@ def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
         stdin=subprocess.DEVNULL,
     ) as daemon:
         listener.close()  # only the daemon holds it now
-        messages = wait_for(sock, b"READY=1")
+        messages = notified(sock, b"READY=1")
         assert any(m.startswith(b"STATUS=safe mode: [valt] server") for m in messages)
-        wait_for(sock, b"WATCHDOG=1")  # after READY too
+        notified(sock, b"WATCHDOG=1")  # after READY too
         assert healthz(port)["reasons"][0].startswith("safe mode: [valt] server")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
@@ -299,7 +282,7 @@ def test_safe_mode_serves_the_socket_systemd_passes_and_feeds_the_watchdog(
 def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
     tmp_path, make_sim, notify_socket
 ):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     sim = make_sim(version="6.6.0")
     config = tmp_path / "accessory.conf"
     good = config_text(tmp_path, sim.url, room=1)
@@ -311,12 +294,12 @@ def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        wait_for(sock, b"READY=1")
+        notified(sock, b"READY=1")
         kept = tmp_path / "accessory.conf.last-good"
         assert kept.read_text() == good and kept.stat().st_mode & 0o777 == 0o600
         config.write_text(config_text(tmp_path, "http://[::1", room=2))
         daemon.send_signal(signal.SIGHUP)
-        status = wait_for(
+        status = notified(
             sock,
             b"STATUS=configuration not reloaded, the previous "
             b"one runs on: [valt] server = 'http://[::1': the IPv6 address has no "
@@ -325,7 +308,7 @@ def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
         assert b"READY=1" not in status
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
-        wait_for(
+        notified(
             sock, b"STATUS=room 1 recording; last: Recording started for Alice Smith"
         )
         assert kept.read_text() == good  # a bad file is never kept as good
@@ -336,7 +319,7 @@ def test_sighup_with_a_bad_file_keeps_the_daemon_and_its_config(
 def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
     tmp_path, make_sim, notify_socket
 ):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     sim = make_sim(version="6.6.0")
     config = tmp_path / "accessory.conf"
     config.write_text(config_text(tmp_path, sim.url, room=1))
@@ -347,26 +330,26 @@ def test_daemon_notifies_reloads_on_sighup_and_stops_on_sigterm(
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        wait_for(sock, b"READY=1")
+        notified(sock, b"READY=1")
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
-        messages = wait_for(
+        messages = notified(
             sock, b"STATUS=room 1 recording; last: Recording started for Alice Smith"
         )
         assert messages
         config.write_text(config_text(tmp_path, sim.url, room=2))
         daemon.send_signal(signal.SIGHUP)
-        assert b"RELOADING=1" in wait_for(sock, b"READY=1")
+        assert b"RELOADING=1" in notified(sock, b"READY=1")
         daemon.stdin.write("654321\n")
         daemon.stdin.flush()
-        wait_for(
+        notified(
             sock, b"STATUS=room 2 recording; last: Recording started for Bob Jones"
         )
         began = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
         assert time.monotonic() - began < 2.5
-        assert b"STOPPING=1" in wait_for(sock, b"STOPPING=1")
+        assert b"STOPPING=1" in notified(sock, b"STOPPING=1")
     errors = daemon.errors
     audit = [
         json.loads(line) for line in (tmp_path / "audit.log").read_text().splitlines()
@@ -410,7 +393,7 @@ def test_demo_runs_simulator_daemon_and_console_until_eof():
 def test_logging_level_from_config_unless_flags_choose(
     tmp_path, make_sim, notify_socket, level, flags, shown
 ):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     config = tmp_path / "accessory.conf"
     text = config_text(tmp_path, make_sim(version="6.6.0").url)
     config.write_text(text.replace("[logging]\n", f"[logging]\nlevel = {level}\n"))
@@ -421,7 +404,7 @@ def test_logging_level_from_config_unless_flags_choose(
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        wait_for(sock, b"READY=1")
+        notified(sock, b"READY=1")
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=10) == 0
     assert ("INFO ivs_accessory.service: accessory started" in daemon.errors) is shown
@@ -515,7 +498,7 @@ def _stop_timeout_s() -> float:
 def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
     tmp_path, make_sim, notify_socket, reload_first
 ):
-    sock, notify_path = notify_socket
+    sock, notify_path = notify_socket, notify_socket.getsockname()
     sim = make_sim(version="6.6.0")
     config = tmp_path / "accessory.conf"
     config.write_text(
@@ -530,7 +513,7 @@ def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
         text=True,
         env=os.environ | {"NOTIFY_SOCKET": notify_path},
     ) as daemon:
-        wait_for(sock, b"READY=1")
+        notified(sock, b"READY=1")
         daemon.stdin.write("123456\n")
         daemon.stdin.flush()
         arrived = threading.Event()
@@ -540,7 +523,7 @@ def test_sigterm_during_a_slow_call_stops_within_the_units_stop_timeout(
             # A reload waits for the input in hand; the stop must not wait behind it.
             config.write_text(config_text(tmp_path, sim.url, room=2))
             daemon.send_signal(signal.SIGHUP)
-            wait_for(sock, b"RELOADING=1")
+            notified(sock, b"RELOADING=1")
         began = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 
 import pytest
 
 from ivs_accessory.notify import Notifier, Watchdog
-
-
-@pytest.fixture
-def notify_socket(tmp_path, monkeypatch):
-    """A unix datagram socket standing where systemd's notify socket would be."""
-    path = str(tmp_path / "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(5)
-    monkeypatch.setenv("NOTIFY_SOCKET", path)
-    try:
-        yield sock
-    finally:
-        sock.close()
 
 
 def test_messages_reach_the_notify_socket(notify_socket):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
 
 import pytest
+from conftest import notified
 
 from ivs_accessory.config import check_file
 from ivs_accessory.door.feedback import ALL_LEDS, pattern_for
@@ -48,25 +48,6 @@ class Consoles:
         os.write(self.writers[name], (line + "\n").encode())
 
 
-@pytest.fixture
-def notify_socket(tmp_path, monkeypatch):
-    path = str(tmp_path / "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(10)
-    monkeypatch.setenv("NOTIFY_SOCKET", path)
-    yield sock
-    sock.close()
-
-
-def received(sock, until: bytes) -> list[bytes]:
-    """Notify messages up to and including ``until``."""
-    seen = [sock.recv(4096)]
-    while seen[-1] != until:
-        seen.append(sock.recv(4096))
-    return seen
-
-
 def config_text(tmp_path, server: str, mode: str = "both", room: str = "1") -> str:
     return (
         f"[valt]\nserver = {server}\nusername = admin\npassword = admin\n"
@@ -104,7 +85,7 @@ def test_safe_mode_says_why_and_is_ready(safe, notify_socket, caplog):
     sim, service, consoles, outcomes, path = safe
     errors = check_file(str(path))
     assert errors == ["[mapping] mode = 'sometimes': must be one of pin, card, both"]
-    assert received(notify_socket, b"READY=1") == [
+    assert notified(notify_socket, b"READY=1") == [
         f"STATUS=safe mode: {errors[0]}".encode(),
         b"READY=1",
     ]
@@ -140,10 +121,10 @@ def test_every_input_is_refused_with_the_error_pattern_and_no_valt_request(safe)
 
 def test_a_valid_reload_leaves_safe_mode_and_keeps_last_good(safe, notify_socket):
     sim, service, consoles, outcomes, path = safe
-    received(notify_socket, b"READY=1")
+    notified(notify_socket, b"READY=1")
     path.write_text(config_text(path.parent, sim.url))
     assert service.reload_file() == []
-    messages = received(notify_socket, b"READY=1")
+    messages = notified(notify_socket, b"READY=1")
     assert b"STATUS=configuration valid again; safe mode ended" in messages
     assert service.safe_mode is None and service.status()["safe_mode"] is None
     assert open(f"{path}.last-good").read() == path.read_text()
@@ -154,7 +135,7 @@ def test_a_valid_reload_leaves_safe_mode_and_keeps_last_good(safe, notify_socket
 
 def test_an_invalid_reload_in_safe_mode_updates_the_errors(safe, notify_socket):
     sim, service, consoles, outcomes, path = safe
-    received(notify_socket, b"READY=1")
+    notified(notify_socket, b"READY=1")
     path.write_text(config_text(path.parent, "htps://x", mode="sometimes"))
     errors = service.reload_file()
     assert len(errors) == 2 and errors == check_file(str(path))
@@ -195,7 +176,7 @@ def test_a_clean_start_keeps_last_good(running):
 
 def test_an_invalid_reload_keeps_the_running_config(running, notify_socket):
     sim, service, consoles, outcomes, path = running
-    received(notify_socket, b"READY=1")
+    notified(notify_socket, b"READY=1")
     before = service.config
     path.write_text(config_text(path.parent, "https://:443", room="2"))
     errors = service.reload_file()

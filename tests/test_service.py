@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import threading
 import time
 
@@ -44,17 +43,6 @@ class PipeConsoles:
 
     def type(self, name, line):
         os.write(self.writers[name], (line + "\n").encode())
-
-
-@pytest.fixture
-def notify_socket(tmp_path, monkeypatch):
-    path = str(tmp_path / "notify")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(path)
-    sock.settimeout(10)
-    monkeypatch.setenv("NOTIFY_SOCKET", path)
-    yield sock
-    sock.close()
 
 
 @pytest.fixture

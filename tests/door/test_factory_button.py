@@ -6,6 +6,7 @@ import queue
 import threading
 
 import pytest
+from conftest import FakeClock
 from evdev import InputEvent, ecodes
 
 from ivs_accessory.config import load
@@ -17,14 +18,6 @@ from ivs_accessory.service import Service
 from ivs_accessory.sources.keypad import KeypadDecoder
 
 WAIT_S = 10
-
-
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class LedDevice:
@@ -47,7 +40,7 @@ class Rig:
     """Decoder -> button -> LEDs, stepped by a fake clock, like the dispatcher does."""
 
     def __init__(self, hold_s=10.0, trigger=None) -> None:
-        self.clock = FakeClock()
+        self.clock = FakeClock(100.0)
         self.calls = 0
         self.decoder = KeypadDecoder("door", clock=self.clock)
         self.button = FactoryButton(

@@ -103,21 +103,21 @@ CARD_CASES = [
 
 @pytest.mark.parametrize("steps, reads, drops", CARD_CASES)
 def test_hid_card_decoder_table(steps, reads, drops):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = HidCardDecoder("rdr", clock)
     assert summary(run_decoder(decoder, clock, steps)) == reads
     assert (decoder.reads, decoder.dropped) == (len(reads), drops)
 
 
 def test_hid_card_decoder_event_has_source_and_time():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     (read,) = run_decoder(HidCardDecoder("desk", clock), clock, typed("42", 1.0))
     assert read == CardRead("desk", "42", "decimal", pytest.approx(101.02))
 
 
 def test_hid_card_decoder_never_logs_digits_and_warns_once_per_second(caplog):
     caplog.set_level(logging.DEBUG)
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = HidCardDecoder("rdr", clock)
     steps = (
         typed(CARD, enter=None)
@@ -141,7 +141,7 @@ def test_hid_card_decoder_never_logs_digits_and_warns_once_per_second(caplog):
 
 
 def test_hid_card_decoder_reset_drops_a_partial_read():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = HidCardDecoder("rdr", clock)
     run_decoder(decoder, clock, typed("12", enter=None))
     decoder.reset()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import serial
+from conftest import FakeClock
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,16 +32,6 @@ def em_frame(data_hex: str, checksum: int | None = None) -> bytes:
         for value in bytes.fromhex(data_hex):
             checksum ^= value
     return STX + f"{data_hex}{checksum:02X}".encode() + ETX
-
-
-class FakeClock:
-    """A clock the test steps by hand."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def reads(events: list[CardRead]) -> list[tuple[str, str]]:
@@ -165,7 +156,7 @@ def test_framer_rejects_unknown_framing():
 
 
 def test_framer_logs_drops_without_digits_and_rate_limits_warnings(caplog):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     framer = CardFramer(source="door", clock=clock)
     caplog.set_level(logging.DEBUG, logger="ivs_accessory")
     framer.feed(b"4512345x\r" + em_frame("0F00A1B2C3", checksum=0) + b"99999999Z\r")
@@ -183,9 +174,9 @@ def test_framer_logs_drops_without_digits_and_rate_limits_warnings(caplog):
 
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=8))
 def test_framer_never_raises_and_ignores_how_bytes_are_split(data, cuts):
-    whole = CardFramer(clock=FakeClock())
+    whole = CardFramer(clock=FakeClock(100.0))
     expected = whole.feed(data)
-    split = CardFramer(clock=FakeClock())
+    split = CardFramer(clock=FakeClock(100.0))
     cuts = [cut for cut in cuts if cut <= len(data)]
     assert feed_in_chunks(split, data, cuts) == expected
     assert (split.frames, split.dropped) == (whole.frames, whole.dropped)

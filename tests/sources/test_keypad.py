@@ -180,13 +180,13 @@ KEYPAD_CASES = [
 
 @pytest.mark.parametrize("hold_min_s, steps, expected", KEYPAD_CASES)
 def test_keypad_decoder_table(hold_min_s, steps, expected):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = KeypadDecoder("kp", hold_min_s, clock)
     assert summary(run_decoder(decoder, clock, steps)) == expected
 
 
 def test_keypad_decoder_events_carry_source_and_clock_time():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = KeypadDecoder("door", clock=clock)
     held, pressed = run_decoder(decoder, clock, tap(E.KEY_KP1, 5.0))
     assert held == KeyHeld("door", "KEY_KP1", pytest.approx(0.1), 105.1, released=True)
@@ -194,7 +194,7 @@ def test_keypad_decoder_events_carry_source_and_clock_time():
 
 
 def test_keypad_decoder_reset_forgets_held_keys():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = KeypadDecoder("kp", clock=clock)
     run_decoder(decoder, clock, [(0, E.KEY_KP1, 1)])
     decoder.reset()
@@ -244,7 +244,7 @@ MAPPER_CASES = [
 
 @pytest.mark.parametrize("steps, actions", MAPPER_CASES)
 def test_keypad_decoder_output_drives_mapper_bindings(steps, actions):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = KeypadDecoder("kp", clock=clock)
     mapper = Mapper(MappingSettings(hold_s=1.5, bindings=BINDINGS))
     intents = [
@@ -254,7 +254,7 @@ def test_keypad_decoder_output_drives_mapper_bindings(steps, actions):
 
 
 def test_keypad_decoder_output_types_a_pin_once_per_press_however_long():
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     decoder = KeypadDecoder("kp", clock=clock)
     mapper = Mapper(MappingSettings(pin_length=4))
     steps = (
@@ -399,7 +399,7 @@ def test_keypad_by_path_waits_for_udev_to_grant_access(caplog):
 
 
 def test_keypad_warns_about_permissions_that_stay_denied(caplog):
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     world = FakeInput(info())
     world.open_errors.extend(
         PermissionError(errno.EACCES, "denied") for _ in range(1000)

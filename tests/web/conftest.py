@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FakeClock
 
 from ivs_accessory.web import create_app
 
 from .helpers import ADMIN_PASSWORD, Box, set_admin_password, start_box
 from .wsgi import WsgiClient
-
-
-class FakeClock:
-    """Monotonic seconds that tests move by hand (session expiry, login lockout)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
