@@ -187,10 +187,12 @@ class valt(VendorConnection):  # noqa: N801 - the documented, lower-case name
             ValueError: an unknown colour, or a time without a colour.
         """
         colour = _ivs_compat.marker_colour(color, markertime)
-        return self._guard(
-            lambda: self._client.add_marker(room, markername, colour, markertime) or 1,
-            0,
-        )
+
+        def add() -> int:
+            self._client.add_marker(room, markername, colour, markertime)
+            return 1
+
+        return self._guard(add, 0)
 
     def ispaused(self, room: int) -> bool | int:
         """True if the room is paused, False if not, 0 on error."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ivs_accessory.config import last_good_path, load, restore_last_good
+from ivs_accessory.config import Config, last_good_path, load, restore_last_good
 from ivs_accessory.door.actions import Actions, Outcome
 from ivs_accessory.door.audit import AuditLog
 from ivs_accessory.door.directory import UserDirectory
@@ -71,7 +71,7 @@ class Service:
 
     def __init__(
         self,
-        config: Any,
+        config: Config,
         *,
         source_factory: Callable[[str, dict[str, Any]], Any] | None = None,
         client_factory: Callable[..., ValtClient] = ValtClient,
@@ -173,7 +173,7 @@ class Service:
                 self.client = None
         logger.info("accessory stopped")
 
-    def reload(self, config: Any, cancel: threading.Event | None = None) -> None:
+    def reload(self, config: Config, cancel: threading.Event | None = None) -> None:
         """Apply a new, valid configuration without a restart (SIGHUP, the page).
 
         Sources are re-opened only where their settings changed; the VALT client is
@@ -269,13 +269,13 @@ class Service:
             f"{first_of(errors)}"
         )
 
-    def _keep(self, config: Any) -> None:
+    def _keep(self, config: Config) -> None:
         """Keep a configuration that started or reloaded cleanly as last good."""
         if self._keep_last_good:
             keep_or_warn(config)
 
     # -- parts -------------------------------------------------------------------------
-    def _client_for(self, config: Any) -> ValtClient | None:
+    def _client_for(self, config: Config) -> ValtClient | None:
         # Safe mode never reaches VALT: the settings for it cannot be trusted.
         if self.safe_mode is not None:
             return None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
+from ivs_accessory.config import Config
 from ivs_accessory.door.mapping import MappingSettings
 from ivs_accessory.door.outcome import ActionSettings
 from ivs_accessory.valt.client import ValtClient
 
 
-def hung_after_s(config: Any) -> float:
+def hung_after_s(config: Config) -> float:
     """How long the dispatcher may spend on one event before it counts as hung.
 
     One input makes at most about 7 VALT calls in a row (login, version, user,
@@ -20,7 +20,7 @@ def hung_after_s(config: Any) -> float:
     return max(30.0, 8 * config["valt"]["timeout_s"])
 
 
-def mapping_settings(config: Any) -> MappingSettings:
+def mapping_settings(config: Config) -> MappingSettings:
     """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
     m = config["mapping"]
     return MappingSettings(
@@ -33,7 +33,7 @@ def mapping_settings(config: Any) -> MappingSettings:
     )
 
 
-def action_settings(config: Any) -> ActionSettings:
+def action_settings(config: Config) -> ActionSettings:
     """The actions' settings from ``[valt]`` and ``[mapping]``."""
     v, m = config["valt"], config["mapping"]
     return ActionSettings(
@@ -50,7 +50,7 @@ def action_settings(config: Any) -> ActionSettings:
 
 
 def valt_client(
-    config: Any, factory: Callable[..., ValtClient] = ValtClient
+    config: Config, factory: Callable[..., ValtClient] = ValtClient
 ) -> ValtClient | None:
     """A client for ``[valt]``, or None while no server is configured."""
     v = config["valt"]
@@ -68,7 +68,7 @@ def valt_client(
     )
 
 
-def lockout_file(config: Any) -> str | None:
+def lockout_file(config: Config) -> str | None:
     """Where the lockout is kept: ``[lockout] state_file``, else beside the audit
     log (the state folder), else nowhere."""
     chosen = config["lockout"]["state_file"]
@@ -88,7 +88,7 @@ LOCKOUT_KEYS = (
 )
 
 
-def connection(config: Any) -> tuple:
+def connection(config: Config) -> tuple:
     v = config["valt"]
     return tuple(
         v[k]

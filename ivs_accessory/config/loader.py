@@ -274,9 +274,10 @@ def _parse(text: str, origin: str) -> tuple[Raw | None, list[str], set[str]]:
             f"or start it with # to make it a comment"
             for lineno, _ in exc.errors
         ]
-        tainted |= {_section_at(lines, lineno - 1) for lineno, _ in exc.errors}
+        at = (_section_at(lines, lineno - 1) for lineno, _ in exc.errors)
+        tainted |= {section for section in at if section is not None}
     sections = {name: dict(parser[name]) for name in parser.sections()}
-    return sections, errors, tainted - {None}
+    return sections, errors, tainted
 
 
 def _section_at(lines: list[str], index: int) -> str | None:
@@ -289,13 +290,14 @@ def _duplicates(lines: list[str], origin: str) -> tuple[list[str], set[str]]:
     # configparser with strict=True stops at the first duplicate; this finds them all.
     first: dict[tuple[str | None, str | None], int] = {}
     errors = []
-    tainted = set()
+    tainted: set[str] = set()
     for entry in line_entries(lines):
         ident = (entry.section, entry.key)
         if ident not in first:
             first[ident] = entry.start
             continue
-        tainted.add(entry.section)
+        if entry.section is not None:  # a key above every header: no section to drop
+            tainted.add(entry.section)
         what = (
             f"section [{entry.section}]"
             if entry.key is None

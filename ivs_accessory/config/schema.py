@@ -267,6 +267,7 @@ def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Erro
 def unknown_section(name: str) -> str:
     """``unknown section [x]; did you mean [y]?`` (the hint only when one is close)."""
     prefix, colon, rest = name.partition(":")
+    guess: str | None
     if colon and difflib.get_close_matches(prefix.lower(), [SOURCE_PREFIX[:-1]], 1):
         guess = SOURCE_PREFIX + rest
     else:

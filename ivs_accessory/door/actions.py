@@ -106,7 +106,7 @@ class Actions:
 
     def present(self, intent: Presented) -> Outcome:
         """Someone typed a PIN or swiped a card: find the user, then toggle."""
-        base = {"action": "toggle", "source": intent.source}
+        base: dict[str, Any] = {"action": "toggle", "source": intent.source}
         typed = self._typing.pop(intent.source, 0)
         try:
             outcome = self._present(intent, base)
@@ -118,7 +118,7 @@ class Actions:
 
     def trigger(self, intent: Trigger) -> Outcome:
         """A key binding fired: run its action in the room, with no user."""
-        base = {"action": intent.action, "source": intent.source}
+        base: dict[str, Any] = {"action": intent.action, "source": intent.source}
         try:
             return self._trigger(intent, base)
         except Exception:
@@ -219,7 +219,9 @@ class Actions:
         outcome = run()
         return self._finish(intent, outcome, self.client.request_count - before)
 
-    def _toggle(self, intent: Presented, value: str | None, base: dict) -> Outcome:
+    def _toggle(
+        self, intent: Presented, value: str | None, base: dict[str, Any]
+    ) -> Outcome:
         starter = self._starter_of_recording(value)
         user = None
         try:
@@ -233,7 +235,7 @@ class Actions:
         self._remember_starter(outcome, value, user if outcome.ok else None)
         return outcome
 
-    def _act(self, intent: Trigger, user: User | None, base: dict) -> Outcome:
+    def _act(self, intent: Trigger, user: User | None, base: dict[str, Any]) -> Outcome:
         try:
             status = self._status_for(intent.timestamp)
             return self._decide_and_do(intent.action, status, user, base)
@@ -269,7 +271,11 @@ class Actions:
 
     # -- deciding and doing ------------------------------------------------------------
     def _decide_and_do(
-        self, action: str, decided_on: RoomStatus, user: User | None, base: dict
+        self,
+        action: str,
+        decided_on: RoomStatus,
+        user: User | None,
+        base: dict[str, Any],
     ) -> Outcome:
         """Resolve the intent from ``decided_on``, then do it unless the room's
         current status already says how it stands.
@@ -301,7 +307,7 @@ class Actions:
         confirmed = self.room.confirmed_at
         return confirmed is not None and confirmed >= self._began
 
-    def _do(self, intent: str, user: User | None, base: dict) -> Outcome:
+    def _do(self, intent: str, user: User | None, base: dict[str, Any]) -> Outcome:
         assert self.client is not None and self.room is not None
         room, s = self.room.room, self.settings
         recording_id = None
@@ -323,7 +329,9 @@ class Actions:
             )
         return self._done(intent, user, base, recording_id)
 
-    def _confirmed(self, intent: str, user: User | None, base: dict) -> Outcome:
+    def _confirmed(
+        self, intent: str, user: User | None, base: dict[str, Any]
+    ) -> Outcome:
         """Lock and unlock are read back before the person is told (1 request more):
         their answer carries no recording id to check, and a server that answers a
         refused lock with 200 (valt-api-v3 §2.1) would otherwise leave a room
@@ -355,7 +363,7 @@ class Actions:
         )
 
     def _after_doubt(
-        self, intent: str, exc: ValtError, user: User | None, base: dict
+        self, intent: str, exc: ValtError, user: User | None, base: dict[str, Any]
     ) -> Outcome:
         """VALT refused, or its answer cannot be used: read the room once and tell
         the truth against the intent. Nothing is sent again."""
@@ -383,20 +391,28 @@ class Actions:
 
     # -- outcomes (words in reports.py) -----------------------------------------------
     def _done(
-        self, intent: str, user: User | None, base: dict, recording_id: int | None
+        self,
+        intent: str,
+        user: User | None,
+        base: dict[str, Any],
+        recording_id: int | None,
     ) -> Outcome:
         assert self.room is not None
         return reports.done(intent, user, base, recording_id, self.room.known())
 
     def _truth(
-        self, intent: str | None, status: RoomStatus, user: User | None, base: dict
+        self,
+        intent: str | None,
+        status: RoomStatus,
+        user: User | None,
+        base: dict[str, Any],
     ) -> Outcome:
         assert self.room is not None
         rec = self.room.recording
         by = rec.started_by if rec is not None else None
         return reports.truth(intent, status, by, user, base)
 
-    def _failed(self, exc: ValtError, base: dict) -> Outcome:
+    def _failed(self, exc: ValtError, base: dict[str, Any]) -> Outcome:
         if self.room is not None:
             self.room.failed(exc)
         return reports.failed(exc, base)
@@ -441,7 +457,7 @@ class Actions:
         elif outcome.result in ("stopped", "started"):
             self._starter = None
 
-    def _denied(self, intent: Presented, base: dict) -> Outcome:
+    def _denied(self, intent: Presented, base: dict[str, Any]) -> Outcome:
         locked = self.lockout.failure(intent.source, self._clock())
         message = "Unknown PIN or card"
         if locked:

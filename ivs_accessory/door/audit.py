@@ -49,7 +49,7 @@ class AuditLog:
         with self._lock:
             self._recent.append(entry)
             if self.path:
-                self._write(line)
+                self._write(self.path, line)
         return entry
 
     def recent(self, count: int = 20) -> list[dict[str, Any]]:
@@ -57,34 +57,32 @@ class AuditLog:
         with self._lock:
             return list(self._recent)[::-1][:count]
 
-    def _write(self, line: str) -> None:
+    def _write(self, path: str, line: str) -> None:
         data = line.encode("utf-8")
         try:
-            self._rotate_if_full(len(data))
-            _append_whole(self.path, data)
+            self._rotate_if_full(path, len(data))
+            _append_whole(path, data)
             self._failing = False
         except OSError as exc:
             if not self._failing:
-                logger.error(
-                    "cannot write the audit log %s: %s", self.path, exc.strerror
-                )
+                logger.error("cannot write the audit log %s: %s", path, exc.strerror)
             self._failing = True
 
-    def _rotate_if_full(self, adding: int) -> None:
+    def _rotate_if_full(self, path: str, adding: int) -> None:
         try:
-            size = os.path.getsize(self.path)
+            size = os.path.getsize(path)
         except FileNotFoundError:
             return
         if size + adding <= self.max_bytes:
             return
         if self.keep <= 0:
-            os.truncate(self.path, 0)
+            os.truncate(path, 0)
             return
         for number in range(self.keep - 1, 0, -1):
-            older = f"{self.path}.{number}"
+            older = f"{path}.{number}"
             if os.path.exists(older):
-                os.replace(older, f"{self.path}.{number + 1}")
-        os.replace(self.path, f"{self.path}.1")
+                os.replace(older, f"{path}.{number + 1}")
+        os.replace(path, f"{path}.1")
 
 
 def _append_whole(path: str, data: bytes) -> None:

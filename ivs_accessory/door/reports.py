@@ -7,6 +7,7 @@ not done, unknown, too late, failed; and how a VALT error reads to a person.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ivs_accessory.door import decide
 from ivs_accessory.door.outcome import RESULT_OF, RESULT_WORDS, Outcome
@@ -29,14 +30,14 @@ def display(user: User | None) -> str:
     return (user.display_name or user.name) if user else ""
 
 
-def _who(user: User | None) -> dict:
+def _who(user: User | None) -> dict[str, Any]:
     return {"user_id": user.id if user else None, "user_name": display(user) or None}
 
 
 def done(
     intent: str,
     user: User | None,
-    base: dict,
+    base: dict[str, Any],
     recording_id: int | None,
     room_status: RoomStatus | None,
 ) -> Outcome:
@@ -61,11 +62,11 @@ def truth(
     status: RoomStatus,
     started_by: str | None,
     user: User | None,
-    base: dict,
+    base: dict[str, Any],
 ) -> Outcome:
     """The room already is what the person wanted, or does not allow it."""
     where = decide.judge(intent, status) if intent else decide.BLOCKED
-    if where == decide.ACHIEVED:
+    if intent is not None and where == decide.ACHIEVED:
         result, words = "already", decide.already_words(intent, status, started_by)
     else:
         result, words = "busy", decide.blocked_words(intent, status)
@@ -75,7 +76,11 @@ def truth(
 
 
 def not_done(
-    intent: str, exc: ValtError, base: dict, user: User | None, refused: bool = True
+    intent: str,
+    exc: ValtError,
+    base: dict[str, Any],
+    user: User | None,
+    refused: bool = True,
 ) -> Outcome:
     """The room shows the intent was not carried out (nothing is sent again)."""
     logger.error("%s from %s was not done: %s", intent, base["source"], exc)
@@ -87,7 +92,9 @@ def not_done(
     return Outcome("error", message=words, intent=intent, **_who(user), **base)
 
 
-def unknown(intent: str, exc: ValtError, read_error: ValtError, base: dict) -> Outcome:
+def unknown(
+    intent: str, exc: ValtError, read_error: ValtError, base: dict[str, Any]
+) -> Outcome:
     """VALT's answer was no use, and the room could not be read to learn more."""
     result = "offline" if isinstance(read_error, ValtUnavailable) else "error"
     logger.error(
@@ -102,7 +109,7 @@ def unknown(intent: str, exc: ValtError, read_error: ValtError, base: dict) -> O
     )
 
 
-def too_late(base: dict, max_wait_s: float) -> Outcome:
+def too_late(base: dict[str, Any], max_wait_s: float) -> Outcome:
     """An input waited longer than ``max_wait_s`` behind a slow VALT call."""
     logger.warning(
         "%s from %s waited over %.0f s behind a slow VALT; not run",
@@ -115,7 +122,7 @@ def too_late(base: dict, max_wait_s: float) -> Outcome:
     )
 
 
-def failed(exc: ValtError, base: dict) -> Outcome:
+def failed(exc: ValtError, base: dict[str, Any]) -> Outcome:
     """VALT could not be asked at all (offline, the account, the room)."""
     if isinstance(exc, ValtUnavailable):
         result, words = "offline", "VALT is offline"

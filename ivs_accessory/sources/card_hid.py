@@ -76,7 +76,7 @@ class HidCardDecoder:
         char = _CARD_CHARS.get(event.code)
         if self._bad is None and char is None:
             self._bad = "a key that is not a digit or A-F"
-        elif self._bad is None:
+        elif self._bad is None and char is not None:
             self._chars.append(char)
             if len(self._chars) > self.max_length:
                 self._bad = f"a read longer than {self.max_length} characters"

@@ -153,7 +153,9 @@ def describe_devices(
     devices = list_devices(list_paths, open_device, by_id_dir)
     out = [_describe_input(d, devices) for d in devices]
     if comports is None:
-        from serial.tools.list_ports import comports
+        from serial.tools import list_ports
+
+        comports = list_ports.comports
     links = links_by_target(serial_by_id_dir)
     out.extend(_describe_port(p, links) for p in sorted(comports(), key=_port_path))
     return out

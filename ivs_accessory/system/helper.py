@@ -173,7 +173,8 @@ def write_logs(config: Mapping[str, Any], runner: CommandRunner) -> None:
     logger.info("logs: %d lines written to %s", text.count("\n"), target)
 
 
-OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], None]] = {
+# What an operation returns is ignored (reboot's command output, say).
+OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], object]] = {
     "factory-default": lambda config, runner: factory_default(
         factory_plan(config), runner
     ),

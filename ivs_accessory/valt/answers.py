@@ -78,7 +78,7 @@ def integer(value: Any, what: str, field: str) -> int:
         or abs(number) > _MAX_INT
     ):
         raise bad(what, f"has {field} = {_shown(value)}, not a whole number")
-    return number
+    return int(number)
 
 
 def text(value: Any, what: str, field: str) -> str:

@@ -164,7 +164,15 @@ class ValtClient(AdminCalls):
             self.auth.schedule_retry(str(exc), drop=True)
             raise
 
-    def _send(self, method, path, what, token, params, body) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        token: str,
+        params: dict[str, Any] | None,
+        body: Any,
+    ) -> Any:
         try:
             result = self.transport.request(
                 method, path, what=what, token=token, params=params, body=body
@@ -292,6 +300,7 @@ class ValtClient(AdminCalls):
             body = {"event": name, "time": int(time), "color": colour}
         else:
             path = "comment"
+            assert recording_id is not None  # read from the room above when missing
             body = _comment_body(style, name, int(time), int(recording_id))
         answer = self.call("POST", path, what=what, body=body)
         answers.check_added(answer, what)

@@ -228,7 +228,9 @@ def group_body(
     return body
 
 
-def _retention(kind: str | None, until: str | None, span: int | None) -> dict | None:
+def _retention(
+    kind: str | None, until: str | None, span: int | None
+) -> dict[str, Any] | None:
     if kind is None:
         if until is not None or span is not None:
             raise ValueError("retention_until/retention_for need a retention_type")

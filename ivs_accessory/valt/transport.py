@@ -286,7 +286,8 @@ def _read_capped(response: requests.Response, limit: int) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _TooLarge(limit)
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = response.raw.read(_CHUNK, decode_content=True)
         if not chunk:

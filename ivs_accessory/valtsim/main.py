@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from ivs_accessory.valtsim.data import SimDataError, load_data
 from ivs_accessory.valtsim.faults import FORBIDDEN_MODES
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     done = threading.Event()
 
-    def finish(signum, frame) -> None:
+    def finish(signum: int, frame: FrameType | None) -> None:
         done.set()
 
     previous = {s: signal.signal(s, finish) for s in (signal.SIGINT, signal.SIGTERM)}

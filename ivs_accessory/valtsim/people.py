@@ -51,7 +51,7 @@ class DirectoryMixin:
                 raise SimError(401, "missing or invalid access_token")
             user_id, expires = entry
             if expires <= self.clock():
-                del self.tokens[token]
+                del self.tokens[token or ""]
                 raise SimError(401, "access_token expired")
             user = self.users.get(user_id)
             if user is None:
