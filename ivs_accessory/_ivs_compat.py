@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from ivs_accessory.errors import (
     ValtAuthError,
@@ -20,6 +20,9 @@ from ivs_accessory.valt.transport import Transport
 
 # Records keep the public module's name: integrators filter on "ivs_accessory.ivs".
 logger = logging.getLogger("ivs_accessory.ivs")
+
+T = TypeVar("T")  # what a guarded call returns
+F = TypeVar("F")  # what the vendor's API returns instead, on an error
 
 
 # The vendor's user messages for errors (reference §5), kept in ``errormsg``.
@@ -114,7 +117,7 @@ class VendorConnection:
         return self._client
 
     # -- the vendor's error convention -----------------------------------------
-    def _guard(self, call: Callable[[], Any], failed: Any) -> Any:
+    def _guard(self, call: Callable[[], T], failed: F) -> T | F:
         if not self._client.has_token:
             self.errormsg = "Not Currently Authenticated to VALT"
             return failed

@@ -34,7 +34,8 @@ def _journal_handler() -> logging.Handler | None:
         from systemd.journal import JournalHandler
     except ImportError:
         return None
-    return JournalHandler(SYSLOG_IDENTIFIER="ivs-accessory")
+    handler: logging.Handler = JournalHandler(SYSLOG_IDENTIFIER="ivs-accessory")
+    return handler
 
 
 def setup_logging(verbosity: int) -> None:

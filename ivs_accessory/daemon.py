@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
-from ivs_accessory.config import notes
+from ivs_accessory.config import Config, notes
 from ivs_accessory.safe_mode import start_config
 from ivs_accessory.service import Service
 
 logger = logging.getLogger(__name__)
 
 
-def apply_log_level(config, verbosity: int) -> None:
+def apply_log_level(config: Config, verbosity: int) -> None:
     """Use ``[logging] level`` for our package unless -v/-q chose a level."""
     if verbosity == 0:
         level = config["logging"]["level"].upper()
@@ -25,7 +28,7 @@ def run(
     *,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
-    service_options: dict | None = None,
+    service_options: dict[str, Any] | None = None,
     verbosity: int | None = None,
     drain_s: float = 1.0,
 ) -> int:
@@ -61,7 +64,7 @@ def run(
 
 
 def _serve(
-    service,
+    service: Service,
     stop: threading.Event,
     reload_wanted: threading.Event,
     wake: threading.Event,
@@ -76,7 +79,7 @@ def _serve(
             _reload(service, verbosity, stop)
 
 
-def _reload(service, verbosity: int | None, stop: threading.Event) -> None:
+def _reload(service: Service, verbosity: int | None, stop: threading.Event) -> None:
     """SIGHUP: apply the file if valid; it never ends the daemon."""
     try:
         if not service.reload_file(cancel=stop) and verbosity is not None:
@@ -88,16 +91,16 @@ def _reload(service, verbosity: int | None, stop: threading.Event) -> None:
 
 def _signals(
     stop: threading.Event, reload_wanted: threading.Event, wake: threading.Event
-):
+) -> Callable[[], None]:
     """Install SIGTERM/SIGINT/SIGHUP handlers (main thread only); returns an undo."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
-    def on_stop(signum, frame) -> None:
+    def on_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
         wake.set()
 
-    def on_hup(signum, frame) -> None:
+    def on_hup(signum: int, frame: FrameType | None) -> None:
         reload_wanted.set()
         wake.set()
 

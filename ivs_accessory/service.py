@@ -102,7 +102,7 @@ class Service:
         self._lock = threading.RLock()
         self._web_factory = web or _default_web
         self.web: Any = None
-        self._lockout_made: tuple[tuple, Lockout] | None = None
+        self._lockout_made: tuple[tuple[Any, ...], Lockout] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from ivs_accessory.config import Config
 from ivs_accessory.door.mapping import MappingSettings
@@ -17,7 +18,7 @@ def hung_after_s(config: Config) -> float:
     One input makes at most about 7 VALT calls in a row (login, version, user,
     status, action, and a 401's re-login and retry), each bounded by the timeout.
     """
-    return max(30.0, 8 * config["valt"]["timeout_s"])
+    return max(30.0, 8 * float(config["valt"]["timeout_s"]))
 
 
 def mapping_settings(config: Config) -> MappingSettings:
@@ -71,8 +72,8 @@ def valt_client(
 def lockout_file(config: Config) -> str | None:
     """Where the lockout is kept: ``[lockout] state_file``, else beside the audit
     log (the state folder), else nowhere."""
-    chosen = config["lockout"]["state_file"]
-    audit = config["logging"]["audit_file"]
+    chosen: str = config["lockout"]["state_file"]
+    audit: str = config["logging"]["audit_file"]
     if chosen:
         return chosen
     return os.path.join(os.path.dirname(audit), "lockout.json") if audit else None
@@ -88,7 +89,7 @@ LOCKOUT_KEYS = (
 )
 
 
-def connection(config: Config) -> tuple:
+def connection(config: Config) -> tuple[Any, ...]:
     v = config["valt"]
     return tuple(
         v[k]
