@@ -1,4 +1,5 @@
-"""Code as STYLE.md asks: ruff check passes and ruff format has nothing to change."""
+"""Code as STYLE.md asks: ruff check passes, ruff format has nothing to change, and
+mypy (strict, setup.cfg) finds nothing in the package."""
 
 from __future__ import annotations
 
@@ -22,5 +23,16 @@ def test_ruff_finds_nothing(command):
         capture_output=True,
         text=True,
         timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_finds_nothing():
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "ivs_accessory"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
