@@ -12,7 +12,7 @@ from ivs_accessory.errors import AccessoryError
 class ThreadStuckError(AccessoryError, RuntimeError):
     """A thread still runs ``timeout_s`` after it was told to stop.
 
-    A RuntimeError too, as the stop methods raised before this class existed.
+    A RuntimeError too, so code that caught a stop's RuntimeError still catches it.
 
     Attributes:
         name: the thread's name.
