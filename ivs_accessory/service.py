@@ -196,12 +196,13 @@ class Service:
             if not swapped:
                 self.config, self.safe_mode = old, was_safe
                 if client is not self.client and client is not None:
-                    client.close()
+                    _stop_part("the new VALT client", client.close)
                 logger.info("reload dropped: the daemon is stopping")
                 return
             self.factory_button.configure(config["system"])
             if client is not self.client and self.client is not None:
-                self.client.close()
+                # Logged, not raised: the new configuration is in place by now.
+                _stop_part("the old VALT client", self.client.close)
             self.client = client
             self._sources.sync(config.sources, self.dispatcher.emit)
         if left_safe_mode:
@@ -406,9 +407,9 @@ class Service:
 def _stop_part(what: str, stop: Callable[[], object]) -> None:
     """Stop one part; a failure, above all a ThreadStuckError, is logged, not raised.
 
-    Raising would leave the parts after it running, and the daemon must exit within
-    the unit's TimeoutStopSec anyway: a stuck thread is a daemon thread and ends
-    with the process.
+    Raising would leave the parts after it running, or a reload half done, and the
+    daemon must still exit within the unit's TimeoutStopSec: a stuck thread is a
+    daemon thread and ends with the process.
     """
     try:
         stop()
