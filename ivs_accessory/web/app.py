@@ -42,7 +42,8 @@ FACTORY_REFUSED = (
 
 
 class _ClosePlugin:
-    """Lets ``app.close()`` (the server stopping) settle a pending network change."""
+    """Lets ``app.close()`` (the server stopping) settle a pending network change and
+    wait for the page's network threads."""
 
     name = "ivs-page-close"
     api = 2
