@@ -7,7 +7,11 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
+from ivs_accessory.threads import Worker
+
 logger = logging.getLogger(__name__)
+
+_STOP_S = 1.0  # the loop waits on the stop event: it ends at once unless a ping hangs
 
 
 def _sd_notify(message: str) -> bool:
@@ -80,18 +84,19 @@ class Watchdog:
         self.interval_s = interval_s
         self._alive = alive
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker(self._run, "watchdog", on_stop=self._stopping.set)
         self.missed = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(1.0)
-            self._thread = None
+        """Stop pinging.
+
+        Raises:
+            ThreadStuckError: the thread did not end within a second.
+        """
+        self._worker.stop(_STOP_S)
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval_s):

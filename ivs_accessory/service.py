@@ -153,9 +153,9 @@ class Service:
         self._stop_web()  # first, and outside the lock: a page request may be saving
         with self._lock:
             self._sources.close_all()
-            if self.watchdog is not None:
-                self.watchdog.stop()
-                self.watchdog = None
+            watchdog, self.watchdog = self.watchdog, None
+            if watchdog is not None:
+                _stop_part("the watchdog", watchdog.stop)
             if self.dispatcher is not None:
                 # What was typed or swiped before the stop still counts, for up
                 # to drain_s; then a VALT call still in hand is cut, so the stop
@@ -164,12 +164,9 @@ class Service:
                     self.dispatcher.drain(drain_s)
                 if self.client is not None:
                     self.client.abort()
-                try:
-                    self.dispatcher.stop()
-                except RuntimeError as exc:
-                    logger.error("%s", exc)
+                _stop_part("the dispatcher", self.dispatcher.stop)
             if self.client is not None:
-                self.client.close()
+                _stop_part("the VALT client", self.client.close)
                 self.client = None
         logger.info("accessory stopped")
 
@@ -199,12 +196,13 @@ class Service:
             if not swapped:
                 self.config, self.safe_mode = old, was_safe
                 if client is not self.client and client is not None:
-                    client.close()
+                    _stop_part("the new VALT client", client.close)
                 logger.info("reload dropped: the daemon is stopping")
                 return
             self.factory_button.configure(config["system"])
             if client is not self.client and self.client is not None:
-                self.client.close()
+                # Logged, not raised: the new configuration is in place by now.
+                _stop_part("the old VALT client", self.client.close)
             self.client = client
             self._sources.sync(config.sources, self.dispatcher.emit)
         if left_safe_mode:
@@ -361,10 +359,7 @@ class Service:
     def _stop_web(self) -> None:
         web, self.web = self.web, None
         if web is not None:
-            try:
-                web.stop()
-            except Exception as exc:
-                logger.error("the configuration page did not stop cleanly: %s", exc)
+            _stop_part("the configuration page", web.stop)
 
     def _start_watchdog(self) -> None:
         interval = self.notify.watchdog_interval_s()
@@ -407,6 +402,19 @@ class Service:
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
             "safe_mode": self.safe_mode.status() if self.safe_mode else None,
         }
+
+
+def _stop_part(what: str, stop: Callable[[], object]) -> None:
+    """Stop one part; a failure, above all a ThreadStuckError, is logged, not raised.
+
+    Raising would leave the parts after it running, or a reload half done, and the
+    daemon must still exit within the unit's TimeoutStopSec: a stuck thread is a
+    daemon thread and ends with the process.
+    """
+    try:
+        stop()
+    except Exception as exc:
+        logger.error("%s did not stop cleanly: %s", what, exc)
 
 
 def _default_web(service: Service) -> Any:

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from ivs_accessory.notify import Notifier, Watchdog
+from ivs_accessory.threads import ThreadStuckError
 
 
 def test_messages_reach_the_notify_socket(notify_socket):
@@ -64,3 +65,24 @@ def test_watchdog_pings_only_while_alive():
     assert pings and all(
         message == "WATCHDOG=1" and was_alive for message, was_alive in pings
     )
+
+
+def test_watchdog_stop_names_a_thread_stuck_in_its_health_check():
+    asked, release = threading.Event(), threading.Event()
+
+    def alive() -> bool:  # a health check that hangs
+        asked.set()
+        release.wait(30)
+        return True
+
+    dog = Watchdog(lambda message: None, 0.01, alive)
+    dog.start()
+    try:
+        assert asked.wait(5)
+        with pytest.raises(
+            ThreadStuckError, match="'watchdog' did not stop within 1 s"
+        ):
+            dog.stop()
+    finally:
+        release.set()
+    dog.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -199,6 +200,46 @@ def test_watchdog_pings_and_stops_while_the_dispatcher_hangs(
         assert missed.is_set()
     finally:
         service.stop()
+
+
+class StuckSink:
+    """Feedback whose tick blocks the dispatcher thread until released."""
+
+    def __init__(self) -> None:
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def tick(self, now: float) -> None:
+        self.entered.set()
+        self.release.wait(30)
+
+    def show(self, outcome) -> None: ...
+
+    def entry(self, source, length) -> None: ...
+
+    def room(self, status, online) -> None: ...
+
+
+def test_a_stuck_dispatcher_is_logged_and_the_rest_still_stops(
+    tmp_path, make_sim, caplog
+):
+    caplog.set_level(logging.INFO, "ivs_accessory.service")
+    sim = make_sim()
+    sink = StuckSink()
+    path = write_config(tmp_path / "a.conf", server=sim.url)
+    service = Service(load(path), source_factory=PipeConsoles(), feedback=[sink])
+    service.start()
+    try:
+        assert sink.entered.wait(10)
+        began = time.monotonic()
+        service.stop(drain_s=0)
+        assert time.monotonic() - began < 3.0
+        assert (
+            "the dispatcher did not stop cleanly: thread 'dispatcher' did not stop "
+            "within 1.5 s (a VALT call hangs?)"
+        ) in caplog.text
+        assert service.client is None and "accessory stopped" in caplog.text
+    finally:
+        sink.release.set()
 
 
 @pytest.mark.parametrize(

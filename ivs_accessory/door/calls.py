@@ -30,6 +30,8 @@ def together(
         if first is None:
             run(1, second)
         else:
+            # A plain thread, not a Worker: it lives for one call, nothing can stop
+            # it early, and the join below waits for it on every path.
             helper = threading.Thread(target=run, args=(1, second), name="valt-read")
             helper.start()
     if first is not None:

@@ -14,6 +14,7 @@ from ivs_accessory.door.feedback import FeedbackSink
 from ivs_accessory.door.mapping import EntryChanged, Mapper, Presented, Trigger
 from ivs_accessory.door.recent import RecentEvents
 from ivs_accessory.events import InputEvent
+from ivs_accessory.threads import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class Dispatcher:
         self._clock = clock
         self._queue: queue.Queue[InputEvent] = queue.Queue(maxsize=queue_size)
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self.heartbeat = clock()
         self.dropped = 0
         self.events = 0
@@ -80,34 +81,35 @@ class Dispatcher:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Start the dispatcher thread."""
-        if self._thread is not None:
+        if self._worker is not None:
             raise RuntimeError("dispatcher already started")
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="dispatcher", daemon=True
+        self._worker = Worker(
+            self._run,
+            "dispatcher",
+            on_stop=self._stopping.set,
+            hint="a VALT call hangs?",
         )
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, drain_s: float = 0.0) -> None:
-        """Stop after the event in hand; raises RuntimeError if the thread hangs.
+        """Stop after the event in hand.
 
         With ``drain_s`` the events already queued are handled first, for up to that
         many seconds (inputs are closed by then, so no new ones arrive).
+
+        Raises:
+            ThreadStuckError: the thread hangs (a RuntimeError).
         """
         if drain_s > 0 and self.is_alive:
             self.drain(drain_s)
-        self._stopping.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(_JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                raise RuntimeError(
-                    "the dispatcher did not stop in time (a VALT call hangs?)"
-                )
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(_JOIN_TIMEOUT_S)
 
     @property
     def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker is not None and self._worker.alive
 
     def drain(self, timeout_s: float) -> bool:
         """Wait until every queued event has been handled; False after ``timeout_s``."""

@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld, KeyPressed
+from ivs_accessory.threads import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class InputSource(Protocol):
         """Start reading; ``emit`` is called on the reader thread with each event."""
 
     def close(self) -> None:
-        """Stop within about a second; RuntimeError if the thread outlives the join."""
+        """Stop within about a second; ThreadStuckError (a RuntimeError) if the thread
+        outlives the join."""
 
     def status(self) -> dict[str, Any]:
         """A snapshot for the status page and logs (no card numbers or PINs)."""
@@ -160,7 +162,7 @@ class ReconnectingReader:
             threading.Lock()
         )  # guards _handle against close() and other threads
         self._handle: Any = None
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._warned = False  # this outage has had its WARNING
 
     @property
@@ -173,30 +175,32 @@ class ReconnectingReader:
         Raises:
             RuntimeError: already started.
         """
-        if self._thread is not None:
+        if self._worker is not None:
             raise RuntimeError(f"{self.role} {self.name!r} already started")
-        self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=f"source-{self.name}", daemon=True
+        self._worker = Worker(
+            self._run,
+            f"source-{self.name}",
+            args=(emit,),
+            on_stop=self._stopping.set,
         )
-        self._thread.start()
+        self._worker.start()
 
     def close(self) -> None:
         """Stop the thread and close the device; returns within about a second.
 
         Raises:
-            RuntimeError: the reader thread did not stop in time.
+            ThreadStuckError: the reader thread did not stop in time (the device
+                stays open until it does).
         """
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_S)
-            if self._thread.is_alive():
-                raise RuntimeError(f"{self.role} {self.name!r} did not stop in time")
+        if self._worker is not None:
+            self._worker.stop(JOIN_TIMEOUT_S)
         self._disconnect()
 
     @property
     def is_alive(self) -> bool:
         """True while the reader thread runs."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker is not None and self._worker.alive
 
     def _run(self, emit: Emit) -> None:
         try:

@@ -242,7 +242,7 @@ class SerialCardReader(ReconnectingReader):
         """Stop the thread and close the port; returns within about a second.
 
         Raises:
-            RuntimeError: the reader thread did not stop in time.
+            ThreadStuckError: the reader thread did not stop in time.
         """
         self._stopping.set()
         with self._lock:

@@ -23,6 +23,7 @@ from ivs_accessory.sources.base import (
     register,
 )
 from ivs_accessory.sources.keynames import KEY_NAMES
+from ivs_accessory.threads import Worker
 
 # The kernel's key names, from a leaf list: the demo needs no evdev.
 _KEY_NAMES = frozenset(n for n in KEY_NAMES if n.startswith("KEY_"))
@@ -140,7 +141,7 @@ class ConsoleSource:
         self._clock = clock
         self._on_eof = on_eof
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
 
     def start(self, emit: Emit) -> None:
         """Start the reader thread; ``emit`` gets each event on that thread.
@@ -148,29 +149,30 @@ class ConsoleSource:
         Raises:
             RuntimeError: already started.
         """
-        if self._thread is not None:
+        if self._worker is not None:
             raise RuntimeError(f"console {self.name!r} already started")
-        self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=f"source-{self.name}", daemon=True
+        self._worker = Worker(
+            self._run,
+            f"source-{self.name}",
+            args=(emit,),
+            on_stop=self._stopping.set,
         )
-        self._thread.start()
+        self._worker.start()
 
     def close(self) -> None:
         """Stop reading (the stream stays open: it belongs to the caller).
 
         Raises:
-            RuntimeError: the reader thread did not stop in time, e.g. blocked in
-                ``readline`` on a stream without a file descriptor.
+            ThreadStuckError: the reader thread did not stop in time, e.g. blocked
+                in ``readline`` on a stream without a file descriptor.
         """
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_S)
-            if self._thread.is_alive():
-                raise RuntimeError(f"console {self.name!r} did not stop in time")
+        if self._worker is not None:
+            self._worker.stop(JOIN_TIMEOUT_S)
 
     def status(self) -> dict[str, Any]:
         """A snapshot for the status page: connected until end of input or close()."""
-        running = self._thread is not None and self._thread.is_alive()
+        running = self._worker is not None and self._worker.alive
         return {
             "connected": running,
             "device": str(getattr(self._stream, "name", "stream")) if running else None,

@@ -12,12 +12,16 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ivs_accessory.threads import Worker
+
 # The call in progress on this thread; the pools below attach their connection to it.
 _current = threading.local()
 
 # How often the watchdog retries a cut: a due call may still be connecting, and its
 # socket appears only once the connection is made.
 _RETRY_S = 0.05
+# The thread only waits on a condition and shuts sockets down: it ends at once.
+_STOP_S = 1.0
 
 
 class Call:
@@ -58,7 +62,7 @@ class Watchdog:
         self._clock = clock
         self._calls: set[Call] = set()
         self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._closed = False
 
     @contextlib.contextmanager
@@ -85,20 +89,25 @@ class Watchdog:
             call.cut()
 
     def close(self) -> None:
-        """Stop the thread (calls still running are no longer watched)."""
+        """Stop the thread (calls still running are no longer watched).
+
+        Raises:
+            ThreadStuckError: the thread did not end within a second.
+        """
         with self._wake:
             self._closed = True
-            thread, self._thread = self._thread, None
-            self._wake.notify()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1)
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(_STOP_S)
 
     def _ensure_thread(self) -> None:
-        if self._thread is None and not self._closed:
-            self._thread = threading.Thread(
-                target=self._run, name="valt-deadline", daemon=True
-            )
-            self._thread.start()
+        if self._worker is None and not self._closed:
+            self._worker = Worker(self._run, "valt-deadline", on_stop=self._wake_up)
+            self._worker.start()
+
+    def _wake_up(self) -> None:
+        with self._wake:
+            self._wake.notify()
 
     def _run(self) -> None:
         with self._wake:

@@ -110,6 +110,8 @@ class SimServer(ThreadingHTTPServer):
     def process_request(self, request, client_address) -> None:
         # Registered here, in the accept loop, so that a connection accepted just
         # before shutdown() is known to whoever cuts and joins them afterwards.
+        # A plain thread, not a Worker: one per connection, ended by cutting its
+        # socket, and Connections joins them all under one deadline.
         thread = threading.Thread(
             target=self._serve_connection,
             args=(request, client_address),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ivs_accessory.threads import Worker
 from ivs_accessory.valtsim import routes
 from ivs_accessory.valtsim.chunks import Answer, json_answer
 from ivs_accessory.valtsim.control import serve_control
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Two days: the vendor's log shows the same token coming back for about that long.
 DEFAULT_TOKEN_LIFETIME_S = 172800
-# How long stop() waits for the threads serving connections to end.
+# How long stop() waits for the accept loop, then for the threads serving connections.
 _JOIN_TIMEOUT_S = 5
 
 
@@ -90,7 +92,7 @@ class ValtSimulator:
         self._log = RequestLog()
         self._connections = Connections()
         self._server: SimServer | None = None
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._stopping = threading.Event()
         self._up_timer: threading.Timer | None = None
         self._life_lock = threading.RLock()
@@ -167,24 +169,26 @@ class ValtSimulator:
                 (self.host, self.port), SimHandler, self, self._tls, self._connections
             )
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name=f"valtsim-{self.port}",
-                daemon=True,
+            # shutdown() returns once serve_forever() has: the join is then at once.
+            self._worker = Worker(
+                functools.partial(self._server.serve_forever, poll_interval=0.1),
+                f"valtsim-{self.port}",
+                on_stop=self._server.shutdown,
             )
-            self._thread.start()
+            self._worker.start()
 
     def _close_server(self, keep: socket.socket | None = None) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
+        """Raises ThreadStuckError if the accept loop outlives the join."""
+        server, worker = self._server, self._worker
+        self._server = self._worker = None
         if server is None:
             return
-        server.shutdown()
-        server.server_close()
-        self._connections.cut(keep)
-        if thread is not None:
-            thread.join(timeout=5)
+        try:
+            if worker is not None:
+                worker.stop(_JOIN_TIMEOUT_S)
+        finally:
+            server.server_close()
+            self._connections.cut(keep)
 
     # -- inspection and control from tests ---------------------------------------------
     def requests(self, path: str | None = None) -> list[dict[str, Any]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import bottle
 
+from ivs_accessory.threads import Worker
 from ivs_accessory.web import maintenance, settings
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.guard import guard
@@ -30,6 +30,10 @@ from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
 
+# close() waits for the recovery through the trial's lock; this is for one that had
+# not begun by then.
+_RECOVERY_STOP_S = 1.0
+
 FACTORY_REFUSED = (
     "The factory password is accepted only on the box itself, from a link-local "
     "address (a laptop cabled straight to the box) or for 15 minutes after a "
@@ -38,7 +42,8 @@ FACTORY_REFUSED = (
 
 
 class _ClosePlugin:
-    """Lets ``app.close()`` (the server stopping) settle a pending network change."""
+    """Lets ``app.close()`` (the server stopping) settle a pending network change and
+    wait for the page's network threads."""
 
     name = "ivs-page-close"
     api = 2
@@ -50,8 +55,12 @@ class _ClosePlugin:
         return callback
 
     def close(self) -> None:
-        self.page.trial.close()
         self.page.outcome_watch.detach()
+        try:
+            self.page.trial.close()
+        finally:
+            if self.page.recovery is not None:
+                self.page.recovery.stop(_RECOVERY_STOP_S)
 
 
 class _FriendlyErrors:
@@ -115,12 +124,12 @@ def create_app(
     maintenance.add_routes(app, page)
     app.config["ivs.page"] = page
     # A change left on trial by a daemon that died is rolled back; in a thread, since
-    # the root helper's netplan apply takes a while and the page must not wait.
-    page.recovery = threading.Thread(
-        target=page.trial.recover,
+    # the root helper's netplan apply takes a while and the page must not wait. No
+    # stop hook: a roll-back is not cut short.
+    page.recovery = Worker(
+        page.trial.recover,
+        "network-recover",
         args=(page.system(), page.config["system"]["network_file"]),
-        name="network-recover",
-        daemon=True,
     )
     page.recovery.start()
     return app

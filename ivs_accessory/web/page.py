@@ -15,6 +15,7 @@ import bottle
 
 from ivs_accessory import __version__
 from ivs_accessory.system.commands import SystemControl
+from ivs_accessory.threads import Worker
 from ivs_accessory.web.accounts import (
     FACTORY_WINDOW_S,
     USERNAME,
@@ -147,7 +148,7 @@ class Page:
         )
         self.throttle = LoginThrottle(clock=clock)
         self.trial = NetworkTrial(clock)
-        self.recovery: threading.Thread | None = None  # see create_app
+        self.recovery: Worker | None = None  # see create_app
         self.valt_totals = ValtTotals()
         self.devices = devices
         self.read_network = network or read_current_network

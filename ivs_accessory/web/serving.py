@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from cheroot import wsgi
 
+from ivs_accessory.threads import Worker
 from ivs_accessory.web.connection import (
     PER_ADDRESS,
     REQUEST_DEADLINE_S,
@@ -168,7 +168,8 @@ class WebServer:
         self._server.gateway = Gateway
         if tls_cert:
             self._server.ssl_adapter = LazyTLS(tls_cert, tls_key or tls_cert)
-        self._thread: threading.Thread | None = None
+        # cheroot's stop() ends serve(); it runs on stop() even when start() did not.
+        self._worker = Worker(self._serve, "web", on_stop=self._server.stop)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -191,22 +192,21 @@ class WebServer:
     def start(self) -> None:
         """Listen (OSError at once if the port is taken), then serve on a thread."""
         self._server.prepare()
-        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
-        self._thread.start()
+        self._worker.start()
         logger.info("configuration page at %s", self.url)
         if self._announce is not None:
             self._announce(self.url)
 
     def stop(self) -> None:
-        """Stop accepting, finish requests in hand (seconds at most), close the app."""
+        """Stop accepting, finish requests in hand (seconds at most), close the app.
+
+        Raises:
+            ThreadStuckError: the server thread did not end in time (the app is
+                closed all the same).
+        """
         try:
-            self._server.stop()
+            self._worker.stop(_JOIN_TIMEOUT_S)
         finally:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                thread.join(_JOIN_TIMEOUT_S)
-                if thread.is_alive():
-                    logger.error("the web server thread did not stop in time")
             close = getattr(self.app, "close", None)
             if close is not None:
                 close()

@@ -15,9 +15,13 @@ from typing import Any
 from ivs_accessory.errors import SystemActionError
 from ivs_accessory.system.atomic import write_private
 from ivs_accessory.system.commands import SystemControl
+from ivs_accessory.threads import Worker
 from ivs_accessory.web.files import read_text
 
 logger = logging.getLogger(__name__)
+
+# close() settles the trial before it waits, so the watcher only has to wake up.
+_WATCHER_STOP_S = 1.0
 
 
 @dataclass
@@ -55,6 +59,7 @@ class NetworkTrial:
         self._clock = clock
         self._lock = threading.Lock()
         self._trial: _Trial | None = None
+        self._watcher: Worker | None = None
         self._count = 0
         self.done = threading.Event()  # set whenever the latest trial has ended
         self.done.set()
@@ -101,12 +106,10 @@ class NetworkTrial:
             summary,
             timeout_s,
         )
-        threading.Thread(
-            target=self._watch,
-            args=(trial, timeout_s),
-            name="network-trial",
-            daemon=True,
-        ).start()
+        # No stop hook: only confirm() and close() may settle a trial, since a
+        # watcher woken otherwise would leave the change unconfirmed and in place.
+        self._watcher = Worker(self._watch, "network-trial", args=(trial, timeout_s))
+        self._watcher.start()
 
     def pending(self) -> dict[str, Any] | None:
         """``{"summary", "remaining_s", "expect_host"}`` while a change is on trial."""
@@ -155,7 +158,18 @@ class NetworkTrial:
         return None
 
     def close(self) -> None:
-        """Roll a pending change back now (the daemon is stopping)."""
+        """Roll a pending change back now (the daemon is stopping), then wait for the
+        watcher.
+
+        Raises:
+            ThreadStuckError: the watcher did not end.
+        """
+        self._settle_now()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop(_WATCHER_STOP_S)
+
+    def _settle_now(self) -> None:
         with self._lock:
             trial = self._trial
             if trial is None or trial.done.is_set() or trial.confirmed.is_set():

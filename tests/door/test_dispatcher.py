@@ -15,6 +15,7 @@ from ivs_accessory.door.lockout import Lockout
 from ivs_accessory.door.mapping import Mapper, MappingSettings
 from ivs_accessory.door.room import RoomState
 from ivs_accessory.events import CardRead, CodeEntered, KeyPressed
+from ivs_accessory.threads import ThreadStuckError
 
 
 def room_actions(client) -> Actions:
@@ -291,3 +292,25 @@ def test_a_watcher_that_consumes_an_event_keeps_it_from_the_mapper(
     card = CardRead("reader", "123456", "decimal", time.monotonic())
     assert [o.result for o in dispatcher.handle(card)] == ["started"]
     assert seen[-1] is card
+
+
+def test_stop_names_a_dispatcher_stuck_in_an_event(make_sim, make_client):
+    sim = make_sim()
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck(event) -> bool:  # a watcher that never returns, as a hung call would
+        entered.set()
+        release.wait(30)
+        return True
+
+    dispatcher = Dispatcher(
+        Mapper(MappingSettings()), room_actions(make_client(sim)), watchers=[stuck]
+    )
+    dispatcher.start()
+    try:
+        dispatcher.emit(CodeEntered("console", "123456", time.monotonic()))
+        assert entered.wait(10)
+        with pytest.raises(ThreadStuckError, match="'dispatcher' did not stop"):
+            dispatcher.stop()
+    finally:
+        release.set()

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.events import CardRead
 from ivs_accessory.sources.card_serial import CardFramer, SerialCardReader, open_serial
+from ivs_accessory.threads import ThreadStuckError
 
 STX, ETX = b"\x02", b"\x03"
 WAIT_S = 5
@@ -435,7 +436,7 @@ def test_reader_close_raises_if_the_thread_is_stuck():
     reader.start(lambda event: None)
     assert entered.wait(WAIT_S)
     try:
-        with pytest.raises(RuntimeError, match="did not stop"):
+        with pytest.raises(ThreadStuckError, match="'source-door' did not stop"):
             reader.close()
     finally:
         release.set()

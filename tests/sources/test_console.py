@@ -16,6 +16,7 @@ import pytest
 from ivs_accessory.events import CardRead, CodeEntered, KeyHeld, KeyPressed
 from ivs_accessory.sources.base import create_source
 from ivs_accessory.sources.console import ConsoleError, ConsoleSource, parse_line
+from ivs_accessory.threads import ThreadStuckError
 
 WAIT_S = 5
 T = 7.0
@@ -283,3 +284,30 @@ def test_console_is_built_by_create_source_with_seams(pipe):
         assert (event.source, event.digits) == ("front", "77")
         pipe.end()
         assert ended.wait(WAIT_S)
+
+
+class BlockingStream:
+    """A stream without a file descriptor whose readline blocks until released."""
+
+    def __init__(self) -> None:
+        self.reading, self.release = threading.Event(), threading.Event()
+
+    def readline(self) -> str:
+        self.reading.set()
+        self.release.wait(WAIT_S)
+        return ""
+
+
+def test_console_close_names_a_reader_stuck_in_readline():
+    stream = BlockingStream()
+    source = ConsoleSource("door", stream=stream, errors=io.StringIO())
+    source.start(lambda event: None)
+    try:
+        assert stream.reading.wait(WAIT_S)
+        with pytest.raises(ThreadStuckError, match="'source-door' did not stop"):
+            source.close()
+        assert source.status()["connected"] is True  # still reading, truly
+    finally:
+        stream.release.set()
+    source.close()
+    assert source.status()["connected"] is False

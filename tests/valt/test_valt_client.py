@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ivs_accessory.errors import ValtBadResponse, ValtRefused, ValtRejected
@@ -308,3 +310,15 @@ def test_server_version_parsing_and_styles():
     ] == ["markers", "template", "template_typed", "message"]
     with pytest.raises(ValueError):
         ServerVersion.parse("v-next")
+
+
+def test_close_ends_the_deadline_thread(make_sim, make_client):
+    def deadline_threads() -> int:
+        return sum(t.name == "valt-deadline" for t in threading.enumerate())
+
+    client = make_client(make_sim())
+    before = deadline_threads()
+    client.room_status(1)  # the first call starts it
+    assert deadline_threads() == before + 1
+    client.close()
+    assert deadline_threads() == before

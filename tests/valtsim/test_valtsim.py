@@ -448,6 +448,22 @@ def test_down_over_http_comes_back_by_itself(make_sim):
     assert came_back.is_set()
 
 
+def test_down_and_stop_end_the_accept_thread(make_sim):
+    sim = make_sim()
+    name = f"valtsim-{sim.port}"
+
+    def accepting() -> bool:
+        return any(t.name == name for t in threading.enumerate())
+
+    assert accepting()
+    sim.go_down()
+    assert not accepting()
+    sim.come_up()
+    assert accepting()
+    sim.stop()
+    assert not accepting()
+
+
 def test_reset_and_state_over_http(sim66):
     t = token(sim66)
     api(sim66, "POST", "rooms/1/record/start", {"name": "R"}, t)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -27,6 +28,10 @@ def system(tmp_path):
         for op in ("apply_network", "rollback_network")
     }
     return SystemControl(settings | {"command_timeout_s": 10}), trace
+
+
+def thread_names() -> list[str]:
+    return [thread.name for thread in threading.enumerate()]
 
 
 def traced(trace) -> list[str]:
@@ -101,6 +106,15 @@ def test_trial_close_rolls_back_at_once_and_removes_a_new_file(tmp_path, system)
     trial.close()
     assert trial.done.is_set() and not path.exists()
     assert traced(trace) == ["apply_network", "rollback_network"]
+
+
+def test_trial_close_waits_for_its_watcher_thread(tmp_path, system):
+    control, trace = system
+    trial = NetworkTrial()
+    trial.begin(control, str(tmp_path / "n.yaml"), STATIC_YAML, 600, "static", None)
+    assert "network-trial" in thread_names()
+    trial.close()
+    assert "network-trial" not in thread_names()
 
 
 def test_trial_refuses_a_second_change_while_one_is_pending(tmp_path, system):
@@ -190,8 +204,8 @@ def test_the_page_rolls_back_a_change_its_dead_predecessor_left(box):
     app = create_app(box.service, devices=lambda: [])
     try:
         page = app.config["ivs.page"]
-        page.recovery.join(30)
-        assert not page.recovery.is_alive()
+        page.recovery.stop(30)  # ThreadStuckError if still rolling back by then
+        assert not page.recovery.alive
         assert traced(box.folder / "trace.log")[-2:] == [
             "apply_network",
             "rollback_network",
