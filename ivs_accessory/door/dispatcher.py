@@ -7,20 +7,39 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from ivs_accessory.door.actions import Actions, Outcome
 from ivs_accessory.door.audit import AuditLog
 from ivs_accessory.door.feedback import FeedbackSink
 from ivs_accessory.door.mapping import EntryChanged, Mapper, Presented, Trigger
+from ivs_accessory.door.outcome import Outcome
 from ivs_accessory.door.recent import RecentEvents
+from ivs_accessory.door.room import RoomState
 from ivs_accessory.events import InputEvent
 from ivs_accessory.threads import Worker
+from ivs_accessory.valt.models import RoomStatus
 
 logger = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 1.5
 _REPLACE_WAIT_S = 10.0
 _REPLACE_POLL_S = 0.1
+
+
+class ActionTaker(Protocol):
+    """What the dispatcher runs intents on: :class:`~ivs_accessory.door.actions.Actions`
+    or safe mode's stand-in that refuses every input."""
+
+    @property
+    def room(self) -> RoomState | None: ...
+
+    def entry_started(self, source: str) -> None: ...
+
+    def present(self, intent: Presented) -> Outcome: ...
+
+    def trigger(self, intent: Trigger) -> Outcome: ...
+
+    def refresh(self) -> None: ...
 
 
 class Dispatcher:
@@ -46,7 +65,7 @@ class Dispatcher:
     def __init__(
         self,
         mapper: Mapper,
-        actions: Actions,
+        actions: ActionTaker,
         *,
         feedback: Sequence[FeedbackSink] = (),
         audit: AuditLog | None = None,
@@ -71,7 +90,7 @@ class Dispatcher:
         self.dropped = 0
         self.events = 0
         self.outcomes: dict[str, int] = {}
-        self._last_room: tuple | None = None
+        self._last_room: tuple[RoomStatus | None, bool | None] | None = None
         self.recent = RecentEvents()  # masked, for the page's live view
         self._refresh_wanted = threading.Event()
         # Held while an event or housekeeping runs, so replace() swaps parts between
@@ -142,7 +161,7 @@ class Dispatcher:
         self,
         *,
         mapper: Mapper,
-        actions: Actions,
+        actions: ActionTaker,
         feedback: Sequence[FeedbackSink],
         cancel: threading.Event | None = None,
     ) -> bool:
@@ -168,7 +187,7 @@ class Dispatcher:
         return True
 
     def _apply(
-        self, mapper: Mapper, actions: Actions, feedback: Sequence[FeedbackSink]
+        self, mapper: Mapper, actions: ActionTaker, feedback: Sequence[FeedbackSink]
     ) -> None:
         self.mapper, self.actions, self.feedback = mapper, actions, list(feedback)
         self._last_room = None  # tell the new feedback where the room stands
@@ -204,7 +223,7 @@ class Dispatcher:
         outcomes = []
         for intent in self.mapper.handle(event):
             if isinstance(intent, EntryChanged):
-                self._tell("entry", intent.source, intent.length)
+                self._entry(intent)
                 if intent.length == 1:  # someone started typing a PIN
                     self.actions.entry_started(intent.source)
             elif isinstance(intent, Presented):
@@ -228,33 +247,37 @@ class Dispatcher:
             self.audit.record(
                 outcome, self.actions.room.room if self.actions.room else None
             )
-        self._tell("show", outcome)
+        self._tell(lambda sink: sink.show(outcome))
         self._room_changed()
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome
 
     def _housekeeping(self) -> None:
-        for intent in self.mapper.expire(self._clock()):
-            self._tell("entry", intent.source, intent.length)
+        for entry in self.mapper.expire(self._clock()):
+            self._entry(entry)
         room = self.actions.room
         wanted = self._refresh_wanted.is_set()
         if room is not None and (room.due() or wanted):
             self._refresh_wanted.clear()
             self.actions.refresh()
         self._room_changed()
-        self._tell("tick", self._clock())
+        now = self._clock()
+        self._tell(lambda sink: sink.tick(now))
 
     def _room_changed(self) -> None:
         room = self.actions.room
-        state = (room.status, room.online) if room is not None else (None, None)
-        if state != self._last_room:
-            self._last_room = state
-            self._tell("room", *state)
+        status, online = (room.status, room.online) if room else (None, None)
+        if (status, online) != self._last_room:
+            self._last_room = (status, online)
+            self._tell(lambda sink: sink.room(status, online))
 
-    def _tell(self, method: str, *args) -> None:
+    def _entry(self, entry: EntryChanged) -> None:
+        self._tell(lambda sink: sink.entry(entry.source, entry.length))
+
+    def _tell(self, call: Callable[[FeedbackSink], None]) -> None:
         for sink in self.feedback:
             try:
-                getattr(sink, method)(*args)
+                call(sink)
             except Exception:
                 logger.exception("feedback %s failed", type(sink).__name__)

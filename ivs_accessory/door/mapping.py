@@ -127,9 +127,9 @@ class Mapper:
             return self._hold(event)
         return []
 
-    def expire(self, now: float) -> list[Intent]:
+    def expire(self, now: float) -> list[EntryChanged]:
         """Clear PIN entries whose person walked away; call periodically."""
-        out: list[Intent] = []
+        out: list[EntryChanged] = []
         for source, entry in self._entries.items():
             if entry.expired(now):
                 entry.digits = ""

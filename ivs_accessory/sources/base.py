@@ -7,7 +7,7 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ivs_accessory.errors import ConfigError
@@ -114,7 +114,7 @@ def describe_event(event: InputEvent) -> str:
 
 
 def deliver(
-    emit: Emit, events: list[InputEvent], label: str, log: logging.Logger = logger
+    emit: Emit, events: Sequence[InputEvent], label: str, log: logging.Logger = logger
 ) -> int:
     """Call ``emit`` with each event, logging (not raising) handler errors.
 
@@ -253,7 +253,7 @@ class ReconnectingReader:
         self.log.warning("%s: %s; reopening", self.label, message)
         self._warned = True
 
-    def _deliver(self, emit: Emit, events: list[InputEvent]) -> None:
+    def _deliver(self, emit: Emit, events: Sequence[InputEvent]) -> None:
         self.events += deliver(emit, events, self.label, self.log)
 
     def _disconnect(self) -> None:

@@ -12,6 +12,7 @@ import serial
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.events import CardRead
 from ivs_accessory.sources.base import (
+    Emit,
     InputSource,
     ReconnectingReader,
     check_options,
@@ -278,7 +279,7 @@ class SerialCardReader(ReconnectingReader):
         except (serial.SerialException, OSError) as exc:
             return self._failed(f"cannot open {self.port} ({exc}); retrying")
 
-    def _pump(self, port: Any, emit: Callable[[CardRead], object]) -> bool:
+    def _pump(self, port: Any, emit: Emit) -> bool:
         """Read until stopping (return False) or until the port is lost (True)."""
         while not self._stopping.is_set():
             try:

@@ -253,7 +253,7 @@ class ConsoleSource:
 
 def _fileno(stream: Any) -> int | None:
     try:
-        return stream.fileno()
+        return int(stream.fileno())
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
         return None
 

@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 import socket
+import socketserver
 import ssl
 import threading
 import time
@@ -96,8 +97,8 @@ class SimServer(ThreadingHTTPServer):
 
     def __init__(
         self,
-        address,
-        handler,
+        address: tuple[str, int],
+        handler: type[socketserver.BaseRequestHandler],
         sim: ValtSimulator,
         tls: ssl.SSLContext | None,
         connections: Connections,
@@ -107,7 +108,7 @@ class SimServer(ThreadingHTTPServer):
         self.connections = connections
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address) -> None:
+    def process_request(self, request: Any, client_address: Any) -> None:
         # Registered here, in the accept loop, so that a connection accepted just
         # before shutdown() is known to whoever cuts and joins them afterwards.
         # A plain thread, not a Worker: one per connection, ended by cutting its
@@ -121,13 +122,13 @@ class SimServer(ThreadingHTTPServer):
         self.connections.opened(request, thread)
         thread.start()
 
-    def _serve_connection(self, request, client_address) -> None:
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
         try:
             self.process_request_thread(request, client_address)
         finally:
             self.connections.closed(request)
 
-    def get_request(self):
+    def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
         if self.tls is not None:
             # The handshake happens in the handler thread, so one slow client cannot
@@ -137,7 +138,7 @@ class SimServer(ThreadingHTTPServer):
             )
         return sock, address
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that give up (read timeouts) or fail TLS are normal here; no
         # traceback.
         logger.debug(
