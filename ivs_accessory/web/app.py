@@ -112,7 +112,8 @@ def create_app(
     _add_status_routes(app, page)
     _add_safe_mode_routes(app, page)
     settings.add_routes(app, page)
-    maintenance.add_routes(app, page)
+    for route in maintenance.ROUTES:
+        app.route(route.path, route.method, _bound(route.handler, page))
     app.config["ivs.page"] = page
     # A change left on trial by a daemon that died is rolled back; in a thread, since
     # the root helper's netplan apply takes a while and the page must not wait.
@@ -124,6 +125,17 @@ def create_app(
     )
     page.recovery.start()
     return app
+
+
+def _bound(handler: Callable, page: Page) -> Callable:
+    """``handler`` as a bottle callback: ``page`` comes before bottle's arguments."""
+
+    # A closure, not functools.partial: bottle looks through closures for the
+    # handler, so a route prints as <GET /valt -> ...settings:valt_page>.
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        return handler(page, *args, **kwargs)
+
+    return callback
 
 
 def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
