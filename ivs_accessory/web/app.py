@@ -111,8 +111,7 @@ def create_app(
     _add_auth_routes(app, page)
     _add_status_routes(app, page)
     _add_safe_mode_routes(app, page)
-    settings.add_routes(app, page)
-    for route in maintenance.ROUTES:
+    for route in (*settings.ROUTES, *maintenance.ROUTES):
         app.route(route.path, route.method, _bound(route.handler, page))
     app.config["ivs.page"] = page
     # A change left on trial by a daemon that died is rolled back; in a thread, since
