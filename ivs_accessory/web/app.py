@@ -1,4 +1,4 @@
-"""WSGI app: ``create_app``; login, forced password change, status, health, metrics."""
+"""WSGI app: ``create_app`` and its route table; login, status, health, metrics."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from ivs_accessory.web.page import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Page,
+    Route,
     json_response,
     safe_next,
     see_other,
 )
-from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +116,27 @@ def create_app(
     app.install(_FriendlyErrors(page))
     app.add_hook("before_request", _friendly(page, functools.partial(guard, page)))
     app.add_hook("after_request", page.add_headers)
-    _add_error_pages(app, page)
-    _add_auth_routes(app, page)
-    _add_status_routes(app, page)
-    _add_safe_mode_routes(app, page)
-    settings.add_routes(app, page)
-    maintenance.add_routes(app, page)
+    for code, handler in ERROR_PAGES:
+        app.error(code)(_bound(handler, page))
+    for route in ROUTES:
+        app.route(route.path, route.method, _bound(route.handler, page))
     app.config["ivs.page"] = page
+    _start_recovery(page)
+    return app
+
+
+def _bound(handler: Callable, page: Page) -> Callable:
+    """``handler`` as a bottle callback: ``page`` comes before bottle's arguments."""
+
+    # A closure, not functools.partial: bottle looks through closures for the
+    # handler, so a route prints as <GET /valt -> ...settings:valt_page>.
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        return handler(page, *args, **kwargs)
+
+    return callback
+
+
+def _start_recovery(page: Page) -> None:
     # A change left on trial by a daemon that died is rolled back; in a thread, since
     # the root helper's netplan apply takes a while and the page must not wait. No
     # stop hook: a roll-back is not cut short.
@@ -132,208 +146,237 @@ def create_app(
         args=(page.system(), page.config["system"]["network_file"]),
     )
     page.recovery.start()
-    return app
 
 
-def _add_error_pages(app: bottle.Bottle, page: Page) -> None:
-    def not_found(error: bottle.HTTPError) -> bottle.HTTPResponse:
-        return page.render(
-            "message.tpl",
-            status=404,
-            title="Not found",
-            message="There is no such page on this box.",
-        )
+def not_found(page: Page, error: bottle.HTTPError) -> bottle.HTTPResponse:
+    return page.render(
+        "message.tpl",
+        status=404,
+        title="Not found",
+        message="There is no such page on this box.",
+    )
 
-    def failed(error: bottle.HTTPError) -> bottle.HTTPResponse:
-        # Only what escapes the routes' own guard (_friendly) gets here.
-        logger.error(
-            "page: %s %s failed: %s\n%s",
-            bottle.request.method,
-            bottle.request.path,
-            error.exception,
-            error.traceback or "",
-        )
-        return page.failure_page()
 
-    app.error(404)(not_found)
-    app.error(500)(failed)
+def failed(page: Page, error: bottle.HTTPError) -> bottle.HTTPResponse:
+    # Only what escapes the routes' own guard (_friendly) gets here.
+    logger.error(
+        "page: %s %s failed: %s\n%s",
+        bottle.request.method,
+        bottle.request.path,
+        error.exception,
+        error.traceback or "",
+    )
+    return page.failure_page()
+
+
+ERROR_PAGES = ((404, not_found), (500, failed))
 
 
 # -- login, logout, password -----------------------------------------------------------
 
 
-def _add_auth_routes(app: bottle.Bottle, page: Page) -> None:
-    def login_form(status: int = 200, error: str = "") -> bottle.HTTPResponse:
-        # Reuse the browser's token: another tab (or a favicon fetch) loading the
-        # login page must not invalidate a form that is already open.
-        token = bottle.request.get_cookie(LOGIN_COOKIE) or ""
-        if (
-            not 20 <= len(token) <= 64
-            or not token.replace("-", "").replace("_", "").isalnum()
-        ):
-            token = secrets.token_urlsafe(24)
-        bottle.response.set_cookie(
-            LOGIN_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=page.https,
-            path="/login",
+def _login_form(page: Page, status: int = 200, error: str = "") -> bottle.HTTPResponse:
+    token = _login_token()
+    bottle.response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=page.https,
+        path="/login",
+    )
+    return page.render(
+        "login.tpl",
+        status=status,
+        login_csrf=token,
+        error=error,
+        next=safe_next(bottle.request.query.get("next") or page.form().get("next")),
+    )
+
+
+def _login_token() -> str:
+    # Reuse the browser's token: another tab (or a favicon fetch) loading the
+    # login page must not invalidate a form that is already open.
+    token = bottle.request.get_cookie(LOGIN_COOKIE) or ""
+    if (
+        not 20 <= len(token) <= 64
+        or not token.replace("-", "").replace("_", "").isalnum()
+    ):
+        token = secrets.token_urlsafe(24)
+    return token
+
+
+def login_page(page: Page) -> bottle.HTTPResponse:
+    return _login_form(page)
+
+
+def login(page: Page) -> bottle.HTTPResponse:
+    form = page.form()
+    cookie = bottle.request.get_cookie(LOGIN_COOKIE) or ""
+    if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")[:200]):
+        return _login_form(page, 403, "The login form expired; please try again.")
+    problem = page.check_password(
+        form.get("password", ""), page.login_matches(form.get("username", ""))
+    )
+    if problem:
+        return _login_form(page, *_login_refusal(problem))
+    try:
+        must_change = page.passwords.read().must_change
+    except PasswordFileError as exc:
+        return _login_form(page, 503, str(exc))
+    if must_change and not page.factory_login_allowed():
+        logger.warning("page: factory password refused from %s", page.client_address())
+        return _login_form(page, 403, FACTORY_REFUSED)
+    _log_in(page, must_change)
+    raise see_other("/password" if must_change else safe_next(form.get("next")))
+
+
+def _login_refusal(problem: str) -> tuple[int, str]:
+    """(status, words) for a refused password."""
+    if problem == "wrong password":
+        return 401, "Wrong user name or password."
+    status = 429 if problem.startswith("too many") else 401
+    return status, problem[0].upper() + problem[1:] + "."
+
+
+def _log_in(page: Page, must_change: bool) -> None:
+    """A new session, its cookie set and the login form's token dropped."""
+    session = page.sessions.create(must_change)
+    logger.info("page: admin logged in from %s", page.client_address())
+    bottle.response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        httponly=True,
+        samesite="strict",
+        secure=page.https,
+        path="/",
+    )
+    bottle.response.delete_cookie(LOGIN_COOKIE, path="/login")
+
+
+def logout(page: Page) -> bottle.HTTPResponse:
+    page.sessions.drop(page.session().token)
+    bottle.response.delete_cookie(SESSION_COOKIE, path="/")
+    raise see_other("/login")
+
+
+def password_page(page: Page) -> bottle.HTTPResponse:
+    if not page.session().must_change:
+        raise see_other("/system")
+    return page.render_form("password.tpl")
+
+
+def change_password(page: Page) -> bottle.HTTPResponse:
+    # Only the forced first change skips the current password: anyone else
+    # holding a session (a borrowed browser, a stolen cookie) must know it.
+    if not page.session().must_change:
+        return page.error_page(
+            403,
+            "Change the password on the System page; it asks for the current one.",
         )
-        return page.render(
-            "login.tpl",
-            status=status,
-            login_csrf=token,
-            error=error,
-            next=safe_next(bottle.request.query.get("next") or page.form().get("next")),
-        )
+    errors = _first_password_errors(page, page.form())
+    if errors:
+        return page.render_form("password.tpl", {}, errors, 400)
+    session = page.session()
+    session.must_change = False
+    page.sessions.drop_others(session.token)
+    page.flash("Password changed. Keep it somewhere safe.")
+    raise see_other("/")
 
-    @app.get("/login")
-    def login_page():
-        return login_form()
 
-    @app.post("/login")
-    def login():
-        form = page.form()
-        cookie = bottle.request.get_cookie(LOGIN_COOKIE) or ""
-        if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")[:200]):
-            return login_form(403, "The login form expired; please try again.")
-        problem = page.check_password(
-            form.get("password", ""), page.login_matches(form.get("username", ""))
-        )
-        if problem:
-            status = 429 if problem.startswith("too many") else 401
-            words = (
-                "Wrong user name or password."
-                if problem == "wrong password"
-                else problem[0].upper() + problem[1:] + "."
-            )
-            return login_form(status, words)
-        try:
-            must_change = page.passwords.read().must_change
-        except PasswordFileError as exc:
-            return login_form(503, str(exc))
-        if must_change and not page.factory_login_allowed():
-            logger.warning(
-                "page: factory password refused from %s", page.client_address()
-            )
-            return login_form(403, FACTORY_REFUSED)
-        session = page.sessions.create(must_change)
-        logger.info("page: admin logged in from %s", page.client_address())
-        bottle.response.set_cookie(
-            SESSION_COOKIE,
-            session.token,
-            httponly=True,
-            samesite="strict",
-            secure=page.https,
-            path="/",
-        )
-        bottle.response.delete_cookie(LOGIN_COOKIE, path="/login")
-        raise see_other("/password" if must_change else safe_next(form.get("next")))
-
-    @app.post("/logout")
-    def logout():
-        page.sessions.drop(page.session().token)
-        bottle.response.delete_cookie(SESSION_COOKIE, path="/")
-        raise see_other("/login")
-
-    @app.get("/password")
-    def password_page():
-        if not page.session().must_change:
-            raise see_other("/system")
-        return page.render("password.tpl", w=Widgets())
-
-    @app.post("/password")
-    def change_password():
-        # Only the forced first change skips the current password: anyone else
-        # holding a session (a borrowed browser, a stolen cookie) must know it.
-        if not page.session().must_change:
-            return page.error_page(
-                403,
-                "Change the password on the System page; it asks for the current one.",
-            )
-        form = page.form()
-        new, confirm = form.get("new", ""), form.get("confirm", "")
-        errors = new_password_problem(new, confirm, "")
-        try:
-            if not errors and page.passwords.verify(new):
-                errors = {"new": "must differ from the current password"}
-            if not errors:
-                page.passwords.change(new)
-        except PasswordFileError as exc:
-            errors = {"new": str(exc)}
-        if errors:
-            return page.render("password.tpl", status=400, w=Widgets({}, errors))
-        session = page.session()
-        session.must_change = False
-        page.sessions.drop_others(session.token)
-        page.flash("Password changed. Keep it somewhere safe.")
-        raise see_other("/")
+def _first_password_errors(page: Page, form: dict[str, str]) -> dict[str, str]:
+    """Why the factory password was not replaced; {} when it was."""
+    new, confirm = form.get("new", ""), form.get("confirm", "")
+    errors = new_password_problem(new, confirm, "")
+    try:
+        if not errors and page.passwords.verify(new):
+            errors = {"new": "must differ from the current password"}
+        if not errors:
+            page.passwords.change(new)
+    except PasswordFileError as exc:
+        errors = {"new": str(exc)}
+    return errors
 
 
 # -- safe mode -------------------------------------------------------------------------
 
 
-def _add_safe_mode_routes(app: bottle.Bottle, page: Page) -> None:
-    @app.post("/safe-mode/restore")
-    def restore_last_good():
-        restore = getattr(page.service, "restore_last_good", None)
-        if restore is None:
-            return page.error_page(
-                404, "This daemon cannot go back to an earlier configuration."
-            )
-        try:
-            restore()
-        except Exception as exc:  # the daemon's words are what the installer needs
-            logger.error("page: going back to the last good configuration: %s", exc)
-            return page.error_page(
-                409, f"The last configuration that worked could not be restored: {exc}"
-            )
-        logger.warning(
-            "page: the last good configuration restored from %s", page.client_address()
+def restore_last_good(page: Page) -> bottle.HTTPResponse:
+    restore = getattr(page.service, "restore_last_good", None)
+    if restore is None:
+        return page.error_page(
+            404, "This daemon cannot go back to an earlier configuration."
         )
-        page.flash("The last configuration that worked is back in use.")
-        raise see_other("/")
+    try:
+        restore()
+    except Exception as exc:  # the daemon's words are what the installer needs
+        logger.error("page: going back to the last good configuration: %s", exc)
+        return page.error_page(
+            409, f"The last configuration that worked could not be restored: {exc}"
+        )
+    logger.warning(
+        "page: the last good configuration restored from %s", page.client_address()
+    )
+    page.flash("The last configuration that worked is back in use.")
+    raise see_other("/")
 
 
 # -- status, health, metrics, static ---------------------------------------------------
 
 
-def _add_status_routes(app: bottle.Bottle, page: Page) -> None:
-    @app.get("/")
-    def status():
-        page.refresh_room_soon()
-        return page.render(
-            "status.tpl",
-            s=status_view(page.service),
-            poll_s=page.config["web"]["status_poll_s"],
-        )
+def status(page: Page) -> bottle.HTTPResponse:
+    page.refresh_room_soon()
+    return page.render(
+        "status.tpl",
+        s=status_view(page.service),
+        poll_s=page.config["web"]["status_poll_s"],
+    )
 
-    @app.get("/status.json")
-    def status_json():
-        page.refresh_room_soon()
-        return json_response(status_view(page.service))
 
-    @app.get("/healthz")
-    def healthz():
-        return json_response(
-            health(page.service.status(), page.trial.pending() is not None)
-        )
+def status_json(page: Page) -> bottle.HTTPResponse:
+    page.refresh_room_soon()
+    return json_response(status_view(page.service))
 
-    @app.get("/metrics")
-    def metrics():
-        client = getattr(page.service, "client", None)
-        text = prometheus(page.service.status(), page.valt_totals.read(client))
-        return bottle.HTTPResponse(
-            text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
-        )
 
-    @app.get("/favicon.ico")
-    def favicon():
-        return bottle.HTTPResponse(status=204)
+def healthz(page: Page) -> bottle.HTTPResponse:
+    return json_response(
+        health(page.service.status(), page.trial.pending() is not None)
+    )
 
-    @app.get("/static/<name:re:[a-z]+\\.(css|js)>")
-    def static(name: str):
-        return bottle.static_file(
-            name, root=str(HERE / "static"), headers={"Cache-Control": "max-age=300"}
-        )
+
+def metrics(page: Page) -> bottle.HTTPResponse:
+    client = getattr(page.service, "client", None)
+    text = prometheus(page.service.status(), page.valt_totals.read(client))
+    return bottle.HTTPResponse(
+        text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
+
+
+def favicon(page: Page) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse(status=204)
+
+
+def static(page: Page, name: str) -> bottle.HTTPResponse:
+    return bottle.static_file(
+        name, root=str(HERE / "static"), headers={"Cache-Control": "max-age=300"}
+    )
+
+
+# -- the route table -------------------------------------------------------------------
+
+ROUTES = (
+    Route("GET", "/login", login_page),
+    Route("POST", "/login", login),
+    Route("POST", "/logout", logout),
+    Route("GET", "/password", password_page),
+    Route("POST", "/password", change_password),
+    Route("GET", "/", status),
+    Route("GET", "/status.json", status_json),
+    Route("GET", "/healthz", healthz),
+    Route("GET", "/metrics", metrics),
+    Route("GET", "/favicon.ico", favicon),
+    Route("GET", "/static/<name:re:[a-z]+\\.(css|js)>", static),
+    Route("POST", "/safe-mode/restore", restore_last_good),
+    *settings.ROUTES,
+    *maintenance.ROUTES,
+)

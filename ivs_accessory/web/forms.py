@@ -8,7 +8,7 @@ from typing import Any
 
 from ivs_accessory.config import SCHEMA, SOURCE_SCHEMAS, validate_section
 from ivs_accessory.config.schema import HOLD, SOURCE_PREFIX
-from ivs_accessory.config.section import quote
+from ivs_accessory.config.section import Section, quote
 from ivs_accessory.config.types import String, Url
 
 Form = dict[str, str]
@@ -52,6 +52,27 @@ def field_message(message: str, label: str, key: str, text: str | None) -> str:
     return message
 
 
+def field_messages(errors: Errors, label: str, raw: Mapping[str, str]) -> Errors:
+    """:func:`field_message` for every error of a section validated from ``raw``."""
+    return {
+        key: field_message(message, label, key, raw.get(key))
+        for key, message in errors.items()
+    }
+
+
+def check_form(
+    section: Section, label: str, posted: Mapping[str, str]
+) -> tuple[Form, dict[str, Any], Errors]:
+    """Validate a form that is a section of its own (not the config's).
+
+    Returns:
+        (the posted text of its keys, the typed values, errors by key in words).
+    """
+    raw = {key: posted.get(key, "") for key in section}
+    values, errors = section.validate(label, raw)
+    return raw, values, field_messages(errors, label, raw)
+
+
 def shown_values(config: Any, section: str) -> dict[str, str]:
     """A section's current values as form text; secrets are left empty (write-only)."""
     fields = SCHEMA[section]
@@ -84,11 +105,7 @@ def check_section(
         if isinstance(SCHEMA[section].get(key), Url) and key in values:
             # Save what the daemon will use: "valt.local" is https://valt.local.
             changes[key] = values[key]
-    shown = {
-        key: field_message(message, section, key, raw.get(key))
-        for key, message in errors.items()
-    }
-    return changes, shown
+    return changes, field_messages(errors, section, raw)
 
 
 def checkbox(posted: Mapping[str, str], name: str) -> str:

@@ -14,19 +14,12 @@ from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.files import read_text
 from ivs_accessory.web.network import NETWORK_FORM, netplan_yaml, read_netplan
 from ivs_accessory.web.notices import rollback_words
-from ivs_accessory.web.page import Page, see_other
-from ivs_accessory.web.widgets import Widgets
+from ivs_accessory.web.page import Page, Route, see_other
 
 logger = logging.getLogger(__name__)
 
 FACTORY_WORDS = "factory default"  # what must be typed to confirm a factory default
 _MAX_DOWNLOAD = 20_000_000
-
-
-def add_routes(app: bottle.Bottle, page: Page) -> None:
-    """Register the Network and System routes on ``app``."""
-    _network_routes(app, page)
-    _system_routes(app, page)
 
 
 # -- Network ---------------------------------------------------------------------------
@@ -59,82 +52,87 @@ def _expectation(interface: str, values: dict) -> tuple[str | None, str]:
     return host, f"{interface}: static {values['address']}"
 
 
-def _network_routes(app: bottle.Bottle, page: Page) -> None:
-    def network_page(
-        values: dict[str, str],
-        errors: dict[str, str],
-        status: int = 200,
-        problems: list[str] | None = None,
-    ) -> bottle.HTTPResponse:
-        interface = page.config["web"]["network_interface"]
-        return page.render(
-            "network.tpl",
-            status=status,
-            w=Widgets(values, errors),
-            interface=interface,
-            now=page.read_network(interface),
-            rolled_back=rollback_words(page.trial.last_rollback()),
-            problems=problems or [],
+def _network_form(
+    page: Page,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> bottle.HTTPResponse:
+    interface = page.config["web"]["network_interface"]
+    return page.render_form(
+        "network.tpl",
+        values,
+        errors,
+        status,
+        problems,
+        interface=interface,
+        now=page.read_network(interface),
+        rolled_back=rollback_words(page.trial.last_rollback()),
+    )
+
+
+def network_settings(page: Page) -> bottle.HTTPResponse:
+    return _network_form(page, _current_network(page))
+
+
+def network_apply(page: Page) -> bottle.HTTPResponse:
+    raw, values, errors = forms.check_form(NETWORK_FORM, "network", page.form())
+    errors |= page.password_error()
+    if errors:
+        return _network_form(page, raw, errors, 400)
+    new_url = _new_url(page, values)
+    try:
+        summary = _begin_trial(page, values)
+    except (OSError, SystemActionError) as exc:
+        return _network_form(
+            page, raw, {}, 400, [f"The network was not changed: {exc}"]
         )
+    return page.render(
+        "network_pending.tpl",
+        new_url=new_url,
+        summary=summary,
+        timeout_s=page.config["web"]["network_confirm_s"],
+    )
 
-    @app.get("/network")
-    def network_settings():
-        return network_page(_current_network(page), {})
 
-    @app.post("/network")
-    def network_apply():
-        form = page.form()
-        raw = {k: form.get(k, "") for k in NETWORK_FORM}
-        values, errors = NETWORK_FORM.validate("network", raw)
-        errors = {
-            k: forms.field_message(m, "network", k, raw.get(k))
-            for k, m in errors.items()
-        }
-        wrong = page.check_password(form.get("password", ""))
-        if wrong:
-            errors["password"] = wrong
-        if errors:
-            return network_page(raw, errors, 400)
-        web, system = page.config["web"], page.config["system"]
-        new_url = _new_url(page, values)
-        expect, summary = _expectation(web["network_interface"], values)
-        try:
-            page.trial.begin(
-                page.system(),
-                system["network_file"],
-                netplan_yaml(web["network_interface"], values),
-                web["network_confirm_s"],
-                summary,
-                expect,
-            )
-        except (OSError, SystemActionError) as exc:
-            return network_page(raw, {}, 400, [f"The network was not changed: {exc}"])
-        return page.render(
-            "network_pending.tpl",
-            new_url=new_url,
-            summary=summary,
-            timeout_s=web["network_confirm_s"],
-        )
+def _begin_trial(page: Page, values: dict) -> str:
+    """Put the new settings on trial; returns the change in words."""
+    web, system = page.config["web"], page.config["system"]
+    expect, summary = _expectation(web["network_interface"], values)
+    page.trial.begin(
+        page.system(),
+        system["network_file"],
+        netplan_yaml(web["network_interface"], values),
+        web["network_confirm_s"],
+        summary,
+        expect,
+    )
+    return summary
 
-    @app.get("/network/confirm")
-    def network_confirm_page():
-        return page.render(
-            "network_confirm.tpl", trial=page.trial.pending(), host=page.host() or ""
-        )
 
-    @app.post("/network/confirm")
-    def network_confirm():
-        problem = page.trial.confirm(page.host())
-        if problem:
-            return page.render(
-                "network_confirm.tpl",
-                status=409,
-                trial=page.trial.pending(),
-                host=page.host() or "",
-                problem=problem,
-            )
-        page.flash("The new network settings are kept.")
-        raise see_other("/network")
+def _confirm_page(
+    page: Page, status: int = 200, problem: str | None = None
+) -> bottle.HTTPResponse:
+    return page.render(
+        "network_confirm.tpl",
+        status=status,
+        trial=page.trial.pending(),
+        host=page.host() or "",
+        problem=problem,
+    )
+
+
+def network_confirm_page(page: Page) -> bottle.HTTPResponse:
+    return _confirm_page(page)
+
+
+def network_confirm(page: Page) -> bottle.HTTPResponse:
+    problem = page.trial.confirm(page.host())
+    if problem:
+        return _confirm_page(page, 409, problem=problem)
+    page.flash("The new network settings are kept.")
+    raise see_other("/network")
 
 
 # -- System ----------------------------------------------------------------------------
@@ -162,81 +160,75 @@ def _audit_text(path: str) -> str:
     return "".join(parts)
 
 
-def _system_routes(app: bottle.Bottle, page: Page) -> None:
-    def system_page(
-        errors: dict[str, str] | None = None,
-        status: int = 200,
-        problems: list[str] | None = None,
-    ) -> bottle.HTTPResponse:
-        return page.render(
-            "system.tpl",
-            status=status,
-            w=Widgets({}, errors or {}),
-            problems=problems or [],
-            factory_words=FACTORY_WORDS,
-        )
+def _system_form(
+    page: Page,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> bottle.HTTPResponse:
+    return page.render_form(
+        "system.tpl", {}, errors, status, problems, factory_words=FACTORY_WORDS
+    )
 
-    @app.get("/system")
-    def system_overview():
-        return system_page()
 
-    @app.post("/system/password")
-    def system_password():
-        form = page.form()
-        current, new = form.get("current", ""), form.get("new", "")
-        wrong = page.check_password(current)
-        errors = (
-            {"current": wrong}
-            if wrong
-            else new_password_problem(new, form.get("confirm", ""), current)
-        )
-        if not errors:
-            try:
-                page.passwords.change(new)
-            except PasswordFileError as exc:
-                errors = {"new": str(exc)}
-        if errors:
-            return system_page(errors, 400)
-        page.sessions.drop_others(page.session().token)
-        page.flash("Password changed; other browsers are logged out.")
-        raise see_other("/system")
+def system_overview(page: Page) -> bottle.HTTPResponse:
+    return _system_form(page)
 
-    @app.get("/system/logs.txt")
-    def system_logs():
+
+def system_password(page: Page) -> bottle.HTTPResponse:
+    errors = _password_change_errors(page, page.form())
+    if errors:
+        return _system_form(page, errors, 400)
+    page.sessions.drop_others(page.session().token)
+    page.flash("Password changed; other browsers are logged out.")
+    raise see_other("/system")
+
+
+def _password_change_errors(page: Page, form: dict[str, str]) -> dict[str, str]:
+    """Why the password was not changed; {} when it was."""
+    current, new = form.get("current", ""), form.get("new", "")
+    errors = page.password_error("current") or new_password_problem(
+        new, form.get("confirm", ""), current
+    )
+    if not errors:
         try:
-            return _download(page.system().logs(), "ivs-accessory.log")
-        except SystemActionError as exc:
-            return system_page(status=409, problems=[f"Cannot read the log: {exc}"])
+            page.passwords.change(new)
+        except PasswordFileError as exc:
+            errors = {"new": str(exc)}
+    return errors
 
-    @app.get("/system/audit.log")
-    def system_audit():
-        path = page.config["logging"]["audit_file"]
-        try:
-            return _download(_audit_text(path) if path else "", "audit.log")
-        except (OSError, UnicodeDecodeError) as exc:
-            return system_page(
-                status=409, problems=[f"Cannot read the audit log: {exc}"]
-            )
 
-    @app.post("/system/reboot")
-    def system_reboot():
-        wrong = page.check_password(page.form().get("password", ""))
-        if wrong:
-            return system_page({"reboot_password": wrong}, 400)
-        return _run_and_wait(page, "reboot", "Restarting")
+def system_logs(page: Page) -> bottle.HTTPResponse:
+    try:
+        return _download(page.system().logs(), "ivs-accessory.log")
+    except SystemActionError as exc:
+        return _system_form(page, status=409, problems=[f"Cannot read the log: {exc}"])
 
-    @app.post("/system/factory-default")
-    def system_factory_default():
-        form = page.form()
-        errors = {}
-        if form.get("words", "").strip().lower() != FACTORY_WORDS:
-            errors["words"] = f"type {FACTORY_WORDS} to confirm"
-        wrong = page.check_password(form.get("password", ""))
-        if wrong:
-            errors["factory_password"] = wrong
-        if errors:
-            return system_page(errors, 400)
-        return _run_and_wait(page, "factory_default", "Restoring the factory settings")
+
+def system_audit(page: Page) -> bottle.HTTPResponse:
+    path = page.config["logging"]["audit_file"]
+    try:
+        return _download(_audit_text(path) if path else "", "audit.log")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"Cannot read the audit log: {exc}"
+        return _system_form(page, status=409, problems=[problem])
+
+
+def system_reboot(page: Page) -> bottle.HTTPResponse:
+    errors = page.password_error(shown_as="reboot_password")
+    if errors:
+        return _system_form(page, errors, 400)
+    return _run_and_wait(page, "reboot", "Restarting")
+
+
+def system_factory_default(page: Page) -> bottle.HTTPResponse:
+    errors = {}
+    if page.form().get("words", "").strip().lower() != FACTORY_WORDS:
+        errors["words"] = f"type {FACTORY_WORDS} to confirm"
+    errors |= page.password_error(shown_as="factory_password")
+    if errors:
+        return _system_form(page, errors, 400)
+    return _run_and_wait(page, "factory_default", "Restoring the factory settings")
 
 
 def _run_and_wait(page: Page, operation: str, title: str) -> bottle.HTTPResponse:
@@ -244,14 +236,22 @@ def _run_and_wait(page: Page, operation: str, title: str) -> bottle.HTTPResponse
     try:
         getattr(page.system(), operation)()
     except SystemActionError as exc:
-        return page.render(
-            "system.tpl",
-            status=409,
-            w=Widgets(),
-            problems=[f"{title} failed: {exc}"],
-            factory_words=FACTORY_WORDS,
-        )
+        return _system_form(page, status=409, problems=[f"{title} failed: {exc}"])
     logger.warning(
         "page: %s requested from %s", operation.replace("_", " "), page.client_address()
     )
     return page.render("progress.tpl", title=title)
+
+
+ROUTES = (
+    Route("GET", "/network", network_settings),
+    Route("POST", "/network", network_apply),
+    Route("GET", "/network/confirm", network_confirm_page),
+    Route("POST", "/network/confirm", network_confirm),
+    Route("GET", "/system", system_overview),
+    Route("POST", "/system/password", system_password),
+    Route("GET", "/system/logs.txt", system_logs),
+    Route("GET", "/system/audit.log", system_audit),
+    Route("POST", "/system/reboot", system_reboot),
+    Route("POST", "/system/factory-default", system_factory_default),
+)

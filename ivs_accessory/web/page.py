@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import bottle
@@ -24,7 +24,7 @@ from ivs_accessory.web.accounts import (
     Session,
     Sessions,
 )
-from ivs_accessory.web.forms import Form, read_form
+from ivs_accessory.web.forms import Errors, Form, read_form
 from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
 from ivs_accessory.web.network import read_current_network
@@ -60,6 +60,14 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+class Route(NamedTuple):
+    """One row of a route table; ``create_app`` installs every row."""
+
+    method: str
+    path: str
+    handler: Callable[..., Any]  # handler(page, **path_arguments) -> a response
 
 
 def see_other(location: str) -> bottle.HTTPResponse:
@@ -244,6 +252,14 @@ class Page:
         locked = verdict.locks_s
         return "wrong password" + (f"; locked for {locked:.0f} s" if locked else "")
 
+    def password_error(
+        self, field: str = "password", shown_as: str | None = None
+    ) -> Errors:
+        """{shown_as: why} when the posted ``field`` is not the admin password, else
+        {} (throttled like a login; ``shown_as`` defaults to ``field``)."""
+        wrong = self.check_password(self.form().get(field, ""))
+        return {shown_as or field: wrong} if wrong else {}
+
     def factory_login_allowed(self) -> bool:
         """May this client log in with the factory password?
 
@@ -289,6 +305,26 @@ class Page:
         result.set_header("Content-Type", "text/html; charset=utf-8")
         result.set_header("Cache-Control", "no-store")
         return result
+
+    def render_form(
+        self,
+        name: str,
+        values: dict[str, str] | None = None,
+        errors: Errors | None = None,
+        status: int = 200,
+        problems: list[str] | None = None,
+        warnings: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> bottle.HTTPResponse:
+        """A form's template: fields as ``values`` with ``errors`` and ``warnings``
+        next to them, ``problems`` (not about one field) in the banner above."""
+        return self.render(
+            name,
+            status=status,
+            w=Widgets(values, errors, warnings),
+            problems=problems or [],
+            **extra,
+        )
 
     def notices(self, session: Session) -> dict[str, Any]:
         """The banners of every page: safe mode, VALT failing, a rolled-back change."""

@@ -23,9 +23,8 @@ from ivs_accessory.web.network import (
     read_time_conf,
     timezones,
 )
-from ivs_accessory.web.page import Page, json_response, see_other
+from ivs_accessory.web.page import Page, Route, json_response, see_other
 from ivs_accessory.web.verdict import check_saved_login
-from ivs_accessory.web.widgets import Widgets
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +69,17 @@ COMMON_KEYS = sorted(
         "KEY_D",
     )
 )
-
-
-def add_routes(app: bottle.Bottle, page: Page) -> None:
-    """Register the VALT, Inputs and Time routes on ``app``."""
-    _valt_routes(app, page)
-    _input_routes(app, page)
-    _time_routes(app, page)
+# What the Inputs page's lists offer (the same on every request).
+_INPUT_CHOICES = {
+    "kinds": SOURCE_KINDS,
+    "modes": MODES,
+    "readings": READINGS,
+    "actions": ACTIONS,
+    "keys": COMMON_KEYS,
+}
+# The empty rows under the configured ones, where a new source or binding is typed.
+_SPARE_SOURCE = {"name": "", "kind": "keypad", "grab": "true", "leds": "true"}
+_SPARE_BINDING = {"key": "", "gesture": "tap", "action": ""}
 
 
 # -- VALT ------------------------------------------------------------------------------
@@ -105,78 +108,71 @@ def _blank_password(form: dict[str, str]) -> dict[str, str]:
     return {}
 
 
-def _valt_page(
+def _valt_form(
     page: Page,
     values: dict[str, str],
-    errors: dict[str, str],
+    errors: dict[str, str] | None = None,
     status: int = 200,
     problems: list[str] | None = None,
     warnings: dict[str, str] | None = None,
 ) -> bottle.HTTPResponse:
-    has_password = bool(page.config["valt"]["password"])
-    return page.render(
+    return page.render_form(
         "valt.tpl",
-        status=status,
-        w=Widgets(values, errors, warnings),
+        values,
+        errors,
+        status,
+        problems,
+        warnings,
         colours=MARKER_COLOURS,
-        has_password=has_password,
-        problems=problems or [],
+        has_password=bool(page.config["valt"]["password"]),
     )
 
 
-def _valt_routes(app: bottle.Bottle, page: Page) -> None:
-    @app.get("/valt")
-    def valt_page():
-        return _valt_page(
-            page,
-            forms.shown_values(page.config, "valt"),
-            {},
-            200,
-            [],
-            page.take_warnings(),
-        )
+def valt_page(page: Page) -> bottle.HTTPResponse:
+    values = forms.shown_values(page.config, "valt")
+    return _valt_form(page, values, warnings=page.take_warnings())
 
-    @app.post("/valt")
-    def valt_save():
-        old_server = page.config["valt"]["server"]
-        keys, form = _valt_posted(page)
-        changes, errors = forms.check_section(page.config, "valt", form, keys)
-        errors |= probe.saved_password_problem(page.config["valt"], form)
-        errors |= _blank_password(form)
-        problems = page.save({"valt": changes}) if not errors else []
-        if errors or problems:
-            shown = {k: form.get(k, "") for k in VALT_KEYS}
-            return _valt_page(page, shown, errors, 400, problems)
-        message, level, warnings = check_saved_login(
-            page.config["valt"], old_server, bool(form.get("password"))
-        )
-        page.flash(message, level)
-        page.warn_fields(warnings)
-        raise see_other("/valt")
 
-    @app.post("/valt/test")
-    def valt_test():
-        keys, form = _valt_posted(page)
-        raw = forms.raw_values(page.config, "valt") | {k: form.get(k, "") for k in keys}
-        values, errors = validate_section("valt", raw)
-        errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
-        errors |= probe.saved_password_problem(page.config["valt"], form)
-        errors |= _blank_password(form)
-        if errors or not values.get("server"):
-            errors = errors or {"server": "enter the VALT server first"}
-            return json_response(
-                {
-                    "ok": False,
-                    "reason": "invalid",
-                    "message": "Fix the marked fields first.",
-                    "errors": {
-                        k: forms.field_message(m, "valt", k, raw.get(k))
-                        for k, m in errors.items()
-                    },
-                    "rooms": [],
-                }
-            )
-        return json_response(probe.test_connection(values))
+def valt_save(page: Page) -> bottle.HTTPResponse:
+    old_server = page.config["valt"]["server"]
+    keys, form = _valt_posted(page)
+    changes, errors = forms.check_section(page.config, "valt", form, keys)
+    errors |= probe.saved_password_problem(page.config["valt"], form)
+    errors |= _blank_password(form)
+    problems = page.save({"valt": changes}) if not errors else []
+    if errors or problems:
+        shown = {k: form.get(k, "") for k in VALT_KEYS}
+        return _valt_form(page, shown, errors, 400, problems)
+    message, level, warnings = check_saved_login(
+        page.config["valt"], old_server, bool(form.get("password"))
+    )
+    page.flash(message, level)
+    page.warn_fields(warnings)
+    raise see_other("/valt")
+
+
+def valt_test(page: Page) -> bottle.HTTPResponse:
+    keys, form = _valt_posted(page)
+    raw = forms.raw_values(page.config, "valt") | {k: form.get(k, "") for k in keys}
+    values, errors = validate_section("valt", raw)
+    errors = {k: v for k, v in errors.items() if k in (*keys, "password")}
+    errors |= probe.saved_password_problem(page.config["valt"], form)
+    errors |= _blank_password(form)
+    if errors or not values.get("server"):
+        errors = errors or {"server": "enter the VALT server first"}
+        return json_response(_untested(forms.field_messages(errors, "valt", raw)))
+    return json_response(probe.test_connection(values))
+
+
+def _untested(errors: dict[str, str]) -> dict[str, Any]:
+    """The connection test's answer when the form has errors."""
+    return {
+        "ok": False,
+        "reason": "invalid",
+        "message": "Fix the marked fields first.",
+        "errors": errors,
+        "rooms": [],
+    }
 
 
 # -- Inputs ----------------------------------------------------------------------------
@@ -194,32 +190,27 @@ def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
         return [], f"cannot list devices: {exc}"
 
 
-def _inputs_page(
+def _inputs_form(
     page: Page,
     values: dict[str, str],
     sources: list[dict[str, str]],
     bindings: list[dict[str, str]],
-    errors: dict[str, str],
+    errors: dict[str, str] | None = None,
     status: int = 200,
     problems: list[str] | None = None,
 ) -> bottle.HTTPResponse:
     devices, device_problem = _devices(page)
-    sources = sources + [{"name": "", "kind": "keypad", "grab": "true", "leds": "true"}]
-    bindings = bindings + [{"key": "", "gesture": "tap", "action": ""}] * SPARE_BINDINGS
-    return page.render(
+    return page.render_form(
         "inputs.tpl",
-        status=status,
-        w=Widgets(values, errors),
-        sources=sources,
-        bindings=bindings,
+        values,
+        errors,
+        status,
+        problems,
+        sources=sources + [_SPARE_SOURCE],
+        bindings=bindings + [_SPARE_BINDING] * SPARE_BINDINGS,
         devices=devices,
         device_problem=device_problem,
-        kinds=SOURCE_KINDS,
-        modes=MODES,
-        readings=READINGS,
-        actions=ACTIONS,
-        keys=COMMON_KEYS,
-        problems=problems or [],
+        **_INPUT_CHOICES,
         status_sources=page.service.status()["sources"],
         configured=set(page.config.sources),
     )
@@ -260,98 +251,103 @@ def _posted_inputs(form: dict[str, str]) -> tuple[dict, list, list]:
     return values, sources, _posted_rows(form, "bkey", ("key", "gesture", "action"))
 
 
-def _input_routes(app: bottle.Bottle, page: Page) -> None:
-    @app.get("/inputs")
-    def inputs_page():
-        return _inputs_page(
-            page,
-            _input_values(page),
-            forms.source_rows(page.config),
-            forms.binding_rows(page.config),
-            {},
-        )
+def inputs_page(page: Page) -> bottle.HTTPResponse:
+    return _inputs_form(
+        page,
+        _input_values(page),
+        forms.source_rows(page.config),
+        forms.binding_rows(page.config),
+    )
 
-    @app.post("/inputs")
-    def inputs_save():
-        form = page.form()
-        mapping, errors = forms.check_section(
-            page.config, "mapping", form, MAPPING_KEYS
-        )
-        lockout, lockout_errors = forms.check_section(
-            page.config, "lockout", form, LOCKOUT_KEYS
-        )
-        bindings, binding_errors = forms.check_bindings(page.config, form)
-        sources, source_errors = forms.check_sources(form)
-        errors |= lockout_errors | binding_errors | source_errors
-        changes = {
-            "mapping": mapping,
-            "lockout": lockout,
-            "bindings": bindings,
-            **sources,
-        }
-        problems = page.save(changes) if not errors else []
-        if errors or problems:
-            return _inputs_page(page, *_posted_inputs(form), errors, 400, problems)
-        page.flash("Input settings saved; the daemon uses them now.")
-        raise see_other("/inputs")
 
-    @app.get("/inputs/events.json")
-    def input_events():
-        try:
-            after = int(bottle.request.query.get("after", "0") or 0)
-        except ValueError:
-            after = 0
-        return json_response(
-            {"events": recent_events(page.service, after, page.outcome_watch.recent())}
-        )
+def inputs_save(page: Page) -> bottle.HTTPResponse:
+    form = page.form()
+    changes, errors = _check_inputs(page, form)
+    problems = page.save(changes) if not errors else []
+    if errors or problems:
+        return _inputs_form(page, *_posted_inputs(form), errors, 400, problems)
+    page.flash("Input settings saved; the daemon uses them now.")
+    raise see_other("/inputs")
+
+
+def _check_inputs(page: Page, form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    """The Inputs form as changes to the config, and errors by field."""
+    cfg = page.config
+    mapping, errors = forms.check_section(cfg, "mapping", form, MAPPING_KEYS)
+    lockout, lockout_errors = forms.check_section(cfg, "lockout", form, LOCKOUT_KEYS)
+    bindings, binding_errors = forms.check_bindings(cfg, form)
+    sources, source_errors = forms.check_sources(form)
+    errors |= lockout_errors | binding_errors | source_errors
+    changes = {"mapping": mapping, "lockout": lockout, "bindings": bindings}
+    return changes | sources, errors
+
+
+def input_events(page: Page) -> bottle.HTTPResponse:
+    try:
+        after = int(bottle.request.query.get("after", "0") or 0)
+    except ValueError:
+        after = 0
+    return json_response(
+        {"events": recent_events(page.service, after, page.outcome_watch.recent())}
+    )
 
 
 # -- Time ------------------------------------------------------------------------------
 
 
-def _time_routes(app: bottle.Bottle, page: Page) -> None:
-    def time_page(
-        values: dict[str, str],
-        errors: dict[str, str],
-        status: int = 200,
-        problems: list[str] | None = None,
-    ) -> bottle.HTTPResponse:
-        return page.render(
-            "time.tpl",
-            status=status,
-            w=Widgets(values, errors),
-            zones=sorted(timezones()),
-            clock=box_clock(),
-            problems=problems or [],
-        )
+def _time_form(
+    page: Page,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    problems: list[str] | None = None,
+) -> bottle.HTTPResponse:
+    return page.render_form(
+        "time.tpl",
+        values,
+        errors,
+        status,
+        problems,
+        zones=sorted(timezones()),
+        clock=box_clock(),
+    )
 
-    @app.get("/time")
-    def time_settings():
-        try:
-            text = read_text(page.config["system"]["time_file"])
-        except (OSError, UnicodeDecodeError):
-            text = None
-        return time_page(read_time_conf(text), {})
 
-    @app.post("/time")
-    def time_save():
-        form = page.form()
-        raw = {k: form.get(k, "") for k in TIME_FORM}
-        values, errors = TIME_FORM.validate("time", raw)
-        errors = {
-            k: forms.field_message(m, "time", k, raw.get(k)) for k, m in errors.items()
-        }
-        # The clock decides TLS validity and the audit log's times: asked again.
-        wrong = page.check_password(form.get("password", ""))
-        if wrong:
-            errors["password"] = wrong
-        problems = []
-        if not errors:
-            try:
-                apply_time(page.system(), page.config["system"]["time_file"], values)
-            except (OSError, SystemActionError) as exc:
-                problems = [f"The time settings were not applied: {exc}"]
-        if errors or problems:
-            return time_page(raw, errors, 400, problems)
-        page.flash("Time settings applied.")
-        raise see_other("/time")
+def time_settings(page: Page) -> bottle.HTTPResponse:
+    try:
+        text = read_text(page.config["system"]["time_file"])
+    except (OSError, UnicodeDecodeError):
+        text = None
+    return _time_form(page, read_time_conf(text))
+
+
+def time_save(page: Page) -> bottle.HTTPResponse:
+    raw, values, errors = forms.check_form(TIME_FORM, "time", page.form())
+    # The clock decides TLS validity and the audit log's times: asked again.
+    errors |= page.password_error()
+    problems = [] if errors else _apply_time(page, values)
+    if errors or problems:
+        return _time_form(page, raw, errors, 400, problems)
+    page.flash("Time settings applied.")
+    raise see_other("/time")
+
+
+def _apply_time(page: Page, values: dict[str, Any]) -> list[str]:
+    """Apply the time settings; the problems in words ([] when applied)."""
+    try:
+        apply_time(page.system(), page.config["system"]["time_file"], values)
+    except (OSError, SystemActionError) as exc:
+        return [f"The time settings were not applied: {exc}"]
+    return []
+
+
+ROUTES = (
+    Route("GET", "/valt", valt_page),
+    Route("POST", "/valt", valt_save),
+    Route("POST", "/valt/test", valt_test),
+    Route("GET", "/inputs", inputs_page),
+    Route("POST", "/inputs", inputs_save),
+    Route("GET", "/inputs/events.json", input_events),
+    Route("GET", "/time", time_settings),
+    Route("POST", "/time", time_save),
+)

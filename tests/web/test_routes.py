@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from ivs_accessory.web.app import ROUTES
+
 # Every field name a form of the page has (the row fields for rows 0 and 1).
 FIELDS = [
     "server", "username", "password", "clear_password", "timeout_s", "verify_tls",
@@ -61,6 +63,15 @@ def test_the_walk_covers_every_route(app):
     paths = {path for _, path in routes(app)}
     assert {"/", "/valt", "/valt/test", "/inputs", "/safe-mode/restore"} <= paths
     assert len(paths) >= 20
+
+
+def test_the_app_serves_its_route_table_and_nothing_else(app):
+    table = [(route.method, route.path) for route in ROUTES]
+    # bottle lets a repeated row replace the first one, with only a warning.
+    assert len(set(table)) == len(table), sorted(table)
+    assert sorted(table) == sorted((route.method, route.rule) for route in app.routes)
+    named = {route.handler.__name__ for route in ROUTES}
+    assert named == {route.get_undecorated_callback().__name__ for route in app.routes}
 
 
 def test_every_get_with_garbage_queries(admin, app):
