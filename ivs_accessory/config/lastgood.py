@@ -119,7 +119,7 @@ def fallback(path: str, checked: Checked | None = None) -> Fallback:
 
 
 def _first(name: str, candidates: list[Any]) -> Any:
-    # The packaged defaults always validate (tests/config/test_config.py checks it).
+    # The packaged defaults always validate (tests/config/test_loading.py checks it).
     found = next((c for c in candidates if c is not None), None)
     assert found is not None, f"the packaged defaults of [{name}] are invalid"
     return found
