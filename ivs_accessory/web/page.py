@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import bottle
 
 from ivs_accessory import __version__
+from ivs_accessory.config import Config
 from ivs_accessory.system.commands import SystemControl
 from ivs_accessory.threads import Worker
 from ivs_accessory.web.accounts import (
@@ -24,6 +25,7 @@ from ivs_accessory.web.accounts import (
     Session,
     Sessions,
 )
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.forms import Errors, Form, read_form
 from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
@@ -127,9 +129,8 @@ class Page:
     """State shared by the routes of one app.
 
     Args:
-        service: the running :class:`~ivs_accessory.service.Service` (duck-typed:
-            ``config``, ``status()``, ``reload()``, ``audit``, ``dispatcher``,
-            ``client``).
+        service: the running :class:`~ivs_accessory.service.Service` (see
+            :class:`~.backend.PageService` for what the page uses).
         https: served over TLS (the session cookie gets ``Secure``).
         clock: monotonic seconds for sessions and the login throttle.
         devices: lists the input devices and serial ports present.
@@ -139,7 +140,7 @@ class Page:
 
     def __init__(
         self,
-        service: Any,
+        service: PageService,
         *,
         https: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -161,7 +162,7 @@ class Page:
         self.devices = devices
         self.read_network = network or read_current_network
         self.outcome_watch = OutcomeWatch()  # results for the live input view
-        self.outcome_watch.attach(getattr(service, "dispatcher", None))
+        self.outcome_watch.attach(service.dispatcher)
         self.started = time.time()
         self._save_lock = threading.Lock()
         self._last_refresh = -float("inf")
@@ -169,7 +170,7 @@ class Page:
 
     # -- shared objects ----------------------------------------------------------------
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.service.config
 
     @property
@@ -184,7 +185,7 @@ class Page:
         """Ask the daemon for a fresh room status, at most every ``status_poll_s``."""
         now = self.clock()
         every = self.config["web"]["status_poll_s"]
-        dispatcher = getattr(self.service, "dispatcher", None)
+        dispatcher = self.service.dispatcher
         if dispatcher is not None and now - self._last_refresh >= every * 0.8:
             self._last_refresh = now
             dispatcher.refresh_soon()

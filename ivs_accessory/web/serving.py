@@ -11,6 +11,7 @@ from typing import Any
 from cheroot import wsgi
 
 from ivs_accessory.threads import Worker
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.connection import (
     PER_ADDRESS,
     REQUEST_DEADLINE_S,
@@ -219,7 +220,7 @@ class WebServer:
 
 
 def page_for(
-    service: Any,
+    service: PageService,
     *,
     announce: Callable[[str], object] | None = None,
     environ: MutableMapping[str, str] | None = None,
