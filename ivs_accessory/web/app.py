@@ -52,7 +52,9 @@ class _ClosePlugin:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def apply(self, callback, route):
+    def apply(
+        self, callback: Callable[..., Any], route: bottle.Route
+    ) -> Callable[..., Any]:
         return callback
 
     def close(self) -> None:
@@ -74,12 +76,14 @@ class _FriendlyErrors:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def apply(self, callback, route):
+    def apply(
+        self, callback: Callable[..., Any], route: bottle.Route
+    ) -> Callable[..., Any]:
         return _friendly(self.page, callback)
 
 
-def _friendly(page: Page, callback: Callable) -> Callable:
-    def answer(*args, **kwargs):
+def _friendly(page: Page, callback: Callable[..., Any]) -> Callable[..., Any]:
+    def answer(*args: Any, **kwargs: Any) -> Any:
         try:
             return callback(*args, **kwargs)
         except bottle.BottleException:  # redirects and error answers are answers
@@ -126,7 +130,7 @@ def create_app(
     return app
 
 
-def _bound(handler: Callable, page: Page) -> Callable:
+def _bound(handler: Callable[..., Any], page: Page) -> Callable[..., Any]:
     """``handler`` as a bottle callback: ``page`` comes before bottle's arguments."""
 
     # A closure, not functools.partial: bottle looks through closures for the

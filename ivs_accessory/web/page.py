@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import bottle
@@ -208,7 +208,7 @@ class Page:
             environ["ivs.form"] = read_form(
                 [(k, v) for k, v in pairs if isinstance(v, str)]
             )
-        return environ["ivs.form"]
+        return cast(Form, environ["ivs.form"])  # put there just above
 
     @staticmethod
     def client_address() -> str:
@@ -218,14 +218,21 @@ class Page:
     @staticmethod
     def host() -> str | None:
         """The host name or address the browser used (the Host header), or None."""
+        header: str = bottle.request.environ.get("HTTP_HOST", "")
         try:
-            return urlsplit("//" + bottle.request.environ.get("HTTP_HOST", "")).hostname
+            return urlsplit("//" + header).hostname
         except ValueError:
             return None
 
     @staticmethod
     def session() -> Session:
-        return bottle.request.environ["ivs.session"]
+        # The guard puts it there before any route that needs a login.
+        return cast(Session, bottle.request.environ["ivs.session"])
+
+    @staticmethod
+    def _session_or_none() -> Session | None:
+        """The request's session, or None on a page without a login (see guard)."""
+        return cast("Session | None", bottle.request.environ.get("ivs.session"))
 
     def check_password(self, password: str, right_user: bool = True) -> str | None:
         """None when ``password`` is the admin password, else why not (throttled).
@@ -280,7 +287,7 @@ class Page:
         self, name: str, status: int = 200, **values: Any
     ) -> bottle.HTTPResponse:
         """A template with what every page shows (nav, banners, message)."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         flash = session.data.pop("flash", None) if session else None
         values.setdefault("w", Widgets())
         if "notices" not in values:
@@ -371,19 +378,19 @@ class Page:
 
         ``level`` is ``ok`` (green), ``warn`` (amber) or ``bad`` (red).
         """
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         if session is not None:
             session.data["flash"] = (message, level)
 
     def warn_fields(self, warnings: dict[str, str]) -> None:
         """Warnings shown next to fields on the next page of this session."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         if session is not None and warnings:
             session.data["warnings"] = dict(warnings)
 
     def take_warnings(self) -> dict[str, str]:
         """The warnings :meth:`warn_fields` left for this page (once)."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         return session.data.pop("warnings", {}) if session is not None else {}
 
     def add_headers(self) -> None:
