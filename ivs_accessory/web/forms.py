@@ -6,7 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ivs_accessory.config import SCHEMA, SOURCE_SCHEMAS, Config, validate_section
+from ivs_accessory.config import (
+    SCHEMA,
+    SOURCE_SCHEMAS,
+    Config,
+    ConfigValue,
+    validate_section,
+)
 from ivs_accessory.config.schema import HOLD, SOURCE_PREFIX
 from ivs_accessory.config.section import Section, quote
 from ivs_accessory.config.types import String, Url
@@ -228,7 +234,7 @@ def check_sources(posted: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
 def _source_raw(posted: Mapping[str, str], row: int) -> dict[str, str]:
     kind = posted.get(f"skind_{row}", "")
     raw = {"kind": kind}
-    schema = SOURCE_SCHEMAS.get(kind.strip().lower(), {})
+    schema: Mapping[str, ConfigValue] = SOURCE_SCHEMAS.get(kind.strip().lower(), {})
     for key in schema:
         if key in ("grab", "leds"):
             raw[key] = checkbox(posted, f"s{key}_{row}")

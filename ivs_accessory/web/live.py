@@ -53,7 +53,7 @@ def duration(seconds: float) -> str:
 def valt_state(valt: dict[str, Any]) -> str:
     """The daemon's ``valt.state``; guessed from ``online`` for a daemon without it."""
     state = valt.get("state")
-    if state in STATE_WORDS:
+    if isinstance(state, str) and state in STATE_WORDS:
         return state
     if not valt.get("configured"):
         return "not_configured"
@@ -246,7 +246,7 @@ def match_outcomes(
         outcomes: newest first, each with ``began``, ``source``, ``result``.
     """
     matched: dict[int, dict[str, Any]] = {}
-    last: dict[str, int] = {}
+    last: dict[str | None, int] = {}
     for outcome in reversed(outcomes):
         source, began = outcome.get("source"), outcome["began"]
         fitting = [
