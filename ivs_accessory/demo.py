@@ -7,10 +7,14 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ivs_accessory.door.feedback import ConsoleFeedback
 from ivs_accessory.valtsim import ValtSimulator, default_data
+
+if TYPE_CHECKING:  # the page (bottle, cheroot) loads only when the demo starts it
+    from ivs_accessory.web import WebServer
+    from ivs_accessory.web.backend import PageService
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ def run_demo(
         )
 
 
-def _page(service: Any, out: TextIO) -> Any:
+def _page(service: PageService, out: TextIO) -> WebServer:
     """The configuration page on a free local port; its URL and login go to ``out``."""
     from ivs_accessory.web import page_for
     from ivs_accessory.web.accounts import FACTORY_PASSWORD, USERNAME

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ivs_accessory.errors import AccessoryError
 from ivs_accessory.system.atomic import write_private
@@ -197,7 +198,7 @@ class Session:
     csrf: str
     last_seen: float
     must_change: bool
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     created: float = 0.0
 
 

@@ -14,6 +14,7 @@ import bottle
 from ivs_accessory.threads import Worker
 from ivs_accessory.web import maintenance, settings
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
 from ivs_accessory.web.live import status_view
 from ivs_accessory.web.metrics import health, prometheus
@@ -51,7 +52,9 @@ class _ClosePlugin:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def apply(self, callback, route):
+    def apply(
+        self, callback: Callable[..., Any], route: bottle.Route
+    ) -> Callable[..., Any]:
         return callback
 
     def close(self) -> None:
@@ -73,12 +76,14 @@ class _FriendlyErrors:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def apply(self, callback, route):
+    def apply(
+        self, callback: Callable[..., Any], route: bottle.Route
+    ) -> Callable[..., Any]:
         return _friendly(self.page, callback)
 
 
-def _friendly(page: Page, callback: Callable) -> Callable:
-    def answer(*args, **kwargs):
+def _friendly(page: Page, callback: Callable[..., Any]) -> Callable[..., Any]:
+    def answer(*args: Any, **kwargs: Any) -> Any:
         try:
             return callback(*args, **kwargs)
         except bottle.BottleException:  # redirects and error answers are answers
@@ -93,7 +98,7 @@ def _friendly(page: Page, callback: Callable) -> Callable:
 
 
 def create_app(
-    service: Any,
+    service: PageService,
     *,
     https: bool = False,
     clock: Callable[[], float] = time.monotonic,
@@ -125,7 +130,7 @@ def create_app(
     return app
 
 
-def _bound(handler: Callable, page: Page) -> Callable:
+def _bound(handler: Callable[..., Any], page: Page) -> Callable[..., Any]:
     """``handler`` as a bottle callback: ``page`` comes before bottle's arguments."""
 
     # A closure, not functools.partial: bottle looks through closures for the
@@ -302,13 +307,8 @@ def _first_password_errors(page: Page, form: dict[str, str]) -> dict[str, str]:
 
 
 def restore_last_good(page: Page) -> bottle.HTTPResponse:
-    restore = getattr(page.service, "restore_last_good", None)
-    if restore is None:
-        return page.error_page(
-            404, "This daemon cannot go back to an earlier configuration."
-        )
     try:
-        restore()
+        page.service.restore_last_good()
     except Exception as exc:  # the daemon's words are what the installer needs
         logger.error("page: going back to the last good configuration: %s", exc)
         return page.error_page(
@@ -345,7 +345,7 @@ def healthz(page: Page) -> bottle.HTTPResponse:
 
 
 def metrics(page: Page) -> bottle.HTTPResponse:
-    client = getattr(page.service, "client", None)
+    client = page.service.client
     text = prometheus(page.service.status(), page.valt_totals.read(client))
     return bottle.HTTPResponse(
         text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

@@ -119,7 +119,9 @@ def setup_steps(
 
 def audit_file_used(path: str | None) -> bool:
     """True when the audit log file exists and holds something."""
+    if not path:
+        return False
     try:
-        return bool(path) and os.path.getsize(path) > 0
+        return os.path.getsize(path) > 0
     except OSError:
         return False

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import _pyio
+import io
 import logging
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from cheroot import makefile, server, wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from ivs_accessory.web.hosts import network_key
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+    from ivs_accessory.web.serving import _CherootServer
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +79,30 @@ class _DeadlineIO(socket.SocketIO):
 
     def __init__(self, sock: socket.socket, connection: Connection) -> None:
         super().__init__(sock, "rb")
+        self._socket = sock  # SocketIO keeps it too, but as an undeclared _sock
         self._connection = connection
 
-    def readinto(self, buffer) -> int | None:
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
         deadline = self._connection.deadline
         if deadline is None:
             return super().readinto(buffer)
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("timed out")  # what cheroot answers with a 408
-        idle = self._sock.gettimeout()
-        self._sock.settimeout(min(left, idle or left))
+        idle = self._socket.gettimeout()
+        self._socket.settimeout(min(left, idle or left))
         try:
             return super().readinto(buffer)
         finally:
-            self._sock.settimeout(idle)
+            self._socket.settimeout(idle)
 
 
 class _DeadlineReader(makefile.StreamReader):
     """cheroot's buffered reader over :class:`_DeadlineIO`."""
 
-    def __init__(self, sock, connection: Connection, bufsize: int) -> None:
+    def __init__(
+        self, sock: socket.socket, connection: Connection, bufsize: int
+    ) -> None:
         _pyio.BufferedReader.__init__(self, _DeadlineIO(sock, connection), bufsize)
         self.bytes_read = 0
 
@@ -104,9 +115,21 @@ class Connection(server.HTTPConnection):
     """
 
     deadline: float | None = None
+    server: _CherootServer  # cheroot's stub leaves it Any
 
-    def __init__(self, srv, sock, make=makefile.MakeFile) -> None:
-        def files(sock, mode="r", bufsize=_pyio.DEFAULT_BUFFER_SIZE):
+    def __init__(
+        self,
+        srv: _CherootServer,
+        sock: socket.socket,
+        make: Callable[[socket.socket, str, int], io.BufferedIOBase] = (
+            makefile.MakeFile
+        ),
+    ) -> None:
+        def files(
+            sock: socket.socket,
+            mode: str = "r",
+            bufsize: int = _pyio.DEFAULT_BUFFER_SIZE,
+        ) -> io.BufferedIOBase:
             if "r" in mode:
                 return _DeadlineReader(sock, self, bufsize)
             return make(sock, mode, bufsize)
@@ -120,11 +143,13 @@ class Connection(server.HTTPConnection):
         self.shaken = not isinstance(sock, ssl.SSLSocket)
 
     def communicate(self) -> bool:
-        self.deadline = time.monotonic() + self.server.request_deadline_s
+        deadline = self.deadline = time.monotonic() + self.server.request_deadline_s
         try:
-            if not self.shaken and not self._handshake():
+            if not self.shaken and not self._handshake(deadline):
                 return False
-            return super().communicate()
+            # cheroot's stub leaves communicate() unannotated; it returns a bool.
+            kept: bool = super().communicate()  # type: ignore[no-untyped-call]
+            return kept
         finally:
             self.deadline = None
 
@@ -144,8 +169,8 @@ class Connection(server.HTTPConnection):
             self.server.slots.give(self.peer)
         super().close()
 
-    def _handshake(self) -> bool:
-        self.socket.settimeout(max(0.001, self.deadline - time.monotonic()))
+    def _handshake(self, deadline: float) -> bool:
+        self.socket.settimeout(max(0.001, deadline - time.monotonic()))
         try:
             self.socket.do_handshake()
         except (OSError, ValueError) as exc:
@@ -173,7 +198,7 @@ class LazyTLS(BuiltinSSLAdapter):
     sends nothing would stop every other connection for the whole timeout.
     """
 
-    def wrap(self, sock):
+    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict[str, str]]:
         secure = self.context.wrap_socket(
             sock, do_handshake_on_connect=False, server_side=True
         )
@@ -183,7 +208,9 @@ class LazyTLS(BuiltinSSLAdapter):
 class Gateway(wsgi.Gateway_10):
     """cheroot's WSGI gateway, adding the box's address the request came in on."""
 
-    def get_environ(self):
-        environ = super().get_environ()
+    # cheroot's stub gives the base Gateway.get_environ() "-> None" (it only raises
+    # NotImplementedError) and leaves Gateway_10's, which builds the dict, unannotated.
+    def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
+        environ: dict[str, Any] = super().get_environ()  # type: ignore[no-untyped-call]
         environ["ivs.local_addr"] = getattr(self.req.conn, "local_addr", "")
         return environ

@@ -6,7 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ivs_accessory.config import SCHEMA, SOURCE_SCHEMAS, validate_section
+from ivs_accessory.config import (
+    SCHEMA,
+    SOURCE_SCHEMAS,
+    Config,
+    ConfigValue,
+    validate_section,
+)
 from ivs_accessory.config.schema import HOLD, SOURCE_PREFIX
 from ivs_accessory.config.section import Section, quote
 from ivs_accessory.config.types import String, Url
@@ -73,7 +79,7 @@ def check_form(
     return raw, values, field_messages(errors, label, raw)
 
 
-def shown_values(config: Any, section: str) -> dict[str, str]:
+def shown_values(config: Config, section: str) -> dict[str, str]:
     """A section's current values as form text; secrets are left empty (write-only)."""
     fields = SCHEMA[section]
     return {
@@ -82,7 +88,7 @@ def shown_values(config: Any, section: str) -> dict[str, str]:
     }
 
 
-def raw_values(config: Any, section: str) -> dict[str, str]:
+def raw_values(config: Config, section: str) -> dict[str, str]:
     """A section's current values as config text, secrets included (server only)."""
     return {
         key: field.serialize(config[section][key])
@@ -91,7 +97,7 @@ def raw_values(config: Any, section: str) -> dict[str, str]:
 
 
 def check_section(
-    config: Any, section: str, posted: Mapping[str, str], keys: tuple[str, ...]
+    config: Config, section: str, posted: Mapping[str, str], keys: tuple[str, ...]
 ) -> tuple[dict[str, str], Errors]:
     """Validate the posted ``keys`` of ``section`` with its other current values.
 
@@ -126,7 +132,7 @@ def indexed_rows(posted: Mapping[str, str], prefix: str) -> list[int]:
 # -- bindings ------------------------------------------------------------------------
 
 
-def binding_rows(config: Any) -> list[dict[str, str]]:
+def binding_rows(config: Config) -> list[dict[str, str]]:
     """The current bindings as rows: key, gesture (tap/hold), action."""
     return [
         {"key": key, "gesture": gesture, "action": action}
@@ -135,7 +141,7 @@ def binding_rows(config: Any) -> list[dict[str, str]]:
 
 
 def check_bindings(
-    config: Any, posted: Mapping[str, str]
+    config: Config, posted: Mapping[str, str]
 ) -> tuple[dict[str, str | None], Errors]:
     """Rows ``bkey_N``/``bgesture_N``/``baction_N`` -> ``[bindings]`` changes, errors.
 
@@ -181,7 +187,7 @@ def check_bindings(
 # -- input sources -------------------------------------------------------------------
 
 
-def source_rows(config: Any) -> list[dict[str, str]]:
+def source_rows(config: Config) -> list[dict[str, str]]:
     """The configured sources as rows of text (name, kind, every field of its kind)."""
     rows = []
     for name, options in sorted(config.sources.items()):
@@ -228,7 +234,7 @@ def check_sources(posted: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
 def _source_raw(posted: Mapping[str, str], row: int) -> dict[str, str]:
     kind = posted.get(f"skind_{row}", "")
     raw = {"kind": kind}
-    schema = SOURCE_SCHEMAS.get(kind.strip().lower(), {})
+    schema: Mapping[str, ConfigValue] = SOURCE_SCHEMAS.get(kind.strip().lower(), {})
     for key in schema:
         if key in ("grab", "leds"):
             raw[key] = checkbox(posted, f"s{key}_{row}")

@@ -86,7 +86,7 @@ def metrics_public(page: Page, path: str) -> bool:
     """
     if path != "/metrics":
         return False
-    access = page.config["web"]["metrics_access"]
+    access: str = page.config["web"]["metrics_access"]
     if access != "local":
         return access == "open"
     address = parse_address(page.client_address())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.checklist import audit_file_used, setup_steps
 
 _ROOM_WORDS = {
@@ -52,7 +53,7 @@ def duration(seconds: float) -> str:
 def valt_state(valt: dict[str, Any]) -> str:
     """The daemon's ``valt.state``; guessed from ``online`` for a daemon without it."""
     state = valt.get("state")
-    if state in STATE_WORDS:
+    if isinstance(state, str) and state in STATE_WORDS:
         return state
     if not valt.get("configured"):
         return "not_configured"
@@ -165,25 +166,16 @@ def _local_time(text: Any) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _recent_outcomes(service: Any, count: int = 50) -> list[dict[str, Any]]:
-    audit = getattr(service, "audit", None)
-    return audit.recent(count) if audit is not None else []
-
-
-def _used_before(service: Any) -> bool:
+def _used_before(service: PageService) -> bool:
     """The audit log file holds entries (of this run or an earlier one)."""
-    config = getattr(service, "config", None)
-    try:
-        return audit_file_used(config["logging"]["audit_file"])
-    except (TypeError, KeyError):
-        return False
+    return audit_file_used(service.config["logging"]["audit_file"])
 
 
-def status_view(service: Any) -> dict[str, Any]:
+def status_view(service: PageService) -> dict[str, Any]:
     """Everything the status page shows, JSON-ready (for the page and its poll)."""
     status = service.status()
     valt, room = status["valt"], status["room"]
-    entries = _recent_outcomes(service)
+    entries = service.audit.recent(50)
     return {
         "valt": {
             "server": valt["server"] or "(none)",
@@ -217,14 +209,14 @@ def _count(number: int, noun: str) -> str:
 
 
 def recent_events(
-    service: Any, after: int = 0, outcomes: list[dict[str, Any]] | None = None
+    service: PageService, after: int = 0, outcomes: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """The newest masked input events after sequence number ``after`` (newest first),
     each with the outcome it led to (``result``, ``message``; "" while none).
 
     ``outcomes`` come from :class:`~.outcomes.OutcomeWatch` (newest first).
     """
-    dispatcher = getattr(service, "dispatcher", None)
+    dispatcher = service.dispatcher
     if dispatcher is None:
         return []
     rows = dispatcher.recent.latest(20, after)
@@ -254,7 +246,7 @@ def match_outcomes(
         outcomes: newest first, each with ``began``, ``source``, ``result``.
     """
     matched: dict[int, dict[str, Any]] = {}
-    last: dict[str, int] = {}
+    last: dict[str | None, int] = {}
     for outcome in reversed(outcomes):
         source, began = outcome.get("source"), outcome["began"]
         fitting = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from typing import Any
 
 import bottle
 
@@ -32,7 +33,7 @@ def _current_network(page: Page) -> dict[str, str]:
         return read_netplan(None)
 
 
-def _new_url(page: Page, values: dict) -> str | None:
+def _new_url(page: Page, values: dict[str, Any]) -> str | None:
     """Where the page will be after a static change (None for DHCP: not known)."""
     if values["mode"] != "static":
         return None
@@ -44,7 +45,7 @@ def _new_url(page: Page, values: dict) -> str | None:
     return f"{scheme}://{host}" + ("" if port == default else f":{port}")
 
 
-def _expectation(interface: str, values: dict) -> tuple[str | None, str]:
+def _expectation(interface: str, values: dict[str, Any]) -> tuple[str | None, str]:
     """(the host the confirmation must come from, or None; a summary in words)."""
     if values["mode"] != "static":
         return None, f"{interface}: DHCP"
@@ -96,7 +97,7 @@ def network_apply(page: Page) -> bottle.HTTPResponse:
     )
 
 
-def _begin_trial(page: Page, values: dict) -> str:
+def _begin_trial(page: Page, values: dict[str, Any]) -> str:
     """Put the new settings on trial; returns the change in words."""
     web, system = page.config["web"], page.config["system"]
     expect, summary = _expectation(web["network_interface"], values)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ivs_accessory import __version__
 from ivs_accessory.safe_mode import first_of
+from ivs_accessory.valt.client import ValtClient
 
 _PREFIX = "ivs_accessory_"
 
@@ -60,11 +61,11 @@ class ValtTotals:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._client: Any = None
+        self._client: ValtClient | None = None
         self._seen = (0, 0.0)
         self._retired = (0, 0.0)
 
-    def read(self, client: Any) -> tuple[int, float]:
+    def read(self, client: ValtClient | None) -> tuple[int, float]:
         """(requests, seconds spent) over every client so far."""
         now = (
             (client.request_count, client.transport.request_seconds)

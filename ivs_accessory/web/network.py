@@ -313,7 +313,9 @@ def _gateway(run: Callable[[list[str]], str], interface: str) -> str:
         routes = json.loads(
             run(["ip", "-j", family, "route", "show", "default"]) or "[]"
         )
-        gateways = [r["gateway"] for r in routes if r.get("dev") == interface]
+        gateways: list[str] = [
+            r["gateway"] for r in routes if r.get("dev") == interface
+        ]
         if gateways:
             return gateways[0]
     return ""

@@ -73,9 +73,10 @@ def notices(
             Network page always says it, in its own words).
         path: the page shown.
     """
-    fresh = bool(rollback) and seen.get("rollback_told") != rollback["number"]
-    if fresh:
+    fresh = False
+    if rollback and seen.get("rollback_told") != rollback["number"]:
         seen["rollback_told"] = rollback["number"]
+        fresh = True
     return {
         "safe_mode": safe_mode(status),
         "valt": valt_alert(status["valt"]) if "valt" in status else "",

@@ -6,9 +6,12 @@ import collections
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivs_accessory.door.outcome import Outcome
+
+if TYPE_CHECKING:  # the page uses the service's dispatcher, never imports it
+    from ivs_accessory.door.dispatcher import Dispatcher
 
 
 class OutcomeWatch:
@@ -26,10 +29,10 @@ class OutcomeWatch:
         )
         self._lock = threading.Lock()
         self._clock = clock
-        self._dispatcher: Any = None
+        self._dispatcher: Dispatcher | None = None
         self._previous: Callable[[Outcome], object] | None = None
 
-    def attach(self, dispatcher: Any) -> None:
+    def attach(self, dispatcher: Dispatcher | None) -> None:
         """Listen to ``dispatcher``'s outcomes (nothing when there is none)."""
         if dispatcher is None:
             return

@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import bottle
 
 from ivs_accessory import __version__
+from ivs_accessory.config import Config
 from ivs_accessory.system.commands import SystemControl
 from ivs_accessory.threads import Worker
 from ivs_accessory.web.accounts import (
@@ -24,6 +25,7 @@ from ivs_accessory.web.accounts import (
     Session,
     Sessions,
 )
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.forms import Errors, Form, read_form
 from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
@@ -127,9 +129,8 @@ class Page:
     """State shared by the routes of one app.
 
     Args:
-        service: the running :class:`~ivs_accessory.service.Service` (duck-typed:
-            ``config``, ``status()``, ``reload()``, ``audit``, ``dispatcher``,
-            ``client``).
+        service: the running :class:`~ivs_accessory.service.Service` (see
+            :class:`~.backend.PageService` for what the page uses).
         https: served over TLS (the session cookie gets ``Secure``).
         clock: monotonic seconds for sessions and the login throttle.
         devices: lists the input devices and serial ports present.
@@ -139,7 +140,7 @@ class Page:
 
     def __init__(
         self,
-        service: Any,
+        service: PageService,
         *,
         https: bool = False,
         clock: Callable[[], float] = time.monotonic,
@@ -161,7 +162,7 @@ class Page:
         self.devices = devices
         self.read_network = network or read_current_network
         self.outcome_watch = OutcomeWatch()  # results for the live input view
-        self.outcome_watch.attach(getattr(service, "dispatcher", None))
+        self.outcome_watch.attach(service.dispatcher)
         self.started = time.time()
         self._save_lock = threading.Lock()
         self._last_refresh = -float("inf")
@@ -169,7 +170,7 @@ class Page:
 
     # -- shared objects ----------------------------------------------------------------
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.service.config
 
     @property
@@ -184,7 +185,7 @@ class Page:
         """Ask the daemon for a fresh room status, at most every ``status_poll_s``."""
         now = self.clock()
         every = self.config["web"]["status_poll_s"]
-        dispatcher = getattr(self.service, "dispatcher", None)
+        dispatcher = self.service.dispatcher
         if dispatcher is not None and now - self._last_refresh >= every * 0.8:
             self._last_refresh = now
             dispatcher.refresh_soon()
@@ -207,7 +208,7 @@ class Page:
             environ["ivs.form"] = read_form(
                 [(k, v) for k, v in pairs if isinstance(v, str)]
             )
-        return environ["ivs.form"]
+        return cast(Form, environ["ivs.form"])  # put there just above
 
     @staticmethod
     def client_address() -> str:
@@ -217,14 +218,21 @@ class Page:
     @staticmethod
     def host() -> str | None:
         """The host name or address the browser used (the Host header), or None."""
+        header: str = bottle.request.environ.get("HTTP_HOST", "")
         try:
-            return urlsplit("//" + bottle.request.environ.get("HTTP_HOST", "")).hostname
+            return urlsplit("//" + header).hostname
         except ValueError:
             return None
 
     @staticmethod
     def session() -> Session:
-        return bottle.request.environ["ivs.session"]
+        # The guard puts it there before any route that needs a login.
+        return cast(Session, bottle.request.environ["ivs.session"])
+
+    @staticmethod
+    def _session_or_none() -> Session | None:
+        """The request's session, or None on a page without a login (see guard)."""
+        return cast("Session | None", bottle.request.environ.get("ivs.session"))
 
     def check_password(self, password: str, right_user: bool = True) -> str | None:
         """None when ``password`` is the admin password, else why not (throttled).
@@ -279,7 +287,7 @@ class Page:
         self, name: str, status: int = 200, **values: Any
     ) -> bottle.HTTPResponse:
         """A template with what every page shows (nav, banners, message)."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         flash = session.data.pop("flash", None) if session else None
         values.setdefault("w", Widgets())
         if "notices" not in values:
@@ -370,19 +378,19 @@ class Page:
 
         ``level`` is ``ok`` (green), ``warn`` (amber) or ``bad`` (red).
         """
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         if session is not None:
             session.data["flash"] = (message, level)
 
     def warn_fields(self, warnings: dict[str, str]) -> None:
         """Warnings shown next to fields on the next page of this session."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         if session is not None and warnings:
             session.data["warnings"] = dict(warnings)
 
     def take_warnings(self) -> dict[str, str]:
         """The warnings :meth:`warn_fields` left for this page (once)."""
-        session = bottle.request.environ.get("ivs.session")
+        session = self._session_or_none()
         return session.data.pop("warnings", {}) if session is not None else {}
 
     def add_headers(self) -> None:

@@ -7,15 +7,16 @@ import os
 import stat
 from typing import Any
 
-from ivs_accessory.config import load, save
+from ivs_accessory.config import Config, load, save
 from ivs_accessory.errors import ConfigError
 from ivs_accessory.system.atomic import atomic_write
+from ivs_accessory.web.backend import PageService
 
 logger = logging.getLogger(__name__)
 
 
 def save_and_apply(
-    service: Any, path: str | None, changes: dict[str, Any]
+    service: PageService, path: str | None, changes: dict[str, Any]
 ) -> list[str]:
     """Save ``changes`` to the config file atomically, then reload the daemon.
 
@@ -42,7 +43,7 @@ def save_and_apply(
     return problems
 
 
-def _apply(service: Any, path: str) -> list[str]:
+def _apply(service: PageService, path: str) -> list[str]:
     try:
         service.reload(load(path))
     except ConfigError as exc:
@@ -54,7 +55,10 @@ def _apply(service: Any, path: str) -> list[str]:
 
 
 def _put_back(
-    service: Any, path: str, before: tuple[bytes, int] | None, previous: Any
+    service: PageService,
+    path: str,
+    before: tuple[bytes, int] | None,
+    previous: Config,
 ) -> None:
     """The file's previous bytes, and the daemon on its previous settings."""
     target = os.path.realpath(path)

@@ -6,11 +6,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
-from cheroot import wsgi
+from cheroot import server, wsgi
 
 from ivs_accessory.threads import Worker
+from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.connection import (
     PER_ADDRESS,
     REQUEST_DEADLINE_S,
@@ -78,7 +79,7 @@ class _CherootServer(wsgi.Server):
     request_deadline_s: float = REQUEST_DEADLINE_S
     slots: AddressSlots
 
-    def process_conn(self, conn) -> None:
+    def process_conn(self, conn: server.HTTPConnection) -> None:
         # In the accept loop: a connection over its address's limit never waits
         # for (or holds) a worker thread.
         if isinstance(conn, Connection) and not conn.counted:
@@ -86,31 +87,41 @@ class _CherootServer(wsgi.Server):
         else:
             super().process_conn(conn)
 
-    def bind(self, family, type, proto=0):  # noqa: A002 (cheroot's signature)
+    def bind(
+        self,
+        family: int,
+        type: int,  # noqa: A002 (cheroot's signature)
+        proto: int = 0,
+    ) -> socket.socket:
         if self.inherited is None:
-            return super().bind(family, type, proto)
+            # cheroot's stub leaves its return unannotated: the bound socket.
+            return cast(socket.socket, super().bind(family, type, proto))
         sock = self.inherited
         if self.ssl_adapter is not None:
             sock = self.ssl_adapter.bind(sock)
         self.socket = sock
-        self.bind_addr = self.resolve_real_bind_addr(sock)
+        # cheroot's stub leaves this static method unannotated.
+        self.bind_addr = self.resolve_real_bind_addr(sock)  # type: ignore[no-untyped-call]
         return sock
 
-    def stop(self):
+    def stop(self) -> None:
         if self.inherited is None:
-            return super().stop()
+            super().stop()
+            return
         # The socket is shared with systemd's socket unit. cheroot wakes its accept
         # loop by connecting to its own socket; that connection would stay queued
         # after we stop, and systemd would start the service again to answer it. The
         # loop polls every few milliseconds anyway, so stop without the wake-up.
         sock, self.socket = self.socket, None
         try:
-            return super().stop()
+            super().stop()
         finally:
             if sock is not None:
                 sock.close()
 
-    def error_log(self, msg="", level=logging.INFO, traceback=False):
+    def error_log(
+        self, msg: str = "", level: int = logging.INFO, traceback: bool = False
+    ) -> None:
         # cheroot reports client mistakes (bad TLS hellos, timeouts) too: debug only.
         logger.log(
             logging.ERROR if level >= logging.ERROR else logging.DEBUG,
@@ -219,7 +230,7 @@ class WebServer:
 
 
 def page_for(
-    service: Any,
+    service: PageService,
     *,
     announce: Callable[[str], object] | None = None,
     environ: MutableMapping[str, str] | None = None,

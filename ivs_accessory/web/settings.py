@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import bottle
 
@@ -69,8 +70,20 @@ COMMON_KEYS = sorted(
         "KEY_D",
     )
 )
-# What the Inputs page's lists offer (the same on every request).
-_INPUT_CHOICES = {
+
+
+class _InputChoices(TypedDict):
+    """What the Inputs page's lists offer (the same on every request)."""
+
+    kinds: Sequence[str]
+    modes: Sequence[str]
+    readings: Sequence[str]
+    actions: Sequence[str]
+    keys: Sequence[str]
+
+
+# Typed key by key: unpacked into render_form, mypy sees they only fill **extra.
+_INPUT_CHOICES: _InputChoices = {
     "kinds": SOURCE_KINDS,
     "modes": MODES,
     "readings": READINGS,
@@ -89,7 +102,7 @@ def _valt_posted(page: Page) -> tuple[tuple[str, ...], dict[str, str]]:
     """The keys this post changes and their text (the password only when typed)."""
     form = dict(page.form())
     form["verify_tls"] = forms.checkbox(form, "verify_tls")
-    keys = VALT_KEYS
+    keys: tuple[str, ...] = VALT_KEYS
     if form.get("password") or "clear_password" in form:
         keys = (*keys, "password")
         form["password"] = "" if "clear_password" in form else form.get("password", "")
@@ -182,7 +195,10 @@ def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
     """The input devices and serial ports present, and a problem in words (or "")."""
     lister = page.devices
     if lister is None:
-        from ivs_accessory.sources.devices import describe_devices as lister
+        # Here, not at the top: it loads evdev, which only listing devices needs.
+        from ivs_accessory.sources.devices import describe_devices
+
+        lister = describe_devices
     try:
         return list(lister()), ""
     except Exception as exc:  # a broken udev or sysfs must not break the page
@@ -240,7 +256,9 @@ def _posted_rows(
     return rows
 
 
-def _posted_inputs(form: dict[str, str]) -> tuple[dict, list, list]:
+def _posted_inputs(
+    form: dict[str, str],
+) -> tuple[dict[str, str], list[dict[str, str]], list[dict[str, str]]]:
     """The Inputs form as posted: (values, source rows, binding rows), to show again."""
     values = {k: form.get(k, "") for k in (*MAPPING_KEYS, *LOCKOUT_KEYS)}
     fields = ("name", "kind", "device", "port", "baud", "framing", "remove")
@@ -270,7 +288,9 @@ def inputs_save(page: Page) -> bottle.HTTPResponse:
     raise see_other("/inputs")
 
 
-def _check_inputs(page: Page, form: dict[str, str]) -> tuple[dict, dict[str, str]]:
+def _check_inputs(
+    page: Page, form: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The Inputs form as changes to the config, and errors by field."""
     cfg = page.config
     mapping, errors = forms.check_section(cfg, "mapping", form, MAPPING_KEYS)
