@@ -96,6 +96,8 @@ class Service:
         self.sources: dict[str, Any] = self._sources.by_name  # live: name -> source
         self.client: ValtClient | None = None
         self.dispatcher: Dispatcher | None = None
+        # Until start() opens the file: the page may ask for recent outcomes first.
+        self.audit = AuditLog(None)
         self.watchdog: Watchdog | None = None
         self.started_at: float | None = None
         self._on_outcome = on_outcome
