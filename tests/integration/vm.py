@@ -58,7 +58,7 @@ GUEST_PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 GUEST_PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "pytest_timeout")
 JOB_DIR = "/ivs-vm"  # in the guest's overlay root: the run script and its unit
 RUN_UNIT = "ivs-vm-run.service"
-FORMAT_VERSION = "2"  # bump when the initramfs layout or init changes
+FORMAT_VERSION = "3"  # bump when the initramfs layout or init changes
 
 ExitedBy = Literal["poweroff", "reboot", "timeout"]
 
@@ -79,7 +79,22 @@ mount -t tmpfs -o mode=0755 upper /upper
 mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w \
     /newroot || fail "cannot mount the overlay root"
+# Host folders the job wants at a guest path (/job/binds: a host path, then a guest
+# path, one a line): held now, before the fresh /tmp below can hide one (a checkout
+# under /tmp), then mounted in place. Each is the overlay's view, so writes vanish too.
+n=0
+while IFS= read -r src && IFS= read -r dst; do
+    n=$((n + 1))
+    mkdir -p "/held/$n"
+    mount --bind "/newroot$src" "/held/$n" || fail "cannot find $src on the host"
+done </job/binds
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+n=0
+while IFS= read -r src && IFS= read -r dst; do
+    n=$((n + 1))
+    mkdir -p "/newroot$dst" && mount --move "/held/$n" "/newroot$dst" ||
+        fail "cannot show $src at $dst"
+done </job/binds
 # The host may be a container; its marker files would make systemd believe the VM
 # is one too (and then read its command line from PID 1 instead of the kernel's).
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
@@ -147,14 +162,8 @@ def find_kernel(
     return max(found, key=numbers, default=None)
 
 
-def vm_available(project_root: Path = PROJECT_ROOT) -> tuple[bool, str]:
+def vm_available() -> tuple[bool, str]:
     """Tell whether a VM can be booted here, with the reason when it cannot."""
-    if Path(project_root).resolve().is_relative_to("/tmp"):
-        # The guest mounts a fresh /tmp, and services run with PrivateTmp=yes.
-        return False, (
-            f"the checkout {project_root} is under /tmp, which the VM "
-            "replaces; check it out elsewhere (or set IVS_VM_PROJECT_ROOT)"
-        )
     if shutil.which(QEMU) is None:
         return False, f"{QEMU} not found; run scripts/setup-vm"
     kernel = find_kernel()
@@ -388,11 +397,19 @@ def job_archive(
     systemd: bool,
     units: Mapping[str, str],
     masked: Iterable[str],
+    binds: Mapping[Path, Path] | None = None,
 ) -> bytes:
-    """The per-run cpio after the base archive; init copies ``job/root`` over /."""
+    """The per-run cpio after the base archive; init copies ``job/root`` over /.
+
+    ``binds`` maps a guest path to the host folder that init shows there.
+    """
     archive = Cpio()
     kind = "systemd" if systemd else "plain"
     archive.add_file("job/mode", f"MODE={kind}\nJOB={JOB_DIR}/run.sh\n")
+    pairs = [str(p) for guest, host in (binds or {}).items() for p in (host, guest)]
+    if any("\n" in p or not p.startswith("/") for p in pairs):
+        raise ValueError(f"binds need absolute paths without a newline: {binds}")
+    archive.add_file("job/binds", "".join(p + "\n" for p in pairs))
     if script is not None:
         archive.add_file(f"job/root{JOB_DIR}/run.sh", script, 0o755)
     for name, data in files.items():
@@ -402,6 +419,11 @@ def job_archive(
         mode = 0o755 if (data[:2] in ("#!", b"#!")) else 0o644
         archive.add_file(f"job/root{guest}", data, mode)
     if systemd:
+        # init already gave the guest a fresh /tmp; systemd-tmpfiles would empty it
+        # at boot (D /tmp), taking the job's files with it and failing on a checkout
+        # held there.
+        tmp_conf = "d /tmp 1777 root root -\n"
+        archive.add_file("job/root/etc/tmpfiles.d/tmp.conf", tmp_conf)
         _add_units(archive, units, masked, with_runner=script is not None)
     return archive.to_bytes()
 
@@ -495,6 +517,7 @@ def run_in_vm(
     memory_mb: int = 1024,
     project_root: Path = PROJECT_ROOT,
     cache_dir: Path = CACHE_DIR,
+    binds: Mapping[Path | str, Path] | None = None,
 ) -> VmResult:
     """Boot a VM over the host root and run ``argv`` in it as root.
 
@@ -503,7 +526,8 @@ def run_in_vm(
     ``/tmp``; not under ``/run``, which starts empty) to its content; a content
     starting with ``#!`` is made executable.
     ``env`` is added to a clean environment (PATH, HOME=/root, LANG, unbuffered
-    Python); ``cwd`` defaults to ``project_root``.
+    Python); ``cwd`` defaults to ``project_root``, which the guest sees at its host
+    path even under /tmp. ``binds`` maps more guest paths to host folders shown there.
 
     With ``systemd=True`` the host's systemd boots as PID 1 with ``units`` (name ->
     unit text; ``name.d/x.conf`` for a drop-in) installed and enabled in
@@ -511,14 +535,13 @@ def run_in_vm(
     and powers the VM off; with an empty ``argv`` a unit must power off or reboot.
 
     Raises:
-        VmError: the kernel, modules or busybox are missing, or QEMU failed.
+        VmError: the kernel, modules or busybox are missing, a folder in ``binds``
+            is, or QEMU failed.
     """
     if not argv and not systemd:
         raise ValueError("argv is empty; give a program to run in the VM")
-    if Path(project_root).resolve().is_relative_to("/tmp"):
-        raise VmError(f"{project_root} is under /tmp, which the VM replaces with an "
-                      "empty tmpfs; use a checkout elsewhere")  # fmt: skip
     started = time.monotonic()
+    shown = guest_binds(Path(project_root), binds or {})
     kernel = find_kernel()
     if kernel is None:
         raise VmError("no kernel with modules found; run scripts/setup-vm")
@@ -527,7 +550,7 @@ def run_in_vm(
     if argv:
         full_env = {**BASE_ENV, **(env or {})}
         script = run_script(argv, nonce, Path(cwd or project_root), full_env)
-    job = job_archive(script, files or {}, systemd, units or {}, masked_units)
+    job = job_archive(script, files or {}, systemd, units or {}, masked_units, shown)
     append = command_line(kernel_args, systemd)
     with tempfile.TemporaryDirectory(prefix="ivs-vm-") as tmp:
         initrd = Path(tmp) / "initrd"
@@ -541,6 +564,24 @@ def run_in_vm(
         )
     result = parse_console(console, nonce, timed_out)
     return dataclasses.replace(result, wall_s=time.monotonic() - started)
+
+
+def guest_binds(
+    project_root: Path, binds: Mapping[Path | str, Path]
+) -> dict[Path, Path]:
+    """Guest path -> host folder for init to show; the checkout too when under /tmp.
+
+    Raises:
+        VmError: a host folder does not exist.
+    """
+    shown = {Path(guest): Path(host).resolve() for guest, host in binds.items()}
+    root = project_root.resolve()
+    if root.is_relative_to("/tmp"):  # which the guest gets fresh, as a tmpfs
+        shown.setdefault(root, root)
+    for host in shown.values():
+        if not host.is_dir():
+            raise VmError(f"{host} is not a folder on the host; cannot show it")
+    return shown
 
 
 def command_line(kernel_args: Sequence[str], systemd: bool) -> str:
