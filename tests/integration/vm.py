@@ -15,12 +15,15 @@ import signal
 import stat
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
+
+from public_install import copy_requirements, make_venv, open_to_all
 
 # The VM sees the host's root read-only, so the project must be at the same path in
 # both; CI checks the repository out elsewhere, hence the override.
@@ -58,6 +61,9 @@ GUEST_PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 GUEST_PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "pytest_timeout")
 JOB_DIR = "/ivs-vm"  # in the guest's overlay root: the run script and its unit
 RUN_UNIT = "ivs-vm-run.service"
+# Where the guest sees the venv that install_for_guest() made: outside /root, /home and
+# /tmp, which the installed service's ProtectHome= and PrivateTmp= hide.
+GUEST_VENV = Path("/opt/ivs-vm/venv")
 FORMAT_VERSION = "3"  # bump when the initramfs layout or init changes
 
 ExitedBy = Literal["poweroff", "reboot", "timeout"]
@@ -592,12 +598,55 @@ def command_line(kernel_args: Sequence[str], systemd: bool) -> str:
     return " ".join(args)
 
 
+def install_for_guest(project_root: Path, python: Path, folder: Path) -> Path:
+    """Install the project into a new venv of ``python`` in ``folder``, made to run at
+    GUEST_VENV in the guest; return the venv's host path.
+
+    The project comes from a wheel built from the checkout, its run-time dependencies
+    are copied from this venv. The checkout's own venv is no use to the installed
+    service, which cannot see /root, /home (ProtectHome=) or /tmp (PrivateTmp=), nor
+    to the daemon's user, who cannot enter a 0700 folder.
+
+    Raises:
+        VmError: the wheel could not be built or installed.
+    """
+    venv = folder / "venv"
+    site = make_venv(venv, python)
+    # Built from a copy of what the build reads: a build in the checkout would leave
+    # build/ and *.egg-info there, for two test runs to race on.
+    source = folder / "source"
+    source.mkdir()
+    for item in project_root.iterdir():
+        if item.is_file():
+            shutil.copy2(item, source / item.name)
+    shutil.copytree(project_root / "ivs_accessory", source / "ivs_accessory",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    argv = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+            "install", "--quiet", "--no-deps", str(source)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise VmError(f"cannot install the project from a wheel:\n{done.stderr}")
+    copy_requirements(site)
+    # pip wrote this host path into the console scripts' #! lines.
+    for script in (venv / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            text = script.read_bytes()
+            script.write_bytes(text.replace(bytes(venv), bytes(GUEST_VENV)))
+    open_to_all(venv)
+    return venv
+
+
 @dataclasses.dataclass(frozen=True)
 class Vm:
-    """A project checkout as the VM sees it: what the ``vm`` test fixture hands out."""
+    """A project checkout as the VM sees it: what the ``vm`` test fixture hands out.
+
+    With ``installed`` (a venv from install_for_guest) every run shows it at
+    GUEST_VENV, and programs find that path in ``IVS_VM_VENV``.
+    """
 
     project_root: Path = PROJECT_ROOT
     cache_dir: Path = CACHE_DIR
+    installed: Path | None = None
 
     @property
     def python(self) -> str:
@@ -616,6 +665,10 @@ class Vm:
         """``run_in_vm`` for this checkout; takes the same keyword arguments."""
         options.setdefault("project_root", self.project_root)
         options.setdefault("cache_dir", self.cache_dir)
+        if self.installed is not None:
+            binds = {GUEST_VENV: self.installed, **options.get("binds", {})}
+            env = {"IVS_VM_VENV": str(GUEST_VENV), **options.get("env", {})}
+            options.update(binds=binds, env=env)
         return run_in_vm(argv, **options)
 
     def run_pytest(
