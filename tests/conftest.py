@@ -6,11 +6,22 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from public_install import (
+    copy_package,
+    copy_requirements,
+    make_venv,
+    open_to_all,
+    public_folder,
+    shared_python,
+)
 
 from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valtsim import ValtSimulator, default_data
+
+REPO = Path(__file__).resolve().parents[1]
 
 VERSIONS = ["5.2.0", "6.4.0", "6.5.0", "6.6.0"]
 
@@ -151,3 +162,33 @@ def no_thread_leak() -> Iterator[None]:
         if t.name == "valt-relogin" and t.is_alive()
     ]
     assert alive == []
+
+
+@pytest.fixture
+def public_tmp_path() -> Iterator[Path]:
+    """A new folder that every user can enter, removed after the test.
+
+    For tests that run a command as another user: ``tmp_path`` lies in pytest's
+    folder, which is root's alone.
+    """
+    with public_folder("ivs-test-") as folder:
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def nobody_python() -> Iterator[Path]:
+    """A Python that the user nobody can run, with ivs_accessory and its
+    dependencies: copies in a folder every user can read.
+
+    The checkout and its venv may lie where nobody cannot go (under /root, in a 0700
+    folder), so ``sys.executable`` is no use to tests that drop to nobody.
+    """
+    python = shared_python()
+    if python is None:
+        pytest.skip("no Python of this version that every user can run")
+    with public_folder("ivs-nobody-") as folder:
+        site = make_venv(folder / "venv", python)
+        copy_package(site, REPO)
+        copy_requirements(site)
+        open_to_all(folder)
+        yield folder / "venv" / "bin" / "python"

@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import notified
+from public_install import AS_NOBODY
 
 COMMAND = [sys.executable, "-m", "ivs_accessory"]
 
@@ -194,15 +194,16 @@ def test_run_never_exits_with_a_traceback(tmp_path, notify_socket, content):
     os.geteuid() != 0 or not shutil.which("setpriv"),
     reason="needs root to run the daemon as a user who cannot read the file",
 )
-def test_run_with_an_unreadable_file_serves_the_page_in_safe_mode():
+def test_run_with_an_unreadable_file_serves_the_page_in_safe_mode(
+    public_tmp_path, nobody_python
+):
     # pytest's own folders are root's alone: the daemon's user could not even reach
     # the drop-in. This one it may pass through (0711), without listing it.
-    with tempfile.TemporaryDirectory() as folder:
-        os.chmod(folder, 0o711)
-        unreadable_file_in_safe_mode(pathlib.Path(folder))
+    public_tmp_path.chmod(0o711)
+    unreadable_file_in_safe_mode(public_tmp_path, nobody_python)
 
 
-def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
+def unreadable_file_in_safe_mode(tmp_path: pathlib.Path, python: Path) -> None:
     port = free_port()
     config = tmp_path / "accessory.conf"
     config.write_text("[valt]\nroom = 1\n")
@@ -214,9 +215,11 @@ def unreadable_file_in_safe_mode(tmp_path: pathlib.Path) -> None:
         f"password_file = {tmp_path / 'web-password'}\n"
     )
     (dropin / "web.conf").chmod(0o644)
-    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # The daemon's user cannot use this checkout's venv (it may lie under /root or in
+    # a 0700 folder): it runs a copy that every user can read.
+    command = [str(python), "-m", "ivs_accessory"]
     with daemon_process(
-        [*as_nobody, *COMMAND, "run", "--config", str(config)],
+        [*AS_NOBODY, *command, "run", "--config", str(config)],
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

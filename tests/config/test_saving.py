@@ -8,6 +8,7 @@ import stat
 from pathlib import Path as FilePath
 
 import pytest
+from public_install import AS_NOBODY
 
 from ivs_accessory.config import (
     SCHEMA,
@@ -189,18 +190,20 @@ def test_config_is_a_mapping_of_sections():
     os.geteuid() != 0 or not shutil.which("setpriv"),
     reason="needs root to run the check as an unprivileged user",
 )
-def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(tmp_path):
+def test_config_in_a_folder_the_user_cannot_enter_is_an_error_not_a_crash(
+    public_tmp_path, nobody_python
+):
     import subprocess
-    import sys
 
-    folder = tmp_path / "private"
+    # Only this folder is closed to nobody: its parent is open to everyone, and the
+    # Python and package that nobody runs are copies outside the checkout.
+    folder = public_tmp_path / "private"
     folder.mkdir(mode=0o700)
     (folder / "accessory.conf").write_text("[valt]\n")
-    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     result = subprocess.run(
         [
-            *as_nobody,
-            sys.executable,
+            *AS_NOBODY,
+            str(nobody_python),
             "-m",
             "ivs_accessory",
             "config",

@@ -50,19 +50,23 @@ class Daemon:
     """The daemon as a subprocess, with its log lines on a queue as they arrive."""
 
     def __init__(self, config: Path, as_user: int | None = None) -> None:
-        # setpriv drops to an unprivileged user, as the service's User= does.
-        prefix = (
-            []
-            if as_user is None
-            else [
+        command = DAEMON
+        if as_user is not None:
+            # setpriv drops to an unprivileged user, as the service's User= does; that
+            # user cannot use the checkout's venv (it may be under /root, or in a 0700
+            # folder) and runs the copy installed for every user, as on a box.
+            venv = os.environ.get("IVS_VM_VENV")
+            assert venv, "IVS_VM_VENV is unset: run this through test_daemon_vm.py"
+            command = [
                 "setpriv",
                 f"--reuid={as_user}",
                 f"--regid={as_user}",
                 "--clear-groups",
+                str(Path(venv, "bin", "ivs-accessory")),
+                *DAEMON[1:],
             ]
-        )
         self.process = subprocess.Popen(
-            prefix + DAEMON + [str(config)],
+            command + [str(config)],
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,

@@ -24,7 +24,6 @@ from contextlib import closing
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / ".venv"
 CONF = Path("/etc/ivs-accessory/accessory.conf")
 USER = "ivs-accessory"
 DAEMON = "ivs-accessory.service"
@@ -67,37 +66,17 @@ def journal(unit: str) -> str:
     return run("journalctl", "-u", unit, "-o", "cat", "--no-pager")[1]
 
 
-def system_python_venv() -> Path:
-    """A venv of /usr/bin/python3 that uses the checkout's installed packages.
-
-    The checkout's own venv may run an interpreter under /root (pyenv), which the
-    daemon's user can never execute (and ProtectHome= hides); the host test checks
-    that /usr/bin/python3 has the same version, so the compiled packages load.
-    """
-    target = Path("/opt/ivs-accessory-vm-venv")
-    code, out = run("/usr/bin/python3", "-m", "venv", "--without-pip", str(target))
-    if code:
-        raise RuntimeError(f"cannot create {target}: {out}")
-    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    borrowed = VENV / "lib" / version / "site-packages"
-    pth = target / "lib" / version / "site-packages" / "ivs-checkout.pth"
-    pth.write_text(f"import site; site.addsitedir({str(borrowed)!r})\n")
-    script = target / "bin" / "ivs-accessory"
-    script.write_text(
-        f"#!{target}/bin/python\nimport sys\n"
-        "from ivs_accessory.cli import main\nsys.exit(main())\n"
-    )
-    script.chmod(0o755)
-    return target
-
-
 def install(*extra: str, name: str = "install") -> None:
-    """Run scripts/install; the result is the fact ``name``."""
+    """Run scripts/install; the result is the fact ``name``.
+
+    The daemon gets the venv the host test installed from a wheel (IVS_VM_VENV),
+    not the checkout's: its sandbox hides /root, /home and /tmp, where a checkout may
+    lie, and its user could not enter a 0700 folder.
+    """
     began = time.monotonic()
-    venv = system_python_venv()
     argv = [str(REPO / "scripts" / "install"), *extra]
     if "--uninstall" not in extra:
-        argv += ["--use-venv", str(venv), "--keypad", "1209:0001"]
+        argv += ["--use-venv", os.environ["IVS_VM_VENV"], "--keypad", "1209:0001"]
     code, out = run(*argv, timeout=300)
     fact(name, {"code": code, "tail": out.splitlines()[-3:],
                 "seconds": round(time.monotonic() - began, 1)})  # fmt: skip

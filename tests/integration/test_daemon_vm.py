@@ -15,8 +15,9 @@ pytestmark = pytest.mark.integration
 GUEST_TESTS = Path(__file__).with_name("guest_daemon.py")
 
 
-def test_daemon_reads_real_input_devices_in_the_vm(vm: Vm) -> None:
-    result = vm.run_pytest([str(GUEST_TESTS), "-s"], timeout_s=300)
+def test_daemon_reads_real_input_devices_in_the_vm(installed_vm: Vm) -> None:
+    # The installed copy serves the test whose daemon runs as nobody.
+    result = installed_vm.run_pytest([str(GUEST_TESTS), "-s"], timeout_s=300)
     output = result.program_output
     for figure in re.findall(r"FIGURE .*", output):
         print(figure)  # shown with pytest -s; the closing note quotes them

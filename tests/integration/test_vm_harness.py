@@ -56,6 +56,27 @@ def test_run_in_vm_returns_output_and_exit_code(vm: Vm, code: int) -> None:
     assert "hello from the host\non stderr\n" in result.program_output
 
 
+def test_binds_show_a_host_folder_and_keep_the_guest_writes(
+    vm: Vm, tmp_path: Path
+) -> None:
+    # pytest's tmp_path is under /tmp, which the guest gets fresh: init must hold the
+    # folder before that hides it.
+    (tmp_path / "greeting.txt").write_text("hello from a host folder\n")
+    program = (
+        "from pathlib import Path\n"
+        "shown = Path('/opt/ivs-check')\n"
+        "print(shown.joinpath('greeting.txt').read_text().strip())\n"
+        "shown.joinpath('written.txt').write_text('by the guest')\n"
+        "print(sorted(p.name for p in shown.iterdir()))\n"
+    )
+    result = vm.run_python(program, timeout_s=90, binds={"/opt/ivs-check": tmp_path})
+    assert result.returncode == 0, result.output
+    assert result.program_output == (
+        "hello from a host folder\n['greeting.txt', 'written.txt']\n"
+    )
+    assert not (tmp_path / "written.txt").exists()  # the overlay took the write
+
+
 def test_uinput_keypad_grab_and_leds_in_guest(vm: Vm) -> None:
     result = vm.run([vm.python, str(GUEST_UINPUT)], timeout_s=100)
     assert result.returncode == 0, result.output

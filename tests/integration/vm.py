@@ -15,12 +15,15 @@ import signal
 import stat
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
+
+from public_install import copy_requirements, make_venv, open_to_all
 
 # The VM sees the host's root read-only, so the project must be at the same path in
 # both; CI checks the repository out elsewhere, hence the override.
@@ -58,7 +61,10 @@ GUEST_PYTEST_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 GUEST_PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-p", "pytest_timeout")
 JOB_DIR = "/ivs-vm"  # in the guest's overlay root: the run script and its unit
 RUN_UNIT = "ivs-vm-run.service"
-FORMAT_VERSION = "2"  # bump when the initramfs layout or init changes
+# Where the guest sees the venv that install_for_guest() made: outside /root, /home and
+# /tmp, which the installed service's ProtectHome= and PrivateTmp= hide.
+GUEST_VENV = Path("/opt/ivs-vm/venv")
+FORMAT_VERSION = "3"  # bump when the initramfs layout or init changes
 
 ExitedBy = Literal["poweroff", "reboot", "timeout"]
 
@@ -79,7 +85,22 @@ mount -t tmpfs -o mode=0755 upper /upper
 mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w \
     /newroot || fail "cannot mount the overlay root"
+# Host folders the job wants at a guest path (/job/binds: a host path, then a guest
+# path, one a line): held now, before the fresh /tmp below can hide one (a checkout
+# under /tmp), then mounted in place. Each is the overlay's view, so writes vanish too.
+n=0
+while IFS= read -r src && IFS= read -r dst; do
+    n=$((n + 1))
+    mkdir -p "/held/$n"
+    mount --bind "/newroot$src" "/held/$n" || fail "cannot find $src on the host"
+done </job/binds
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+n=0
+while IFS= read -r src && IFS= read -r dst; do
+    n=$((n + 1))
+    mkdir -p "/newroot$dst" && mount --move "/held/$n" "/newroot$dst" ||
+        fail "cannot show $src at $dst"
+done </job/binds
 # The host may be a container; its marker files would make systemd believe the VM
 # is one too (and then read its command line from PID 1 instead of the kernel's).
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
@@ -147,14 +168,8 @@ def find_kernel(
     return max(found, key=numbers, default=None)
 
 
-def vm_available(project_root: Path = PROJECT_ROOT) -> tuple[bool, str]:
+def vm_available() -> tuple[bool, str]:
     """Tell whether a VM can be booted here, with the reason when it cannot."""
-    if Path(project_root).resolve().is_relative_to("/tmp"):
-        # The guest mounts a fresh /tmp, and services run with PrivateTmp=yes.
-        return False, (
-            f"the checkout {project_root} is under /tmp, which the VM "
-            "replaces; check it out elsewhere (or set IVS_VM_PROJECT_ROOT)"
-        )
     if shutil.which(QEMU) is None:
         return False, f"{QEMU} not found; run scripts/setup-vm"
     kernel = find_kernel()
@@ -388,11 +403,19 @@ def job_archive(
     systemd: bool,
     units: Mapping[str, str],
     masked: Iterable[str],
+    binds: Mapping[Path, Path] | None = None,
 ) -> bytes:
-    """The per-run cpio after the base archive; init copies ``job/root`` over /."""
+    """The per-run cpio after the base archive; init copies ``job/root`` over /.
+
+    ``binds`` maps a guest path to the host folder that init shows there.
+    """
     archive = Cpio()
     kind = "systemd" if systemd else "plain"
     archive.add_file("job/mode", f"MODE={kind}\nJOB={JOB_DIR}/run.sh\n")
+    pairs = [str(p) for guest, host in (binds or {}).items() for p in (host, guest)]
+    if any("\n" in p or not p.startswith("/") for p in pairs):
+        raise ValueError(f"binds need absolute paths without a newline: {binds}")
+    archive.add_file("job/binds", "".join(p + "\n" for p in pairs))
     if script is not None:
         archive.add_file(f"job/root{JOB_DIR}/run.sh", script, 0o755)
     for name, data in files.items():
@@ -402,6 +425,11 @@ def job_archive(
         mode = 0o755 if (data[:2] in ("#!", b"#!")) else 0o644
         archive.add_file(f"job/root{guest}", data, mode)
     if systemd:
+        # init already gave the guest a fresh /tmp; systemd-tmpfiles would empty it
+        # at boot (D /tmp), taking the job's files with it and failing on a checkout
+        # held there.
+        tmp_conf = "d /tmp 1777 root root -\n"
+        archive.add_file("job/root/etc/tmpfiles.d/tmp.conf", tmp_conf)
         _add_units(archive, units, masked, with_runner=script is not None)
     return archive.to_bytes()
 
@@ -495,6 +523,7 @@ def run_in_vm(
     memory_mb: int = 1024,
     project_root: Path = PROJECT_ROOT,
     cache_dir: Path = CACHE_DIR,
+    binds: Mapping[Path | str, Path] | None = None,
 ) -> VmResult:
     """Boot a VM over the host root and run ``argv`` in it as root.
 
@@ -503,7 +532,8 @@ def run_in_vm(
     ``/tmp``; not under ``/run``, which starts empty) to its content; a content
     starting with ``#!`` is made executable.
     ``env`` is added to a clean environment (PATH, HOME=/root, LANG, unbuffered
-    Python); ``cwd`` defaults to ``project_root``.
+    Python); ``cwd`` defaults to ``project_root``, which the guest sees at its host
+    path even under /tmp. ``binds`` maps more guest paths to host folders shown there.
 
     With ``systemd=True`` the host's systemd boots as PID 1 with ``units`` (name ->
     unit text; ``name.d/x.conf`` for a drop-in) installed and enabled in
@@ -511,14 +541,13 @@ def run_in_vm(
     and powers the VM off; with an empty ``argv`` a unit must power off or reboot.
 
     Raises:
-        VmError: the kernel, modules or busybox are missing, or QEMU failed.
+        VmError: the kernel, modules or busybox are missing, a folder in ``binds``
+            is, or QEMU failed.
     """
     if not argv and not systemd:
         raise ValueError("argv is empty; give a program to run in the VM")
-    if Path(project_root).resolve().is_relative_to("/tmp"):
-        raise VmError(f"{project_root} is under /tmp, which the VM replaces with an "
-                      "empty tmpfs; use a checkout elsewhere")  # fmt: skip
     started = time.monotonic()
+    shown = guest_binds(Path(project_root), binds or {})
     kernel = find_kernel()
     if kernel is None:
         raise VmError("no kernel with modules found; run scripts/setup-vm")
@@ -527,7 +556,7 @@ def run_in_vm(
     if argv:
         full_env = {**BASE_ENV, **(env or {})}
         script = run_script(argv, nonce, Path(cwd or project_root), full_env)
-    job = job_archive(script, files or {}, systemd, units or {}, masked_units)
+    job = job_archive(script, files or {}, systemd, units or {}, masked_units, shown)
     append = command_line(kernel_args, systemd)
     with tempfile.TemporaryDirectory(prefix="ivs-vm-") as tmp:
         initrd = Path(tmp) / "initrd"
@@ -543,6 +572,24 @@ def run_in_vm(
     return dataclasses.replace(result, wall_s=time.monotonic() - started)
 
 
+def guest_binds(
+    project_root: Path, binds: Mapping[Path | str, Path]
+) -> dict[Path, Path]:
+    """Guest path -> host folder for init to show; the checkout too when under /tmp.
+
+    Raises:
+        VmError: a host folder does not exist.
+    """
+    shown = {Path(guest): Path(host).resolve() for guest, host in binds.items()}
+    root = project_root.resolve()
+    if root.is_relative_to("/tmp"):  # which the guest gets fresh, as a tmpfs
+        shown.setdefault(root, root)
+    for host in shown.values():
+        if not host.is_dir():
+            raise VmError(f"{host} is not a folder on the host; cannot show it")
+    return shown
+
+
 def command_line(kernel_args: Sequence[str], systemd: bool) -> str:
     """Kernel command line: serial console, and a panic ends the VM at once."""
     args = ["console=ttyS0", "panic=-1", *kernel_args]
@@ -551,12 +598,55 @@ def command_line(kernel_args: Sequence[str], systemd: bool) -> str:
     return " ".join(args)
 
 
+def install_for_guest(project_root: Path, python: Path, folder: Path) -> Path:
+    """Install the project into a new venv of ``python`` in ``folder``, made to run at
+    GUEST_VENV in the guest; return the venv's host path.
+
+    The project comes from a wheel built from the checkout, its run-time dependencies
+    are copied from this venv. The checkout's own venv is no use to the installed
+    service, which cannot see /root, /home (ProtectHome=) or /tmp (PrivateTmp=), nor
+    to the daemon's user, who cannot enter a 0700 folder.
+
+    Raises:
+        VmError: the wheel could not be built or installed.
+    """
+    venv = folder / "venv"
+    site = make_venv(venv, python)
+    # Built from a copy of what the build reads: a build in the checkout would leave
+    # build/ and *.egg-info there, for two test runs to race on.
+    source = folder / "source"
+    source.mkdir()
+    for item in project_root.iterdir():
+        if item.is_file():
+            shutil.copy2(item, source / item.name)
+    shutil.copytree(project_root / "ivs_accessory", source / "ivs_accessory",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    argv = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+            "install", "--quiet", "--no-deps", str(source)]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise VmError(f"cannot install the project from a wheel:\n{done.stderr}")
+    copy_requirements(site)
+    # pip wrote this host path into the console scripts' #! lines.
+    for script in (venv / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            text = script.read_bytes()
+            script.write_bytes(text.replace(bytes(venv), bytes(GUEST_VENV)))
+    open_to_all(venv)
+    return venv
+
+
 @dataclasses.dataclass(frozen=True)
 class Vm:
-    """A project checkout as the VM sees it: what the ``vm`` test fixture hands out."""
+    """A project checkout as the VM sees it: what the ``vm`` test fixture hands out.
+
+    With ``installed`` (a venv from install_for_guest) every run shows it at
+    GUEST_VENV, and programs find that path in ``IVS_VM_VENV``.
+    """
 
     project_root: Path = PROJECT_ROOT
     cache_dir: Path = CACHE_DIR
+    installed: Path | None = None
 
     @property
     def python(self) -> str:
@@ -575,6 +665,10 @@ class Vm:
         """``run_in_vm`` for this checkout; takes the same keyword arguments."""
         options.setdefault("project_root", self.project_root)
         options.setdefault("cache_dir", self.cache_dir)
+        if self.installed is not None:
+            binds = {GUEST_VENV: self.installed, **options.get("binds", {})}
+            env = {"IVS_VM_VENV": str(GUEST_VENV), **options.get("env", {})}
+            options.update(binds=binds, env=env)
         return run_in_vm(argv, **options)
 
     def run_pytest(

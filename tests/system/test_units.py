@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from public_install import AS_NOBODY
 
 from ivs_accessory.config import load
 from ivs_accessory.system.helper import OPERATIONS
@@ -215,9 +216,13 @@ def test_install_rejects_bad_arguments(args, message):
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root to drop to another user")  # fmt: skip
-def test_install_refuses_to_run_without_root():
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
-                             "--clear-groups", str(INSTALL), "--no-start"],
+def test_install_refuses_to_run_without_root(public_tmp_path):
+    # A copy that the user nobody can read: the checkout may lie where nobody cannot
+    # go (/root, a 0700 folder), and then bash could not even open the script.
+    script = public_tmp_path / "install"
+    shutil.copyfile(INSTALL, script)
+    script.chmod(0o755)
+    result = subprocess.run([*AS_NOBODY, str(script), "--no-start"], cwd="/",
                             capture_output=True, text=True, timeout=30)  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     assert "run as root" in result.stderr
