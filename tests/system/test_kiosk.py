@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -161,6 +162,37 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
+def group_members(group: int) -> list[int]:
+    """The processes of process group ``group`` (cage, Chromium and its helpers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == group:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def end_group(group: int, timeout_s: float = 30) -> None:
+    """Kill every process of ``group`` and wait until each has ended, so that none
+    still writes into the test's folder when it is removed."""
+    for pid in group_members(group):
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            ready, _, _ = select.select([fd], [], [], timeout_s)
+            assert ready, f"process {pid} of the kiosk outlived SIGKILL"
+        except ProcessLookupError:
+            pass
+        finally:
+            os.close(fd)
+
+
 @needs_kiosk
 @pytest.mark.skipif(
     os.geteuid() == 0 and shutil.which("setpriv") is None,
@@ -205,8 +237,7 @@ def test_the_units_command_shows_the_door_page_and_ends_with_the_browser(
             os.kill(pid, signal.SIGKILL)
         cage.wait(60)
     finally:
-        if cage.poll() is None:
-            os.killpg(cage.pid, signal.SIGKILL)
-            cage.wait(10)
+        end_group(cage.pid)  # Chromium's helpers may outlive its main process
+        cage.wait(10)
         cage.stderr.close()
     assert door_server.asked[0] == "/door"
