@@ -69,14 +69,16 @@ class Screen:
                 raise TimeoutError("a door screen heard nothing in time")
 
     def close(self) -> None:
+        # Shut the socket down first: the reader sees the end and returns; closing
+        # the connection under its readline would pull the file from under it.
         sock = self.connection.sock
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        self.connection.close()
         self._thread.join(10)
+        self.connection.close()
 
 
 def open_screens(url: str, count: int = SCREENS) -> list[Screen]:
@@ -148,7 +150,7 @@ def process(
             daemon = DaemonProcess(Path(folder), sim.url, door=True)
             daemon.start()
             try:
-                daemon.wait_for(lambda m: m.startswith("STATUS=room 1 available"))
+                _wait_ready_and_available(daemon)
                 assert daemon.process is not None
                 pid = daemon.process.pid
                 url = _page_url(Path(folder) / "daemon.log")
@@ -174,6 +176,21 @@ def process(
         "events": samples[-1][0],
         "exit_code": code,
     }
+
+
+def _wait_ready_and_available(daemon: DaemonProcess) -> None:
+    """Until READY=1 (the page listens: it starts before) and the room was read;
+    the two come in either order."""
+    seen: set[str] = set()
+
+    def both(message: str) -> bool:
+        if message == "READY=1":
+            seen.add("ready")
+        if message.startswith("STATUS=room 1 available"):
+            seen.add("room")
+        return seen == {"ready", "room"}
+
+    daemon.wait_for(both)
 
 
 def _page_url(log_file: Path) -> str:

@@ -208,5 +208,5 @@ def test_door_page_pad_wipes_a_half_typed_pin(door_site, screen):
     tab.goto(url + "door")
     tab.click("#pad button[data-digit='4']")
     assert tab.inner_text("#pin") == "•"
-    tab.wait_for_function("document.getElementById('pin').textContent === ''")
+    tab.wait_for_function("() => document.getElementById('pin').textContent === ''")
     assert box.service.panel.touch.pins == 0  # nothing was sent
