@@ -118,6 +118,14 @@
       offsetMs = state.now_ms - Date.now();
       render();
     };
+    // The browser retries a broken stream by itself, but gives up for good on an
+    // answer that is not a stream (a 503 while the box restarts): start again.
+    events.onerror = () => {
+      if (events.readyState === EventSource.CLOSED) {
+        events.close();
+        setTimeout(follow, 5000);
+      }
+    };
   }
 
   function pad() {
