@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import flows, idle, idle_door, latency, report, resources
+from benchmarks import door, flows, idle, idle_door, latency, report, resources
 from benchmarks.harness import ROOT, machine
 
-SECTIONS = ("requests", "latency", "idle", "idle_door", "resources")
+SECTIONS = ("requests", "latency", "idle", "idle_door", "resources", "door")
 QUICK = {
     "trials": 3,
     "accessories": 5,
@@ -22,6 +22,9 @@ QUICK = {
     "ready_trials": 1,
     "p99_trials": 20,
     "idle_trials": 2,
+    "door_trials": 3,
+    "door_events": 110,
+    "door_answers": 20,
 }
 
 
@@ -101,6 +104,24 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10,
         help="trials of each flow on a door idle for an hour (default 10)",
+    )
+    parser.add_argument(
+        "--door-trials",
+        type=int,
+        default=100,
+        help="outcomes timed to 10 door screens (default 100)",
+    )
+    parser.add_argument(
+        "--door-events",
+        type=int,
+        default=2000,
+        help="input events before the door page's RSS figure (default 2000)",
+    )
+    parser.add_argument(
+        "--door-answers",
+        type=int,
+        default=200,
+        help="GET /door timed with 10 screens following (default 200)",
     )
     parser.add_argument(
         "--quick",
@@ -198,6 +219,15 @@ def run(args: argparse.Namespace, wanted: list[str]) -> dict[str, Any]:
                 args.latency_ms, args.p99_trials, progress
             ),
         }
+    if "door" in wanted:
+        progress("the door page with 10 screens ...")
+        results["door"] = door.run(
+            args.latency_ms,
+            args.door_trials,
+            args.door_events,
+            args.door_answers,
+            progress,
+        )
     results["machine_end"] = machine()
     return results
 
@@ -219,6 +249,8 @@ def commands(args: argparse.Namespace) -> dict[str, str]:
         "idle_door": f"{base} --only idle_door --idle-trials {args.idle_trials}",
         "resources": f"{base} --only resources --events {args.events} "
         f"--ready-trials {args.ready_trials} --p99-trials {args.p99_trials}",
+        "door": f"{base} --only door --door-trials {args.door_trials} "
+        f"--door-events {args.door_events} --door-answers {args.door_answers}",
     }
 
 

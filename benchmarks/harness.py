@@ -131,6 +131,7 @@ def config_text(
     status_max_age_s: int = 10,
     page: bool = False,
     repeat_window_ms: int = 0,
+    door: bool = False,
 ) -> str:
     """A daemon configuration against ``server``, its audit log in ``folder``.
 
@@ -138,7 +139,8 @@ def config_text(
     one after the other's outcome, faster than a person would come back.
 
     ``page``: serve the configuration page (the shipped default) on a free loopback
-    port, with its own password file; else the page is off.
+    port, with its own password file; else the page is off. ``door``: a door screen
+    with its on-screen pad (``[door] screen`` and ``keypad``).
     """
     web = "[web]\nenabled = false\n"
     if page:
@@ -156,6 +158,8 @@ def config_text(
         f"[logging]\naudit_file = {folder / 'audit.log'}\n"
         f"audit_max_bytes = 100000000\n\n{web}"
     )
+    if door:
+        text += "\n[door]\nscreen = true\nkeypad = true\n"
     return text + ("\n[source:door]\nkind = console\n" if console else "")
 
 

@@ -34,6 +34,7 @@ def table(results: dict[str, Any]) -> str:
         ("idle", _idle),
         ("resources", _resources),
         ("idle_door", _idle_door),
+        ("door", _door),
     ):
         if name in results:
             lines += [
@@ -195,3 +196,21 @@ def _resources(section: dict[str, Any]) -> list[str]:
             f"p99 {e['p99_ms']:.2f} ms, max {e['max_ms']:.2f} ms ({e['n']} events)"
         )
     return lines
+
+
+def _door(section: dict[str, Any]) -> list[str]:
+    o, p = section["outcome_to_screen"], section["process"]
+    a = p["answer"]
+    return [
+        f"The door page, {o['screens']} screens following it (event streams)",
+        f"  GET /door: median {a['median_ms']:.2f} ms, p95 {a['p95_ms']:.2f} ms, "
+        f"max {a['max_ms']:.2f} ms ({a['n']} answers, `ivs-accessory run`; "
+        "target < 50 ms)",
+        f"  outcome -> event at each screen: median {o['median_ms']:.2f} ms, p95 "
+        f"{o['p95_ms']:.2f} ms, max {o['max_ms']:.2f} ms ({o['n']} = "
+        f"{o['trials']} outcomes x {o['screens']} screens; target p95 <= 200 ms)",
+        f"  RSS, page and door page on: {p['rss_start_kib'] / 1024:.1f} MiB after "
+        f"start, {p['rss_screens_kib'] / 1024:.1f} MiB with the screens, "
+        f"{p['rss_end_kib'] / 1024:.1f} MiB after {p['events']} events "
+        "(target <= 45 MiB)",
+    ]

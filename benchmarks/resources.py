@@ -48,12 +48,16 @@ def daemon_command() -> list[str]:
 class DaemonProcess:
     """``ivs-accessory run`` in a subprocess: console on a pipe, READY on our socket."""
 
-    def __init__(self, folder: Path, server: str, room: int = 1) -> None:
+    def __init__(
+        self, folder: Path, server: str, room: int = 1, door: bool = False
+    ) -> None:
         self.folder = folder
         # The page is on, as shipped: its thread and templates count.
         shutil.copy(ROOT / "config" / "web-password", folder / "web-password")
         self.config = write_config(
-            folder, "accessory.conf", config_text(server, room, folder, page=True)
+            folder,
+            "accessory.conf",
+            config_text(server, room, folder, page=True, door=door),
         )
         self.audit = folder / "audit.log"
         self.notify_path = str(folder / "notify")

@@ -103,6 +103,7 @@ def _page(service: PageService, out: TextIO) -> WebServer:
         out.write(
             f"Configuration page: {url}  (log in as {USERNAME} / {FACTORY_PASSWORD}; "
             "it asks for a new password first)\n"
+            f"Door page: {url}door  (no login: what a screen by the door shows)\n"
         )
         out.flush()
 

@@ -22,6 +22,7 @@ from ivs_accessory.errors import (
     ConfigError,
 )
 from ivs_accessory.notify import Notifier, Watchdog
+from ivs_accessory.panel import DoorPanel
 from ivs_accessory.safe_mode import (
     SafeMode,
     SafeModeActions,
@@ -39,6 +40,7 @@ from ivs_accessory.wiring import (
     hung_after_s,
     lockout_file,
     mapping_settings,
+    status_refresh_s,
     valt_client,
 )
 
@@ -105,6 +107,8 @@ class Service:
         self._web_factory = web or _default_web
         self.web: Any = None
         self._lockout_made: tuple[tuple[Any, ...], Lockout] | None = None
+        # The door page's board, pad and sessions; kept across reloads.
+        self.panel = DoorPanel(self._room_state, lambda: self.client, clock=clock)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -131,6 +135,9 @@ class Service:
             )
             self.dispatcher.start()
             self._sources.sync(self.config.sources, self.dispatcher.emit)
+            self.panel.start(
+                self.config, self.dispatcher.emit, self.safe_mode is not None
+            )
             self._start_watchdog()
             self._start_web()
         if self.safe_mode is not None:
@@ -152,6 +159,8 @@ class Service:
         more at the end of piped input).
         """
         self.notify("STOPPING=1")
+        # Door screens' event streams end now, so the page's stop need not wait.
+        self.panel.close()
         self._stop_web()  # first, and outside the lock: a page request may be saving
         with self._lock:
             self._sources.close_all()
@@ -167,6 +176,7 @@ class Service:
                 if self.client is not None:
                     self.client.abort()
                 _stop_part("the dispatcher", self.dispatcher.stop)
+            _stop_part("the door schedule reader", self.panel.stop)
             if self.client is not None:
                 _stop_part("the VALT client", self.client.close)
                 self.client = None
@@ -207,6 +217,7 @@ class Service:
                 _stop_part("the old VALT client", self.client.close)
             self.client = client
             self._sources.sync(config.sources, self.dispatcher.emit)
+            self.panel.configure(config)
         if left_safe_mode:
             logger.warning("configuration valid again: safe mode ends")
             self.notify("STATUS=configuration valid again; safe mode ended")
@@ -289,9 +300,10 @@ class Service:
             RoomState(
                 client,
                 v["room"],
-                m["status_refresh_s"],
+                status_refresh_s(self.config),
                 self._clock,
                 max_age_s=m["status_max_age_s"],
+                interval=self.panel.refresh_interval(self.config),
             )
             if client is not None and v["room"] is not None
             else None
@@ -345,7 +357,7 @@ class Service:
                     override=self.factory_button.leds,
                 )
             )
-        return sinks + self._extra_feedback
+        return [*sinks, self.panel.board, *self._extra_feedback]
 
     def _start_web(self) -> None:
         if not self.config["web"]["enabled"]:
@@ -368,6 +380,10 @@ class Service:
         if interval:
             self.watchdog = Watchdog(self.notify, interval, self.is_healthy)
             self.watchdog.start()
+
+    def _room_state(self) -> RoomState | None:
+        d = self.dispatcher
+        return d.actions.room if d is not None else None
 
     # -- health and status -------------------------------------------------------------
     def is_healthy(self) -> bool:
@@ -394,7 +410,8 @@ class Service:
             "room": room_status(self.config["valt"]["room"], room, self._clock()),
             "sources": {
                 name: source_status(s) for name, s in list(self.sources.items())
-            },
+            }
+            | self.panel.sources(),
             "dispatcher": {
                 "alive": self.is_healthy(),
                 "events": d.events if d else 0,
@@ -403,6 +420,7 @@ class Service:
             },
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
             "safe_mode": self.safe_mode.status() if self.safe_mode else None,
+            "door": self.panel.status(),
         }
 
 

@@ -21,6 +21,39 @@ def hung_after_s(config: Config) -> float:
     return max(30.0, 8 * float(config["valt"]["timeout_s"]))
 
 
+# The room's status is read this often when nothing else says: every 10 s while a
+# door screen or a lamp shows it (a change made in VALT's own UI shows there within
+# that), every 60 s on a box that only has a keypad (1 idle request a minute).
+WATCHED_REFRESH_S, IDLE_REFRESH_S = 10.0, 60.0
+
+
+def shows_room(config: Config) -> bool:
+    """True when a door screen or a lamp is configured to show the room's state.
+
+    A screen is ``[door] screen`` (the kiosk install sets it) or ``[door] keypad``
+    (an on-screen pad needs a screen); the lamp is ``[lamp] enabled``, read with a
+    default so a configuration without that section works.
+    """
+    door = config.get("door") or {}
+    lamp = config.get("lamp") or {}
+    return bool(door.get("screen") or door.get("keypad") or lamp.get("enabled"))
+
+
+def status_refresh_s(config: Config, watched: bool = False) -> float:
+    """Seconds between two reads of the room's status.
+
+    ``[mapping] status_refresh_s`` when set (the integrator's choice, kept whatever
+    shows the room); otherwise WATCHED_REFRESH_S when a screen or lamp is configured
+    or ``watched`` (a /door page is open now), else IDLE_REFRESH_S.
+    """
+    chosen = config["mapping"]["status_refresh_s"]
+    if chosen is not None:
+        return float(chosen)
+    if watched or shows_room(config):
+        return WATCHED_REFRESH_S
+    return IDLE_REFRESH_S
+
+
 def mapping_settings(config: Config) -> MappingSettings:
     """The mapper's settings from ``[mapping]`` and ``[bindings]``."""
     m = config["mapping"]

@@ -33,6 +33,7 @@ from ivs_accessory.config.types import (
     Float,
     Integer,
     IpAddress,
+    IpNetworks,
     KeyName,
     Path,
     Secret,
@@ -128,7 +129,11 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "hold_ms": Integer(100, 60_000, unit="milliseconds", default="1500"),
             "user_cache_s": Integer(0, 86_400, unit="seconds", default="60"),
             "prefetch_users": Boolean(default="true"),
-            "status_refresh_s": Integer(10, 3600, unit="seconds", default="60"),
+            # Empty: 10 s with a door screen or a lamp to keep current, else 60 s
+            # (wiring.status_refresh_s); a number is the integrator's choice.
+            "status_refresh_s": Integer(
+                10, 3600, optional=True, unit="seconds", default=""
+            ),
             "status_max_age_s": Integer(0, 3600, unit="seconds", default="10"),
             "max_wait_ms": Integer(1000, 120_000, unit="milliseconds", default="8000"),
         }
@@ -181,6 +186,15 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "metrics_access": Choice(("local", "login", "open"), default="local"),
         },
         checks=[_web_tls, _web_interface],
+    ),
+    # The door page /door (README: The door page): a screen by the door, and an
+    # on-screen PIN pad for the clients named here.
+    "door": Section(
+        {
+            "keypad": Boolean(default="false"),
+            "allowed_clients": IpNetworks(default="127.0.0.1 ::1"),
+            "screen": Boolean(default="false"),
+        }
     ),
     "system": Section(
         {

@@ -176,6 +176,43 @@ class IpAddress(ConfigValue):
             ) from None
 
 
+class IpNetworks(ConfigValue):
+    """IP addresses and networks (``127.0.0.1 ::1 192.168.1.0/24``), separated by
+    spaces or commas; the value is a tuple of ``ipaddress`` networks (a single
+    address is a /32 or /128). Empty gives an empty tuple: nobody."""
+
+    example = "127.0.0.1 ::1 192.168.10.0/24"
+
+    def deserialize(
+        self, text: str
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        found = []
+        for word in re.split(r"[\s,]+", _one_line(text)):
+            if not word:
+                continue
+            try:
+                # strict=False: 192.168.1.7/24 means the network 192.168.1.0/24.
+                found.append(ipaddress.ip_network(word, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"{word!r} is not an IP address or network; write addresses or "
+                    f"networks separated by spaces, e.g. {self.example}"
+                ) from None
+        return tuple(found)
+
+    def serialize(self, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return " ".join(_network_text(n) for n in value or ())
+
+
+def _network_text(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """A network as a person writes it: a single address without its /32 or /128."""
+    if network.num_addresses == 1:
+        return str(network.network_address)
+    return str(network)
+
+
 class Integer(ConfigValue):
     """A whole number in ``[min, max]``; empty gives None when ``optional``."""
 

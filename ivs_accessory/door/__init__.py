@@ -3,7 +3,8 @@
 Owns the pipeline after the input sources: events become presented credentials or
 bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
 (``actions``, ``room``, ``directory``), the words the person is told (``reports``), and
-what is left behind (``feedback``, ``audit``, ``recent``). ``dispatcher`` is the one
+what is left behind (``feedback``, ``audit``, ``recent``); what door screens show
+(``board``, with today's sessions from ``timetable``). ``dispatcher`` is the one
 thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
 package imports none of its modules.
 """
@@ -11,6 +12,7 @@ package imports none of its modules.
 __all__ = [
     "actions",
     "audit",
+    "board",
     "calls",
     "credentials",
     "decide",
@@ -26,4 +28,5 @@ __all__ = [
     "reports",
     "room",
     "terms",
+    "timetable",
 ]

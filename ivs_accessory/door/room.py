@@ -54,8 +54,10 @@ class RoomState:
     The vendor polls the status every 5 s; we learn it from the answers to our own
     actions, read it when a decision needs it and what is known is older than
     ``max_age_s``, and refresh it every ``refresh_s`` (default 60 s), so an idle box
-    costs VALT about one request a minute. After a failure the last known status is
-    kept with its age (the page shows it) and ``online`` says VALT failed.
+    costs VALT about one request a minute. ``interval``, when given, is asked for the
+    refresh interval at each turn instead (10 s while a door screen shows the room).
+    After a failure the last known status is kept with its age (the page shows it)
+    and ``online`` says VALT failed.
 
     :meth:`status_at` answers what the door believed at an earlier moment: a person
     acted on what was known then, even if their input waited behind a slow call.
@@ -69,10 +71,14 @@ class RoomState:
         clock: Callable[[], float] = time.monotonic,
         offline_refresh_s: float = 15,
         max_age_s: float = 10,
+        interval: Callable[[], float] | None = None,
     ) -> None:
         self.client = client
         self.room = room
         self.refresh_s = refresh_s
+        # When set, asked at each turn instead of refresh_s: the interval may change
+        # while the daemon runs (a door page opens or closes).
+        self._interval = interval
         # While VALT is unreachable or failing, look more often so the box (and the
         # status page) recovers soon after it.
         self.offline_refresh_s = min(offline_refresh_s, refresh_s)
@@ -220,7 +226,8 @@ class RoomState:
     def due(self) -> bool:
         """True when the background refresh should run (sooner after a failure)."""
         failing = self.online is False or self.last_error is not None
-        interval = self.offline_refresh_s if failing else self.refresh_s
+        every = self._interval() if self._interval is not None else self.refresh_s
+        interval = min(self.offline_refresh_s, every) if failing else every
         return self._clock() - self._checked >= interval
 
     def _confirm(self, status: RoomStatus, now: float, seen: bool = True) -> None:

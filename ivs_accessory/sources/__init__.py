@@ -1,9 +1,10 @@
 """Input sources: each turns a device into events on one queue.
 
 Owns the devices: ``base`` (the source lifecycle and registry), one module per kind
-(``keypad``, ``card_hid``, ``card_serial``, ``console``), which device a selector
-means (``selector``, ``keynames``: leaves) and which devices exist (``devices``), and
-the set the daemon runs (``running``). Importing this package imports none of them.
+(``keypad``, ``card_hid``, ``card_serial``, ``console``; ``touch`` is the door page's
+on-screen pad), which device a selector means (``selector``, ``keynames``: leaves)
+and which devices exist (``devices``), and the set the daemon runs (``running``).
+Importing this package imports none of them.
 """
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "keypad",
     "running",
     "selector",
+    "touch",
 ]

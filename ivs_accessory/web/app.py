@@ -12,7 +12,7 @@ from typing import Any
 import bottle
 
 from ivs_accessory.threads import Worker
-from ivs_accessory.web import maintenance, settings
+from ivs_accessory.web import doorpage, maintenance, settings
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
@@ -28,6 +28,7 @@ from ivs_accessory.web.page import (
     safe_next,
     see_other,
 )
+from ivs_accessory.web.serving import END_STREAMS
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class _ClosePlugin:
         return callback
 
     def close(self) -> None:
+        self.page.door_streams.close()
         self.page.outcome_watch.detach()
         try:
             self.page.trial.close()
@@ -126,6 +128,8 @@ def create_app(
     for route in ROUTES:
         app.route(route.path, route.method, _bound(route.handler, page))
     app.config["ivs.page"] = page
+    # WebServer.stop() calls it first: door screens' streams hold worker threads.
+    app.config[END_STREAMS] = page.door_streams.close
     _start_recovery(page)
     return app
 
@@ -379,4 +383,5 @@ ROUTES = (
     Route("POST", "/safe-mode/restore", restore_last_good),
     *settings.ROUTES,
     *maintenance.ROUTES,
+    *doorpage.ROUTES,
 )

@@ -10,6 +10,7 @@ from ivs_accessory.valt.client import ValtClient
 if TYPE_CHECKING:  # the page uses these parts of door/, never imports them
     from ivs_accessory.door.audit import AuditLog
     from ivs_accessory.door.dispatcher import Dispatcher
+    from ivs_accessory.panel import DoorPanel
 
 
 class PageService(Protocol):
@@ -30,6 +31,10 @@ class PageService(Protocol):
     @property
     def client(self) -> ValtClient | None:
         """The VALT client, for the request counters (None in safe mode)."""
+
+    @property
+    def panel(self) -> DoorPanel:
+        """The door page's board (what screens read), on-screen pad and sessions."""
 
     @property
     def audit(self) -> AuditLog:

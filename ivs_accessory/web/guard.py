@@ -8,6 +8,7 @@ from urllib.parse import quote
 import bottle
 
 from ivs_accessory.web.accounts import Session, tokens_match
+from ivs_accessory.web.doorpage import PATHS as DOOR_PATHS
 from ivs_accessory.web.hosts import host_allowed, parse_address
 from ivs_accessory.web.page import (
     CSRF_FIELD,
@@ -21,7 +22,8 @@ from ivs_accessory.web.page import (
 
 logger = logging.getLogger(__name__)
 
-PUBLIC = ("/login", "/healthz", "/favicon.ico")
+# The door page is public and read-only; its pad checks its own clients and token.
+PUBLIC = ("/login", "/healthz", "/favicon.ico", *DOOR_PATHS)
 MUST_CHANGE_ALLOWED = ("/password", "/logout")
 # Requests the page's scripts make by themselves: they must not keep a session alive.
 POLLS = ("/status.json", "/inputs/events.json")

@@ -13,6 +13,7 @@ LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _SPLIT = re.compile(r"[\s,]+")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def host_name(header: str | None) -> str | None:
@@ -104,6 +105,18 @@ def is_local_peer(text: str | None) -> bool:
     """True for a loopback or link-local peer address (this box or its own cable)."""
     address = parse_address(text)
     return address is not None and (address.is_loopback or address.is_link_local)
+
+
+def address_in(text: str | None, networks: Iterable[Network]) -> bool:
+    """True when the peer address ``text`` lies in one of ``networks``
+    (an IPv4-mapped IPv6 peer counts as its IPv4 address)."""
+    address = parse_address(text)
+    if address is None:
+        return False
+    return any(
+        address.version == network.version and address in network
+        for network in networks
+    )
 
 
 def network_key(text: str) -> str:

@@ -26,12 +26,14 @@ from ivs_accessory.web.accounts import (
     Sessions,
 )
 from ivs_accessory.web.backend import PageService
+from ivs_accessory.web.eventstream import DoorStreams
 from ivs_accessory.web.forms import Errors, Form, read_form
 from ivs_accessory.web.hosts import is_local_peer
 from ivs_accessory.web.metrics import ValtTotals
 from ivs_accessory.web.network import read_current_network
 from ivs_accessory.web.notices import notices
 from ivs_accessory.web.outcomes import OutcomeWatch
+from ivs_accessory.web.ratelimit import TokenBucket
 from ivs_accessory.web.saving import save_and_apply
 from ivs_accessory.web.throttle import LoginThrottle
 from ivs_accessory.web.trial import NetworkTrial
@@ -163,6 +165,10 @@ class Page:
         self.read_network = network or read_current_network
         self.outcome_watch = OutcomeWatch()  # results for the live input view
         self.outcome_watch.attach(service.dispatcher)
+        self.door_streams = DoorStreams()  # the door screens' event streams
+        # PINs from the door page's pad: 10 at once, then one every 2 s (wrong
+        # ones also meet the door's lockout).
+        self.door_rate = TokenBucket(10, 2.0, clock)
         self.started = time.time()
         self._save_lock = threading.Lock()
         self._last_refresh = -float("inf")

@@ -20,6 +20,7 @@ from ivs_accessory.web.connection import (
     Gateway,
     LazyTLS,
 )
+from ivs_accessory.web.eventstream import MAX_STREAMS
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ _LISTEN_VARS = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
 CONNECTION_TIMEOUT_S = 10  # a client that sends nothing for this long is dropped
-# Twice what one address may hold: one client, however slow, leaves threads free.
-THREADS = 2 * PER_ADDRESS
+# Twice what one address may hold: one client, however slow, leaves threads free;
+# plus one for each door screen's event stream, which holds its thread while open.
+THREADS = 2 * PER_ADDRESS + MAX_STREAMS
+# The app's config key of a callable that ends long-lived answers (event streams):
+# cheroot's stop waits for every worker, and a stream only ends when told.
+END_STREAMS = "ivs.end_streams"
 _JOIN_TIMEOUT_S = 6
 
 
@@ -216,11 +221,18 @@ class WebServer:
                 closed all the same).
         """
         try:
+            self._end_streams()
             self._worker.stop(_JOIN_TIMEOUT_S)
         finally:
             close = getattr(self.app, "close", None)
             if close is not None:
                 close()
+
+    def _end_streams(self) -> None:
+        config = getattr(self.app, "config", None)
+        end = config.get(END_STREAMS) if isinstance(config, dict) else None
+        if callable(end):
+            end()
 
     def _serve(self) -> None:
         try:

@@ -17,6 +17,7 @@ from ivs_accessory.config import (
     Float,
     Integer,
     IpAddress,
+    IpNetworks,
     KeyName,
     Path,
     Secret,
@@ -135,6 +136,7 @@ def wrong_for(field) -> str:
     samples = [
         (Url, "htps://valt.local"),
         (IpAddress, "localhost"),
+        (IpNetworks, "127.0.0.1 the-kiosk"),
         (Integer, "many"),
         (Float, "soon"),
         (Boolean, "maybe"),

@@ -26,6 +26,7 @@ from ivs_accessory.config import (
     Float,
     Integer,
     IpAddress,
+    IpNetworks,
     KeyName,
     Path,
     String,
@@ -80,6 +81,7 @@ def good_values(key: str, field) -> list[str]:
         (Command, ["/bin/true --x"]),
         (KeyName, ["KEY_A"]),
         (IpAddress, ["127.0.0.1", "::"]),
+        (IpNetworks, ["127.0.0.1 ::1", "192.168.10.0/24", ""]),
         (DeviceSelector, ["usb:ffff:0035", "name:Keypad"]),
     ]
     for kind, texts in kinds:

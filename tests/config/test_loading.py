@@ -32,6 +32,7 @@ def test_load_defaults_only():
         "lockout",
         "logging",
         "web",
+        "door",
         "system",
         "helper",
     }
