@@ -3,7 +3,8 @@
 Owns the pipeline after the input sources: events become presented credentials or
 bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
 (``actions``, ``room``, ``directory``), the words the person is told (``reports``), and
-what is left behind (``feedback``, ``audit``, ``recent``). ``dispatcher`` is the one
+what is left behind (``feedback``, ``audit``, ``recent``; the recording lamp in
+``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``). ``dispatcher`` is the one
 thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
 package imports none of its modules.
 """
@@ -11,6 +12,7 @@ package imports none of its modules.
 __all__ = [
     "actions",
     "audit",
+    "busylight",
     "calls",
     "credentials",
     "decide",
@@ -18,6 +20,9 @@ __all__ = [
     "dispatcher",
     "factory_button",
     "feedback",
+    "lamp",
+    "lamp_driver",
+    "lamp_memory",
     "lockout",
     "mapping",
     "outcome",
