@@ -1,4 +1,4 @@
-"""The [lamp] section: defaults, colours, the device setting, and errors naming the fix."""
+"""The [lamp] section: defaults, colours, the device, errors that name the fix."""
 
 from __future__ import annotations
 
