@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import flows, idle, idle_door, latency, report, resources
+from benchmarks import flows, idle, idle_door, lamp, latency, report, resources
 from benchmarks.harness import ROOT, machine
 
-SECTIONS = ("requests", "latency", "idle", "idle_door", "resources")
+SECTIONS = ("requests", "latency", "idle", "idle_door", "resources", "lamp")
 QUICK = {
     "trials": 3,
     "accessories": 5,
@@ -22,6 +22,7 @@ QUICK = {
     "ready_trials": 1,
     "p99_trials": 20,
     "idle_trials": 2,
+    "lamp_trials": 3,
 }
 
 
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10,
         help="trials of each flow on a door idle for an hour (default 10)",
+    )
+    parser.add_argument(
+        "--lamp-trials",
+        type=int,
+        default=100,
+        help="PIN toggles timed from outcome to lamp write (default 100)",
     )
     parser.add_argument(
         "--quick",
@@ -198,6 +205,9 @@ def run(args: argparse.Namespace, wanted: list[str]) -> dict[str, Any]:
                 args.latency_ms, args.p99_trials, progress
             ),
         }
+    if "lamp" in wanted:
+        progress("lamp ...")
+        results["lamp"] = lamp.run(args.latency_ms, args.lamp_trials, progress)
     results["machine_end"] = machine()
     return results
 
@@ -219,6 +229,7 @@ def commands(args: argparse.Namespace) -> dict[str, str]:
         "idle_door": f"{base} --only idle_door --idle-trials {args.idle_trials}",
         "resources": f"{base} --only resources --events {args.events} "
         f"--ready-trials {args.ready_trials} --p99-trials {args.p99_trials}",
+        "lamp": f"{base} --only lamp --lamp-trials {args.lamp_trials}",
     }
 
 

@@ -29,16 +29,23 @@ class MemoryLight:
 
 class MemoryLights:
     """An opener (``selector -> Light``) for one light that a test can unplug and
-    plug in again, recording every colour written with its monotonic time.
+    plug in again, recording every colour written with the time it was.
 
     Args:
         plugged: whether the light is there at first.
         gate: when given, each write waits for it to be set (a USB write that hangs).
+        clock: the time recorded with each write.
     """
 
-    def __init__(self, plugged: bool = True, gate: threading.Event | None = None):
+    def __init__(
+        self,
+        plugged: bool = True,
+        gate: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.plugged = plugged
         self.gate = gate
+        self.clock = clock
         self.writes: list[tuple[Rgb, float]] = []
         self.opened = 0
         self.selectors: list[str] = []
@@ -70,7 +77,7 @@ class MemoryLights:
         with self._changed:
             if light is not self._current or light.closed:
                 raise LampError(f"{light.name}: no such device")
-            self.writes.append((rgb, time.monotonic()))
+            self.writes.append((rgb, self.clock()))
             self._changed.notify_all()
 
     @property
