@@ -192,3 +192,27 @@ def selects(selector: str, hardware: Any, kind: Any) -> bool:
 def _path(hardware: Any) -> str:
     path = hardware.path
     return path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
+
+
+def udev_rules(importer: Callable[[str], ModuleType] = importlib.import_module) -> str:
+    """The udev rules that give the daemon's group the hidraw node of every light
+    busylight-core knows (systemd/71-ivs-accessory-lamp.rules is this text).
+
+    Raises:
+        LampError: busylight-core is not installed.
+    """
+    library, _ = load_library(importer)
+    ids = sorted(
+        {i for kind in library.Light.subclasses() for i in kind.supported_device_ids}
+    )
+    lines = [
+        "# udev: the recording lamp's /dev/hidraw node, for the daemon's group: every",
+        "# light busylight-core knows. Made by udev_rules() in door/busylight.py;",
+        "# tests/door/test_busylight.py checks it is current.",
+    ]
+    lines += [
+        f'SUBSYSTEM=="hidraw", ATTRS{{idVendor}}=="{vid:04x}", '
+        f'ATTRS{{idProduct}}=="{pid:04x}", GROUP="ivs-accessory", MODE="0660"'
+        for vid, pid in ids
+    ]
+    return "\n".join(lines) + "\n"

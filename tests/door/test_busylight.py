@@ -4,12 +4,16 @@ test_lamp_vm.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ivs_accessory.door.busylight import load_library, open_busylight
+from ivs_accessory.door.busylight import load_library, open_busylight, udev_rules
 from ivs_accessory.door.lamp import LampError
 
 pytest.importorskip("busylight_core", reason="the lamp extra is not installed")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FLAG = {  # what hidapi's enumerate() gives for a Luxafor Flag
     "path": b"/dev/hidraw3",
@@ -149,3 +153,12 @@ def test_without_the_library_the_error_says_what_to_install():
         "busylight-core not installed (busylight_core missing); install the lamp "
         "extra: pip install 'ivs-accessory[lamp]'"
     )
+
+
+def test_the_udev_rules_cover_every_light_busylight_core_knows():
+    shipped = ROOT / "systemd" / "71-ivs-accessory-lamp.rules"
+    assert shipped.read_text() == udev_rules(), (
+        "busylight-core's lights changed: write the output of "
+        "ivs_accessory.door.busylight.udev_rules() to " + str(shipped)
+    )
+    assert 'ATTRS{idVendor}=="04d8", ATTRS{idProduct}=="f372"' in shipped.read_text()
