@@ -40,8 +40,6 @@ class LampDriver:
     Args:
         open_light: ``selector -> Light``; raises :class:`LampError` saying why not.
         selector: ``[lamp] device``.
-        on_write: called on the lamp's thread after each write with the colour
-            (benchmarks time it).
     """
 
     def __init__(
@@ -52,13 +50,11 @@ class LampDriver:
         refresh_s: float = 5.0,
         retry_min_s: float = 0.5,
         retry_max_s: float = 10.0,
-        on_write: Callable[[Rgb], object] | None = None,
     ) -> None:
         self.selector = selector
         self.refresh_s = refresh_s
         self._open_light = open_light
         self._retry = (retry_min_s, retry_max_s)
-        self._on_write = on_write
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._wanted: tuple[Rgb, str] = (OFF, "starting")
@@ -173,8 +169,6 @@ class LampDriver:
             return
         self._shown = rgb
         self.writes += 1
-        if self._on_write is not None:
-            self._on_write(rgb)
 
     def _trouble(self, state: str, problem: str) -> None:
         """Record a failure; only the first of an outage is a WARNING."""
