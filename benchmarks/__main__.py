@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import door, flows, idle, idle_door, latency, report, resources
+from benchmarks import door, flows, idle, idle_door, lamp, latency, report, resources
 from benchmarks.harness import ROOT, machine
 
-SECTIONS = ("requests", "latency", "idle", "idle_door", "resources", "door")
+SECTIONS = ("requests", "latency", "idle", "idle_door", "resources", "door", "lamp")
 QUICK = {
     "trials": 3,
     "accessories": 5,
@@ -25,6 +25,7 @@ QUICK = {
     "door_trials": 3,
     "door_events": 110,
     "door_answers": 20,
+    "lamp_trials": 3,
 }
 
 
@@ -122,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=200,
         help="GET /door timed with 10 screens following (default 200)",
+    )
+    parser.add_argument(
+        "--lamp-trials",
+        type=int,
+        default=100,
+        help="PIN toggles timed from outcome to lamp write (default 100)",
     )
     parser.add_argument(
         "--quick",
@@ -228,6 +235,9 @@ def run(args: argparse.Namespace, wanted: list[str]) -> dict[str, Any]:
             args.door_answers,
             progress,
         )
+    if "lamp" in wanted:
+        progress("lamp ...")
+        results["lamp"] = lamp.run(args.latency_ms, args.lamp_trials, progress)
     results["machine_end"] = machine()
     return results
 
@@ -251,6 +261,7 @@ def commands(args: argparse.Namespace) -> dict[str, str]:
         f"--ready-trials {args.ready_trials} --p99-trials {args.p99_trials}",
         "door": f"{base} --only door --door-trials {args.door_trials} "
         f"--door-events {args.door_events} --door-answers {args.door_answers}",
+        "lamp": f"{base} --only lamp --lamp-trials {args.lamp_trials}",
     }
 
 

@@ -132,6 +132,7 @@ def config_text(
     page: bool = False,
     repeat_window_ms: int = 0,
     door: bool = False,
+    extra: str = "",
 ) -> str:
     """A daemon configuration against ``server``, its audit log in ``folder``.
 
@@ -140,7 +141,8 @@ def config_text(
 
     ``page``: serve the configuration page (the shipped default) on a free loopback
     port, with its own password file; else the page is off. ``door``: a door screen
-    with its on-screen pad (``[door] screen`` and ``keypad``).
+    with its on-screen pad (``[door] screen`` and ``keypad``). ``extra``: more
+    sections (e.g. ``[lamp]``).
     """
     web = "[web]\nenabled = false\n"
     if page:
@@ -156,7 +158,7 @@ def config_text(
         f"status_max_age_s = {status_max_age_s}\n"
         f"repeat_window_ms = {repeat_window_ms}\n\n"
         f"[logging]\naudit_file = {folder / 'audit.log'}\n"
-        f"audit_max_bytes = 100000000\n\n{web}"
+        f"audit_max_bytes = 100000000\n\n{web}\n{extra}"
     )
     if door:
         text += "\n[door]\nscreen = true\nkeypad = true\n"
@@ -228,6 +230,7 @@ class Daemon:
         clock: Callable[[], float] = time.monotonic,
         console: bool = True,
         client_factory: Callable[..., Any] | None = None,
+        open_light: Callable[[str], Any] | None = None,
         **config: Any,
     ) -> None:
         self.sim, self.room = sim, room
@@ -243,6 +246,8 @@ class Daemon:
         }
         if client_factory is not None:
             options["client_factory"] = client_factory
+        if open_light is not None:
+            options["open_light"] = open_light
         self.service = Service(load(self.path), **options)
 
     def __enter__(self) -> Daemon:

@@ -15,6 +15,7 @@ from ivs_accessory.door.directory import UserDirectory
 from ivs_accessory.door.dispatcher import Dispatcher
 from ivs_accessory.door.factory_button import FactoryButton
 from ivs_accessory.door.feedback import FeedbackSink, LedFeedback, StatusFeedback
+from ivs_accessory.door.lamp_driver import LampSlot, OpenLight
 from ivs_accessory.door.lockout import Lockout
 from ivs_accessory.door.mapping import Mapper
 from ivs_accessory.door.room import RoomState
@@ -38,6 +39,7 @@ from ivs_accessory.wiring import (
     action_settings,
     connection,
     hung_after_s,
+    lamp_settings,
     lockout_file,
     mapping_settings,
     status_refresh_s,
@@ -69,6 +71,7 @@ class Service:
             the first error.
         keep_last_good: after each clean start or reload, keep the file's text as
             ``FILE.last-good`` (the daemon does; tests need not).
+        open_light: ``[lamp] device -> Light`` (default: busylight-core).
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class Service:
         web: Callable[[Service], Any] | None = None,
         safe_mode: SafeMode | None = None,
         keep_last_good: bool = False,
+        open_light: OpenLight | None = None,
     ) -> None:
         self.config = config
         self.safe_mode = safe_mode
@@ -109,6 +113,7 @@ class Service:
         self._lockout_made: tuple[tuple[Any, ...], Lockout] | None = None
         # The door page's board, pad and sessions; kept across reloads.
         self.panel = DoorPanel(self._room_state, lambda: self.client, clock=clock)
+        self._lamp = LampSlot(open_light)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -177,6 +182,7 @@ class Service:
                     self.client.abort()
                 _stop_part("the dispatcher", self.dispatcher.stop)
             _stop_part("the door schedule reader", self.panel.stop)
+            _stop_part("the lamp", self._lamp.close)
             if self.client is not None:
                 _stop_part("the VALT client", self.client.close)
                 self.client = None
@@ -357,7 +363,8 @@ class Service:
                     override=self.factory_button.leds,
                 )
             )
-        return [*sinks, self.panel.board, *self._extra_feedback]
+        lamp = self._lamp.sinks(lamp_settings(self.config), self._clock)
+        return [*sinks, self.panel.board, *self._extra_feedback, *lamp]
 
     def _start_web(self) -> None:
         if not self.config["web"]["enabled"]:
@@ -421,6 +428,7 @@ class Service:
             "uptime_s": self._clock() - self.started_at if self.started_at else 0,
             "safe_mode": self.safe_mode.status() if self.safe_mode else None,
             "door": self.panel.status(),
+            "lamp": self._lamp.status(),
         }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ivs_accessory.config import Config
+from ivs_accessory.door.lamp import LampSettings
 from ivs_accessory.door.mapping import MappingSettings
 from ivs_accessory.door.outcome import ActionSettings
 from ivs_accessory.valt.client import ValtClient
@@ -81,6 +82,15 @@ def action_settings(config: Config) -> ActionSettings:
         max_wait_s=m["max_wait_ms"] / 1000,
         prefetch_users=m["prefetch_users"],
     )
+
+
+def lamp_settings(config: Config) -> LampSettings | None:
+    """The lamp's settings from ``[lamp]`` (blinks as long as ``[feedback]
+    result_ms``), or None when the lamp is off."""
+    lamp = config["lamp"]
+    if not lamp["enabled"]:
+        return None
+    return LampSettings.from_section(lamp, config["feedback"]["result_ms"] / 1000)
 
 
 def valt_client(

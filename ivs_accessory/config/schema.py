@@ -10,6 +10,7 @@ from typing import Any
 # The section types and the [bindings] and [source:NAME] schemas live in their own
 # modules; the names are re-exported here, where callers have always found them.
 from ivs_accessory.config.bindings import HOLD, BindingsSection, binding_key
+from ivs_accessory.config.lamp_schema import LAMP
 from ivs_accessory.config.section import (
     Check,
     Errors,
@@ -147,6 +148,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "result_ms": Integer(200, 30_000, unit="milliseconds", default="2000"),
         }
     ),
+    "lamp": LAMP,  # the recording lamp (config/lamp_schema.py)
     "lockout": Section(
         {
             "max_failures": Integer(1, 100, default="5"),

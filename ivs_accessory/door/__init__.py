@@ -3,7 +3,8 @@
 Owns the pipeline after the input sources: events become presented credentials or
 bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
 (``actions``, ``room``, ``directory``), the words the person is told (``reports``), and
-what is left behind (``feedback``, ``audit``, ``recent``); what door screens show
+what is left behind (``feedback``, ``audit``, ``recent``; the recording lamp in
+``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``); what door screens show
 (``board``, with today's sessions from ``timetable``). ``dispatcher`` is the one
 thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
 package imports none of its modules.
@@ -13,6 +14,7 @@ __all__ = [
     "actions",
     "audit",
     "board",
+    "busylight",
     "calls",
     "credentials",
     "decide",
@@ -20,6 +22,9 @@ __all__ = [
     "dispatcher",
     "factory_button",
     "feedback",
+    "lamp",
+    "lamp_driver",
+    "lamp_memory",
     "lockout",
     "mapping",
     "outcome",

@@ -142,6 +142,17 @@ def source_rows(sources: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def lamp_words(lamp: dict[str, Any] | None) -> str:
+    """The recording lamp in one line ("" when no lamp is configured)."""
+    if not lamp:
+        return ""
+    if lamp.get("connected"):
+        return f"{lamp['device']}: showing {lamp['showing']}"
+    if lamp.get("problem"):
+        return f"not connected: {lamp['problem']}"
+    return "looking for the light"
+
+
 def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Audit entries (already masked by the audit log) as text cells, newest first."""
     rows = []
@@ -194,6 +205,7 @@ def status_view(service: PageService) -> dict[str, Any]:
             "details": room_details(room),
         },
         "sources": source_rows(status["sources"]),
+        "lamp": lamp_words(status.get("lamp")),
         "audit": audit_rows(entries[:20]),
         "setup": setup_steps(
             status, valt_state(valt), valt_words(valt), entries, _used_before(service)

@@ -29,6 +29,7 @@ def test_load_defaults_only():
         "valt",
         "mapping",
         "feedback",
+        "lamp",
         "lockout",
         "logging",
         "web",

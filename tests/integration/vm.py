@@ -34,7 +34,10 @@ CACHE_DIR = Path(os.environ.get("IVS_VM_CACHE", "/tmp/ivs-vm-cache"))
 QEMU = "qemu-system-x86_64"
 BUSYBOX = Path("/bin/busybox")
 # What the guest needs beyond the kernel image; modules.dep supplies the rest.
-MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay", "uinput", "evdev")
+MODULES = (
+    "virtio_pci", "9pnet_virtio", "9p", "overlay", "uinput", "evdev",
+    "uhid", "hid_generic",  # virtual HID devices (the lamp) with their hidraw nodes
+)  # fmt: skip
 # Host units that only slow a test boot down (a database, logins on the console).
 DEFAULT_MASKED_UNITS = (
     "postgresql.service",

@@ -46,6 +46,9 @@
   % if not s['sources']:
   <p>No input source is configured: add one on the <a href="/inputs">Inputs</a> page.</p>
   % end
+  % if s['lamp']:
+  <p id="lamp">Recording lamp: <span data-live="lamp">{{s['lamp']}}</span></p>
+  % end
 </section>
 <section class="card wide">
   <h2>Last 20 inputs</h2>
