@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import select
 import shlex
 import shutil
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from public_install import AS_NOBODY
+
+from ivs_accessory.config import load
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "ivs-accessory-kiosk.service"
@@ -104,10 +107,12 @@ def test_install_sets_up_the_screen_only_when_asked_and_uninstall_removes_it():
     setup = shell_function("install_kiosk")
     assert '"$SRC/systemd/$KIOSK_UNIT" "$UNITS/"' in setup
     assert 'systemd-sysusers "$KIOSK_SYSUSERS"' in setup
+    assert "screen = true" in setup and '"$KIOSK_DROP_IN"' in setup
     for package in ("cage", "xwayland"):
         assert f"need+=({package})" in setup
     removal = shell_function("uninstall")
-    assert '"$UNITS/$KIOSK_UNIT"' in removal and '"$KIOSK_SYSUSERS"' in removal
+    for part in ('"$UNITS/$KIOSK_UNIT"', '"$KIOSK_SYSUSERS"', '"$KIOSK_DROP_IN"'):
+        assert part in removal, part
     assert 'disable -q --now "$KIOSK_UNIT"' in removal
 
 
@@ -241,3 +246,16 @@ def test_the_units_command_shows_the_door_page_and_ends_with_the_browser(
         cage.wait(10)
         cage.stderr.close()
     assert door_server.asked[0] == "/door"
+
+
+def test_the_drop_in_install_writes_makes_the_daemon_see_a_screen(tmp_path):
+    setup = shell_function("install_kiosk")
+    found = re.search(r"printf '([^']*)'", setup)
+    assert found, "install_kiosk writes no drop-in with printf"
+    main = tmp_path / "accessory.conf"
+    shutil.copy(REPO / "config" / "accessory.conf", main)
+    (tmp_path / "accessory.conf.d").mkdir()
+    text = found.group(1).replace("\\n", "\n")
+    (tmp_path / "accessory.conf.d" / "50-kiosk.conf").write_text(text)
+    assert load(str(main))["door"]["screen"] is True
+    assert load(None)["door"]["screen"] is False  # without the kiosk: no screen
