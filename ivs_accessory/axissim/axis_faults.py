@@ -113,10 +113,14 @@ class FaultTable:
             self._faults.append(fault)
             return fault
 
-    def take(self, path: str) -> AxisFault | None:
-        """The first fault for this path, its count used up by one."""
+    def take(self, path: str, logged_in: bool) -> AxisFault | None:
+        """The first fault for this path, its count used up by one; faults on
+        logged-in requests only (refused credentials, not applied) pass over
+        requests that carry no valid login."""
         with self._lock:
             for fault in self._faults:
+                if not logged_in and (fault.refuse_credentials or fault.not_applied):
+                    continue
                 if fault.matches(path):
                     if fault.count is not None:
                         fault.count -= 1

@@ -184,7 +184,10 @@ class AxisSimulator:
         entry = self._record(handler.command, path, query)
         if self.latency_ms and self._stopping.wait(self.latency_ms / 1000):
             return None
-        fault = self.faults.take(path)
+        user, stale = self.gate.check(
+            handler.headers.get("Authorization"), handler.command, handler.path
+        )
+        fault = self.faults.take(path, logged_in=bool(user))
         if fault is not None:
             entry["fault"] = fault.id
         # A fault strikes before the login is checked: a client's first request
@@ -194,9 +197,6 @@ class AxisSimulator:
             if early is not None or fault.drop or fault.hang:
                 return early
         refused = fault is not None and fault.refuse_credentials
-        user, stale = self.gate.check(
-            handler.headers.get("Authorization"), handler.command, handler.path
-        )
         if refused or not user:
             handler.challenge = self.gate.challenge(stale=stale and not refused)
             return self._answer(entry, Reply(401, b"Unauthorized\n"))
