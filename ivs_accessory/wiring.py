@@ -20,8 +20,17 @@ def hung_after_s(config: Config) -> float:
 
     One input makes at most about 7 VALT calls in a row (login, version, user,
     status, action, and a 401's re-login and retry), each bounded by the timeout.
+    With cameras, a privacy toggle waits for them twice (read, then set), each
+    within the cameras' deadline.
     """
-    return max(30.0, 8 * float(config["valt"]["timeout_s"]))
+    valt = 8 * float(config["valt"]["timeout_s"])
+    privacy = config["privacy"]
+    cameras = (
+        2 * float(privacy["camera_timeout_s"]) + 2
+        if privacy["cameras"] != "none"
+        else 0
+    )
+    return max(30.0, valt + cameras)
 
 
 def mapping_settings(config: Config) -> MappingSettings:

@@ -119,7 +119,7 @@ class RoomPrivacy:
             room = self._room_only(action, side, moment)
             return words.with_room_note(room, "VALT lists no cameras for the room")
         room_status, error = self._room_status(side, moment)
-        on = self._wanted(action, room_status, cameras)
+        on, silent = self._wanted(action, room_status, cameras)
         if on and room_status is not None and room_status.has_recording:
             refused = self._recording(side, room_status)
             if refused is not None:
@@ -127,7 +127,11 @@ class RoomPrivacy:
         room = self._room_part(side, on, room_status, error)
         if on and room.result == "busy":
             return room  # a recording began meanwhile: the cameras stay as they are
-        results = self._apply(cameras, on)
+        # A camera that failed the toggle's read is not asked again: one deadline
+        # per action is all a dead camera may cost.
+        asked = [c for i, c in enumerate(cameras) if i not in silent]
+        done = iter(self._apply(asked, on))
+        results = [silent.get(i) or next(done) for i in range(len(cameras))]
         return words.privacy_outcome(on, room, results, base)
 
     def start_gate(
@@ -196,18 +200,20 @@ class RoomPrivacy:
 
     def _wanted(
         self, action: str, status: RoomStatus | None, cameras: list[VapixCamera]
-    ) -> bool:
-        """True for privacy on; the toggle decides on the cameras read back now."""
+    ) -> tuple[bool, dict[int, CameraResult]]:
+        """True for privacy on; the toggle decides on the cameras read back now.
+        Also the cameras whose read failed, by their place (the toggle's only)."""
         if action != "privacy_toggle":
-            return action == "privacy_on"
+            return action == "privacy_on", {}
         started = self._clock()
         readings = run_all(cameras, read_privacy)
-        self.beliefs.learn(readings, started)
+        self._learn(readings, started)
+        failed = {i: r for i, r in enumerate(readings) if not r.ok}
         private = [r.reading.private for r in readings if r.ok and r.reading]
         if status is not None and status.has_recording:
-            return not any(private)  # on is refused; off if a camera is private
+            return not any(private), failed  # on is refused; off if one is private
         parts = private + ([status is RoomStatus.LOCKED] if status else [])
-        return not (parts and all(parts))
+        return not (parts and all(parts)), failed
 
     def _room_part(
         self,

@@ -265,10 +265,14 @@ def test_a_dead_camera_does_not_keep_privacy_on(make_sim, cameras, door, clock):
     valt = valt_for(make_sim, cameras)
     actions = door(valt)
     press(actions, clock, "privacy_on")
-    cameras["Hall cam"].inject(hang=True)
+    hall = cameras["Hall cam"]
+    hall.inject(hang=True)
+    hall.clear_requests()
     outcome = press(actions, clock, "privacy_toggle")
     assert outcome.intent == "privacy_off" and outcome.result == "partial"
     assert "Hall cam: did not answer" in outcome.message
+    # Read once (it hung), then left alone: one deadline, not two.
+    assert [e["status"] for e in hall.requests()] == ["hung"]
     assert public(cameras["Desk cam"]) and public(cameras["Wall cam"])
 
 

@@ -119,3 +119,14 @@ def test_stopping_the_daemon_leaves_no_camera_thread(daemon):
     service.stop()
     alive = [t.name for t in threading.enumerate() if t.name.startswith("camera-")]
     assert alive == []
+
+
+def test_the_watchdog_allows_for_the_cameras_deadlines(tmp_path):
+    from ivs_accessory.wiring import hung_after_s
+
+    path = tmp_path / "a.conf"
+    path.write_text(
+        "[valt]\ntimeout_s = 5\n[privacy]\ncameras = valt\ncamera_timeout_s = 30\n"
+    )
+    # 8 VALT timeouts, and a toggle's read and set of the cameras (2 s of grace).
+    assert hung_after_s(load(str(path))) == 8 * 5 + 2 * 30 + 2
