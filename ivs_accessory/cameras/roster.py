@@ -18,6 +18,7 @@ from ivs_accessory.valt.models import CameraLogin
 logger = logging.getLogger(__name__)
 
 SOURCES = ("none", "valt", "config", "both")
+_RETRY_S = 60  # VALT's list is asked for again this soon after a failure
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,9 @@ class CameraRoster:
         """The room's cameras now (VALT's list read first when due).
 
         Raises:
-            ValtError: VALT's list is needed, cannot be read, and none was read
-                before (an older list is used, with a warning, when there is one).
+            ValtError: VALT's list is needed, cannot be read, none was read before
+                and there are no sections' cameras (an older list, or the sections'
+                cameras alone, serve with a warning otherwise).
         """
         specs = list(self._configured)
         if self._list_valt is not None:
@@ -162,11 +164,15 @@ class CameraRoster:
                 self.list_error = None
             except ValtError as exc:
                 self.list_error = str(exc)
-                if self._listed is None:
+                if self._listed is None and not self._configured:
                     raise
+                # The sections' cameras (source both) need no VALT: they go on.
                 logger.warning(
-                    "VALT's camera list not read again, using the last: %s", exc
+                    "VALT's camera list not read; using what is known: %s", exc
                 )
+                # Asked again within a minute, not after the whole list_s.
+                self._listed_at = self._clock() - self.list_s + _RETRY_S
+                return list(self._listed or [])
             self._listed_at = self._clock()
         return list(self._listed or [])
 

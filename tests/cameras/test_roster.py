@@ -97,11 +97,18 @@ def test_an_old_list_serves_while_valt_cannot_be_asked(
 ):
     a = make_camera()
     valt = make_sim(data=valt_data(("Desk", a, CAMERA_PASSWORD)))
-    roster = roster_of(valt, list_s=0)
+    clock = FakeClock()
+    roster = roster_of(valt, clock=clock, list_s=3600)
     roster.cameras()
-    valt.inject(path=LIST_PATH, status=503)
+    clock.advance(3600)
+    valt.inject(path=LIST_PATH, status=503, count=1)
     assert [c.name for c in roster.cameras()] == ["Desk"]
     assert "503" in roster.list_error
+    clock.advance(59)
+    roster.cameras()  # not asked again yet
+    clock.advance(1)
+    roster.cameras()  # a minute after the failure, not an hour
+    assert len(valt.requests(LIST_PATH)) == 3 and roster.list_error is None
 
 
 def test_without_any_list_a_valt_failure_is_raised(make_sim, roster_of):
@@ -152,3 +159,14 @@ def test_the_password_stays_out_of_reprs():
     login = CameraLogin(7, "Cam", "10.0.0.5", "root", "hunter22")
     spec = spec_from_login(login)
     assert "hunter22" not in repr(login) + repr(spec)
+
+
+def test_with_both_the_sections_serve_while_valt_cannot_be_asked(
+    make_sim, make_camera, roster_of
+):
+    valt = make_sim()
+    valt.inject(path=LIST_PATH, status=503)
+    mine = CameraSpec("Desk", "127.0.0.1", "root", "pw", port=make_camera().port)
+    roster = roster_of(valt, source="both", configured=[mine])
+    assert [c.name for c in roster.cameras()] == ["Desk"]
+    assert "503" in roster.list_error

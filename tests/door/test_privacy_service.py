@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import data_with_secret_user
@@ -130,3 +131,25 @@ def test_the_watchdog_allows_for_the_cameras_deadlines(tmp_path):
     )
     # 8 VALT timeouts, and a toggle's read and set of the cameras (2 s of grace).
     assert hung_after_s(load(str(path))) == 8 * 5 + 2 * 30 + 2
+
+
+def test_a_reload_keeps_what_the_door_knows_of_the_cameras_unless_they_change(
+    daemon,
+):
+    service, console, outcomes, audit, cams = daemon
+    console.type("key KEY_F1")
+    outcomes.get(timeout=10)
+    before = service.dispatcher.actions.privacy
+    service.reload(load(service.config.path))
+    assert service.dispatcher.actions.privacy is before
+    assert service.status()["privacy"]["cameras"][0]["private"] is True
+    text = (
+        open(service.config.path)
+        .read()
+        .replace("camera_timeout_s = 1", "camera_timeout_s = 2")
+    )
+    open(service.config.path, "w").write(text)
+    service.reload(load(service.config.path))
+    after = service.dispatcher.actions.privacy
+    assert after is not before and after.roster.timeout_s == 2
+    assert before.roster.known() == []  # the old one's cameras were closed
