@@ -143,12 +143,10 @@ def test_a_reload_keeps_what_the_door_knows_of_the_cameras_unless_they_change(
     service.reload(load(service.config.path))
     assert service.dispatcher.actions.privacy is before
     assert service.status()["privacy"]["cameras"][0]["private"] is True
-    text = (
-        open(service.config.path)
-        .read()
-        .replace("camera_timeout_s = 1", "camera_timeout_s = 2")
+    path = Path(service.config.path)
+    path.write_text(
+        path.read_text().replace("camera_timeout_s = 1", "camera_timeout_s = 2")
     )
-    open(service.config.path, "w").write(text)
     service.reload(load(service.config.path))
     after = service.dispatcher.actions.privacy
     assert after is not before and after.roster.timeout_s == 2
