@@ -180,8 +180,8 @@ class RoomPrivacy:
             return side.failed(exc)
 
     def _recording(self, side: RoomSide, status: RoomStatus) -> Outcome | None:
-        """ "Room is recording" when VALT says so during this input; None when the
-        recording has ended meanwhile (privacy on goes ahead)."""
+        """The outcome "Room is recording" when VALT says so during this input;
+        None when the recording has ended meanwhile (privacy on goes ahead)."""
         try:
             now = side.confirmed(status)
         except ValtError as exc:

@@ -430,3 +430,14 @@ def test_config_cameras_and_the_background_check(make_sim, cameras, door, clock)
     assert actions.privacy.wait_checked(5)
     assert actions.privacy.status()["state"] == "on"
     assert "admin/rooms/1/cameras" not in paths(valt)
+
+
+def test_the_keypad_flickers_for_a_partial_success():
+    from ivs_accessory.door.feedback import pattern_for
+    from ivs_accessory.door.outcome import Outcome
+
+    def pattern(result):
+        return pattern_for(Outcome(result, action="privacy_on", message="", source="k"))
+
+    assert [pattern(r) for r in ("privacy_on", "privacy_off", "moved")] == ["good"] * 3
+    assert pattern("partial") == "offline"  # the error flicker: look at the cameras
