@@ -82,3 +82,33 @@ class ValtBadResponse(ValtError, ValueError):
 
 class ValtRefused(ValtError):
     """The action was refused locally because the room is in the wrong state."""
+
+
+class CameraError(AccessoryError):
+    """A camera (VAPIX) request failed; ``str()`` says what went wrong, in words a
+    person at the door can be shown after the camera's name ("refused the
+    credentials"). No password or URL with credentials is ever in it."""
+
+
+class CameraUnavailable(CameraError, ConnectionError):
+    """The camera could not be reached, or did not answer within its deadline."""
+
+
+class CameraAuthError(CameraError, PermissionError):
+    """The camera refused the user name or password (HTTP 401 or 403)."""
+
+
+class CameraUnsupported(CameraError):
+    """The camera lacks what was asked: privacy masks, PTZ, a preset."""
+
+
+class CameraRefused(CameraError):
+    """The camera answered with an error (an HTTP error or an ``Error:`` line)."""
+
+
+class CameraNotApplied(CameraError):
+    """The camera accepted a change, but reading it back shows it did not apply."""
+
+
+class CameraBadResponse(CameraError, ValueError):
+    """The camera's answer is not what VAPIX describes."""

@@ -36,7 +36,9 @@ from ivs_accessory.sources.running import RunningSources
 from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.wiring import (
     LOCKOUT_KEYS,
+    PrivacyCache,
     action_settings,
+    close_unused,
     connection,
     hung_after_s,
     lamp_settings,
@@ -114,6 +116,7 @@ class Service:
         # The door page's board, pad and sessions; kept across reloads.
         self.panel = DoorPanel(self._room_state, lambda: self.client, clock=clock)
         self._lamp = LampSlot(open_light)
+        self._privacy = PrivacyCache(clock)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -181,6 +184,8 @@ class Service:
                 if self.client is not None:
                     self.client.abort()
                 _stop_part("the dispatcher", self.dispatcher.stop)
+            if self.dispatcher is not None:
+                close_unused(self.dispatcher.actions, None, _stop_part)
             _stop_part("the door schedule reader", self.panel.stop)
             _stop_part("the lamp", self._lamp.close)
             if self.client is not None:
@@ -205,19 +210,23 @@ class Service:
                 client = valt_client(config, self._client_factory)
             was_safe = self.safe_mode
             left_safe_mode, self.safe_mode = was_safe is not None, None
+            assert self.dispatcher is not None
+            running = self.dispatcher.actions
             actions = self._actions(client)
             mapper = Mapper(mapping_settings(config))
-            assert self.dispatcher is not None
             swapped = self.dispatcher.replace(
                 mapper=mapper, actions=actions, feedback=self._feedback(), cancel=cancel
             )
             if not swapped:
                 self.config, self.safe_mode = old, was_safe
+                close_unused(actions, running, _stop_part)
+                self._privacy.forget()
                 if client is not self.client and client is not None:
                     _stop_part("the new VALT client", client.close)
                 logger.info("reload dropped: the daemon is stopping")
                 return
             self.factory_button.configure(config["system"])
+            close_unused(running, actions, _stop_part)
             if client is not self.client and self.client is not None:
                 # Logged, not raised: the new configuration is in place by now.
                 _stop_part("the old VALT client", self.client.close)
@@ -326,6 +335,7 @@ class Service:
             action_settings(self.config),
             self._lockout(),
             self._clock,
+            privacy=self._privacy.get(self.config, client),
         )
 
     def _lockout(self) -> Lockout:
@@ -403,6 +413,7 @@ class Service:
         """A snapshot for the page, /healthz and tests (no secrets)."""
         d, client = self.dispatcher, self.client
         room = d.actions.room if d is not None else None
+        privacy = getattr(d.actions, "privacy", None) if d is not None else None
         return {
             "valt": {
                 "server": self.config["valt"]["server"],
@@ -429,6 +440,7 @@ class Service:
             "safe_mode": self.safe_mode.status() if self.safe_mode else None,
             "door": self.panel.status(),
             "lamp": self._lamp.status(),
+            "privacy": privacy.status() if privacy is not None else None,
         }
 
 

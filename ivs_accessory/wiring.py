@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
+from ivs_accessory.cameras.roster import CameraRoster, CameraSpec, spec_from_login
 from ivs_accessory.config import Config
 from ivs_accessory.door.lamp import LampSettings
 from ivs_accessory.door.mapping import MappingSettings
 from ivs_accessory.door.outcome import ActionSettings
+from ivs_accessory.door.privacy import RoomPrivacy
 from ivs_accessory.valt.client import ValtClient
 
 
@@ -18,8 +21,17 @@ def hung_after_s(config: Config) -> float:
 
     One input makes at most about 7 VALT calls in a row (login, version, user,
     status, action, and a 401's re-login and retry), each bounded by the timeout.
+    With cameras, a privacy toggle waits for them twice (read, then set), each
+    within the cameras' deadline.
     """
-    return max(30.0, 8 * float(config["valt"]["timeout_s"]))
+    valt = 8 * float(config["valt"]["timeout_s"])
+    privacy = config["privacy"]
+    cameras = (
+        2 * float(privacy["camera_timeout_s"]) + 2
+        if privacy["cameras"] != "none"
+        else 0
+    )
+    return max(30.0, valt + cameras)
 
 
 # The room's status is read this often when nothing else says: every 10 s while a
@@ -110,6 +122,78 @@ def valt_client(
         success_reauth_time=v["success_reauth_s"],
         failure_reauth_time=v["failure_reauth_s"],
     )
+
+
+def room_privacy(
+    config: Config,
+    client: ValtClient | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> RoomPrivacy | None:
+    """Privacy and presets for the room, from ``[privacy]`` and ``[camera:NAME]``;
+    None without a VALT client and room (no input gets that far then)."""
+    p, room = config["privacy"], config["valt"]["room"]
+    if client is None or room is None:
+        return None
+    configured = [
+        CameraSpec(
+            name,
+            v["address"],
+            v["username"],
+            v["password"],
+            port=v["port"],
+            https=v["https"],
+            verify_tls=v["verify_tls"],
+        )
+        for name, v in sorted(config.cameras.items())
+    ]
+
+    def list_valt() -> list[CameraSpec]:
+        specs = (spec_from_login(login) for login in client.camera_logins(room))
+        return [spec for spec in specs if spec is not None]
+
+    roster = CameraRoster(
+        p["cameras"],
+        configured,
+        list_valt,
+        list_s=p["camera_list_s"],
+        timeout_s=p["camera_timeout_s"],
+        clock=clock,
+    )
+    return RoomPrivacy(roster, p["on_start"], p["camera_check_s"], clock)
+
+
+class PrivacyCache:
+    """The room's RoomPrivacy, built again only when ``[privacy]``, the cameras,
+    the room or the VALT client change: a reload that keeps it keeps what the door
+    knows of the cameras (their privacy, the gain before muting)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._made: tuple[tuple[Any, ...], RoomPrivacy | None] | None = None
+
+    def get(self, config: Config, client: ValtClient | None) -> RoomPrivacy | None:
+        cameras = tuple(
+            sorted((n, tuple(sorted(v.items()))) for n, v in config.cameras.items())
+        )
+        privacy = tuple(sorted(config["privacy"].items()))
+        key = (privacy, config["valt"]["room"], cameras, id(client))
+        if self._made is None or self._made[0] != key:
+            self._made = (key, room_privacy(config, client, self._clock))
+        return self._made[1]
+
+    def forget(self) -> None:
+        """Build a new one next time (the last one was not put in use)."""
+        self._made = None
+
+
+def close_unused(
+    old: Any, running: Any, stop: Callable[[str, Callable[[], object]], None]
+) -> None:
+    """Close the cameras of ``old`` actions' privacy unless the ``running`` actions
+    use the same (``stop`` logs a failure rather than raise it)."""
+    privacy = getattr(old, "privacy", None)
+    if privacy is not None and privacy is not getattr(running, "privacy", None):
+        stop("the cameras", privacy.close)
 
 
 def lockout_file(config: Config) -> str | None:

@@ -6,9 +6,32 @@ from collections.abc import Iterable, Mapping
 
 from ivs_accessory.config.section import Errors, Values, field_error
 from ivs_accessory.config.types import Choice, ConfigValue, KeyName
-from ivs_accessory.door.terms import ACTIONS
+from ivs_accessory.door.terms import ACTIONS, PRESET_PREFIX, preset_problem
 
 HOLD = ".hold"
+
+
+class BindingAction(Choice):
+    """One of the door's actions, or ``preset:NAME`` (the room's PTZ cameras to
+    the preset NAME, written as the cameras spell it)."""
+
+    def __init__(self) -> None:
+        super().__init__(ACTIONS)
+
+    def deserialize(self, text: str) -> str:
+        value = text.strip()
+        if value[: len(PRESET_PREFIX)].lower() != PRESET_PREFIX:
+            try:
+                return super().deserialize(text)
+            except ValueError:
+                raise ValueError(
+                    f"must be one of {', '.join(self.values)}, or preset:NAME"
+                ) from None
+        name = value[len(PRESET_PREFIX) :].strip()
+        problem = preset_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return PRESET_PREFIX + name
 
 
 class BindingsSection(dict[str, ConfigValue]):
@@ -20,7 +43,7 @@ class BindingsSection(dict[str, ConfigValue]):
     """
 
     key = KeyName()
-    action = Choice(ACTIONS)
+    action = BindingAction()
 
     def __init__(self, defaults: Mapping[str, str]) -> None:
         super().__init__()

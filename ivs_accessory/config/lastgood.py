@@ -114,7 +114,8 @@ def fallback(path: str, checked: Checked | None = None) -> Fallback:
     }
     sources = _first("source:*", [c.sources for c in candidates])
     bindings = _first("bindings", [c.bindings for c in candidates])
-    config = Config(sections, sources, bindings, path)
+    cameras = _first("camera:*", [c.cameras for c in candidates])
+    config = Config(sections, sources, bindings, path, cameras)
     return Fallback(config, checked.errors, good is not None and not good.errors)
 
 

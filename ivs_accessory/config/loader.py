@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivs_accessory.config.camera_schema import cameras_problem
 from ivs_accessory.config.schema import (
+    CAMERA_PREFIX,
     SCHEMA,
     SOURCE_PREFIX,
     Config,
@@ -52,6 +54,7 @@ class Checked:
         sections: fixed section -> typed values, for each that has no error.
         sources: name -> typed options, or None when any ``[source:*]`` has one.
         bindings: as ``Config.bindings``, or None when ``[bindings]`` has an error.
+        cameras: name -> typed options, or None when any ``[camera:*]`` has one.
         errors: every problem, in the order they are reported.
         readable: False when the main file could not be read or parsed at all.
         text: the main file's text as read (None when it could not be).
@@ -63,6 +66,7 @@ class Checked:
     errors: list[str]
     readable: bool
     text: str | None
+    cameras: dict[str, Values] | None = field(default_factory=dict)
 
 
 @dataclass
@@ -105,9 +109,16 @@ def build(path: str | None, main_text: str | None) -> tuple[Config | None, list[
 
 def to_config(checked: Checked, path: str | None) -> Config | None:
     """The Config of a check without errors; None when it has any."""
-    if checked.errors or checked.sources is None or checked.bindings is None:
+    if (
+        checked.errors
+        or checked.sources is None
+        or checked.bindings is None
+        or checked.cameras is None
+    ):
         return None
-    config = Config(checked.sections, checked.sources, checked.bindings, path)
+    config = Config(
+        checked.sections, checked.sources, checked.bindings, path, checked.cameras
+    )
     config.text = checked.text
     return config
 
@@ -138,6 +149,8 @@ def _drop_tainted(checked: Checked, tainted: set[str]) -> None:
             checked.bindings = None
         elif name.startswith(SOURCE_PREFIX):
             checked.sources = None
+        elif name.startswith(CAMERA_PREFIX):
+            checked.cameras = None
 
 
 def notes(path: str | None, main_text: str | None = None) -> list[str]:
@@ -337,6 +350,12 @@ def _validate(
                 message if origin in (None, path) else f"{message} (in {origin})"
             )
         _keep(checked, name, values, bool(problems))
+    privacy = merged.get("privacy", {}).get("cameras", "").strip().lower()
+    count = sum(1 for name in merged if name.startswith(CAMERA_PREFIX))
+    problem = cameras_problem(privacy, count)
+    if problem:
+        checked.errors.append(problem)
+        checked.sections.pop("privacy", None)
     return checked
 
 
@@ -349,6 +368,11 @@ def _keep(checked: Checked, name: str, values: Values, bad: bool) -> None:
             checked.sources = None
         else:
             checked.sources[name[len(SOURCE_PREFIX) :]] = values
+    elif name.startswith(CAMERA_PREFIX):
+        if bad or checked.cameras is None:
+            checked.cameras = None
+        else:
+            checked.cameras[name[len(CAMERA_PREFIX) :]] = values
     elif name in SCHEMA and not bad:
         checked.sections[name] = values
 

@@ -10,6 +10,12 @@ from typing import Any
 # The section types and the [bindings] and [source:NAME] schemas live in their own
 # modules; the names are re-exported here, where callers have always found them.
 from ivs_accessory.config.bindings import HOLD, BindingsSection, binding_key
+from ivs_accessory.config.camera_schema import (
+    CAMERA_PREFIX,
+    CAMERA_SCHEMA,
+    PRIVACY_SCHEMA,
+    validate_camera,
+)
 from ivs_accessory.config.lamp_schema import LAMP
 from ivs_accessory.config.section import (
     Check,
@@ -46,6 +52,8 @@ from ivs_accessory.door.terms import MODES
 from ivs_accessory.valt.models import MARKER_COLOURS
 
 __all__ = [
+    "CAMERA_PREFIX",
+    "CAMERA_SCHEMA",
     "HOLD",
     "KIND",
     "SCHEMA",
@@ -139,6 +147,7 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "max_wait_ms": Integer(1000, 120_000, unit="milliseconds", default="8000"),
         }
     ),
+    "privacy": PRIVACY_SCHEMA,
     "bindings": BindingsSection(
         {"KEY_KPPLUS": "marker", "KEY_KPASTERISK.hold": "privacy_toggle"}
     ),
@@ -266,7 +275,8 @@ def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Erro
     """Check one section's raw text values; never raises, whatever the data.
 
     Args:
-        section: a fixed section name, ``bindings`` or ``source:NAME``.
+        section: a fixed section name, ``bindings``, ``source:NAME`` or
+            ``camera:NAME``.
         raw: key -> text as in the file (or a web form); missing keys take defaults.
 
     Returns:
@@ -277,6 +287,8 @@ def validate_section(section: str, raw: Mapping[str, str]) -> tuple[Values, Erro
         return SCHEMA[section].validate(section, raw)
     if section.startswith(SOURCE_PREFIX):
         return validate_source(section, raw)
+    if section.startswith(CAMERA_PREFIX):
+        return validate_camera(section, raw)
     return {}, {"": unknown_section(section)}
 
 
@@ -284,8 +296,10 @@ def unknown_section(name: str) -> str:
     """``unknown section [x]; did you mean [y]?`` (the hint only when one is close)."""
     prefix, colon, rest = name.partition(":")
     guess: str | None
-    if colon and difflib.get_close_matches(prefix.lower(), [SOURCE_PREFIX[:-1]], 1):
-        guess = SOURCE_PREFIX + rest
+    prefixes = [SOURCE_PREFIX[:-1], CAMERA_PREFIX[:-1]]
+    close = difflib.get_close_matches(prefix.lower(), prefixes, 1)
+    if colon and close:
+        guess = close[0] + ":" + rest
     else:
         guess = next(
             iter(difflib.get_close_matches(name.lower(), list(SCHEMA), 1)), None
@@ -303,6 +317,7 @@ class Config(Mapping[str, dict[str, Any]]):
     Attributes:
         sources: source name -> typed options, each with ``kind``.
         bindings: ``(KEY_NAME, "tap" | "hold")`` -> action name.
+        cameras: ``[camera:NAME]`` name -> typed options.
         path: the main file, or None when only the defaults were loaded.
         text: the main file's text as it was validated (what last-good keeps), or
             None.
@@ -314,11 +329,13 @@ class Config(Mapping[str, dict[str, Any]]):
         sources: dict[str, dict[str, Any]],
         bindings: dict[tuple[str, str], str],
         path: str | None,
+        cameras: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self._sections = sections
         self.sources = sources
         self.bindings = bindings
         self.path = path
+        self.cameras = cameras or {}
         self.text: str | None = None
 
     def __getitem__(self, name: str) -> dict[str, Any]:
@@ -354,5 +371,9 @@ class Config(Mapping[str, dict[str, Any]]):
             shown[SOURCE_PREFIX + name] = {
                 key: value if key == "kind" else schema[key].display(value)
                 for key, value in values.items()
+            }
+        for name, values in self.cameras.items():
+            shown[CAMERA_PREFIX + name] = {
+                key: CAMERA_SCHEMA[key].display(value) for key, value in values.items()
             }
         return shown

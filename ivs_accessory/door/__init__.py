@@ -2,11 +2,13 @@
 
 Owns the pipeline after the input sources: events become presented credentials or
 bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
-(``actions``, ``room``, ``directory``), the words the person is told (``reports``), and
-what is left behind (``feedback``, ``audit``, ``recent``; the recording lamp in
-``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``); what door screens show
-(``board``, with today's sessions from ``timetable``). ``dispatcher`` is the one
-thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
+(``actions``, ``room``, ``directory``, ``starter``), the words the person is told
+(``reports``), and what is left behind (``feedback``, ``audit``, ``recent``; the
+recording lamp in ``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``); what door
+screens show (``board``, with today's sessions from ``timetable``). ``privacy`` puts
+the room and its cameras into privacy and moves them to presets (``privacy_state``
+what it believes of each camera, ``privacy_words`` its words). ``dispatcher`` is the
+one thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
 package imports none of its modules.
 """
 
@@ -28,10 +30,14 @@ __all__ = [
     "lockout",
     "mapping",
     "outcome",
+    "privacy",
+    "privacy_state",
+    "privacy_words",
     "recent",
     "repeats",
     "reports",
     "room",
+    "starter",
     "terms",
     "timetable",
 ]

@@ -3,9 +3,8 @@ on fresh state, reported truthfully whatever VALT answers."""
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,8 +20,10 @@ from ivs_accessory.door.outcome import (
     ActionSettings,
     Outcome,
 )
+from ivs_accessory.door.privacy import RoomPrivacy, RoomSide
 from ivs_accessory.door.repeats import RepeatGuard
 from ivs_accessory.door.room import RoomState
+from ivs_accessory.door.starter import Starter, digest
 from ivs_accessory.errors import (
     ValtError,
     ValtRefused,
@@ -40,7 +41,8 @@ logger = logging.getLogger(__name__)
 _CONFIRMED = frozenset({"lock", "unlock"})
 # Bound keys whose repeat would undo the first press; a marker may be wanted twice.
 _GUARDED_TRIGGERS = frozenset(
-    {"toggle", "start", "stop", "pause", "resume", "lock", "unlock", "privacy_toggle"}
+    {"toggle", "start", "stop", "pause", "resume", "lock", "unlock"}
+    | {"privacy_toggle", "privacy_on", "privacy_off"}
 )
 
 
@@ -52,7 +54,8 @@ class Actions:
     never inverted: when VALT refuses, or answers something unusable, the room is
     read once and the person is told the truth against their intent ("already
     stopped", "paused in VALT"). A warm daemon makes 1 request for PIN -> start or
-    stop; see README for the budget of each case.
+    stop; see README for the budget of each case. ``privacy`` (door/privacy.py)
+    runs the privacy actions and presets, and has its say on a recording start.
     """
 
     def __init__(
@@ -63,16 +66,17 @@ class Actions:
         settings: ActionSettings,
         lockout: Lockout,
         clock: Callable[[], float] = time.monotonic,
+        privacy: RoomPrivacy | None = None,
     ) -> None:
         self.client = client
+        self.privacy = privacy
         self.room = room
         self.directory = directory
         self.settings = settings
         self.lockout = lockout
         self._clock = clock
         self.repeats = RepeatGuard(settings.repeat_window_s)
-        # (digest of the credential, user) of whoever started the running recording.
-        self._starter: tuple[bytes, User] | None = None
+        self._starter = Starter()  # who started the running recording here
         # Requests made while a PIN is typed, by source: they count for its outcome.
         self._typing: dict[str, int] = {}
         self._began = -float("inf")  # when the input in hand began to be handled
@@ -139,6 +143,8 @@ class Actions:
                 self.room.read_info()
         except ValtError as exc:
             logger.warning("cannot read the status of room %s: %s", self.room.room, exc)
+        if self.privacy is not None:
+            self.privacy.refresh()
 
     # -- one input ---------------------------------------------------------------------
     def _present(self, intent: Presented, base: dict[str, Any]) -> Outcome:
@@ -155,7 +161,7 @@ class Actions:
         value = credentials.matching_value(credential, self.settings.match_reading)
         return self._once(
             intent,
-            _digest(value or ""),
+            digest(value or ""),
             base,
             lambda: self._toggle(intent, value, base),
         )
@@ -166,7 +172,7 @@ class Actions:
             return refused
         if intent.action not in _GUARDED_TRIGGERS:
             return self._counted(intent, lambda: self._act(intent, None, base))
-        key = _digest(f"{intent.source}\0{intent.key}\0{intent.action}")
+        key = digest(f"{intent.source}\0{intent.key}\0{intent.action}")
         return self._once(intent, key, base, lambda: self._act(intent, None, base))
 
     def _once(
@@ -222,25 +228,50 @@ class Actions:
     def _toggle(
         self, intent: Presented, value: str | None, base: dict[str, Any]
     ) -> Outcome:
-        starter = self._starter_of_recording(value)
+        starter = self._starter.of_recording(value, self.room)
         user = None
         try:
             user, status = self._user_and_status(intent, value, starter)
             if user is None:
                 return self._denied(intent, base)
             self.lockout.success(intent.source)
-            outcome = self._decide_and_do("toggle", status, user, base)
+            outcome = self._gated("toggle", status, user, base)
         except ValtError as exc:
             outcome = self._failed(exc, base)
-        self._remember_starter(outcome, value, user if outcome.ok else None)
+        self._starter.remember(outcome.result, value, user if outcome.ok else None)
         return outcome
 
     def _act(self, intent: Trigger, user: User | None, base: dict[str, Any]) -> Outcome:
+        if self.privacy is not None and self.privacy.handles(intent.action):
+            side = self._side(user, base)
+            return self.privacy.act(intent.action, side, intent.timestamp, base)
         try:
             status = self._status_for(intent.timestamp)
-            return self._decide_and_do(intent.action, status, user, base)
+            return self._gated(intent.action, status, user, base)
         except ValtError as exc:
             return self._failed(exc, base)
+
+    def _gated(
+        self, action: str, status: RoomStatus, user: User | None, base: dict[str, Any]
+    ) -> Outcome:
+        """The action, after privacy's say on a recording start (door/privacy.py)."""
+        run = functools.partial(self._decide_and_do, action, user=user, base=base)
+        if self.privacy is None:
+            return run(status)
+        return self.privacy.start_gate(
+            action, status, self._side(user, base), run, base
+        )
+
+    def _side(self, user: User | None, base: dict[str, Any]) -> RoomSide:
+        room = self.room
+        assert room is not None
+        return RoomSide(
+            status_for=self._status_for,
+            confirmed=lambda s: s if self._read_during_input() else room.refresh(),
+            decide_and_do=lambda a, s: self._decide_and_do(a, s, user, base),
+            failed=lambda exc: self._failed(exc, base),
+            truth=lambda intent, s: self._truth(intent, s, user, base),
+        )
 
     # -- the state a decision uses -----------------------------------------------------
     def _status_for(self, moment: float) -> RoomStatus:
@@ -434,29 +465,6 @@ class Actions:
         assert self.directory is not None
         return self.directory.find(value)
 
-    def _starter_of_recording(self, value: str | None) -> User | None:
-        """The user who started the room's recording here, if ``value`` is theirs.
-
-        The person who started a recording is the one most likely to stop it, often
-        long after the user cache forgot them: knowing them saves the lookup, so the
-        stop costs one request. Only a digest of their credential is kept.
-        """
-        if self._starter is None or value is None or self.room is None:
-            return None
-        status = self.room.known()
-        digest, user = self._starter
-        if status is None or not status.has_recording or digest != _digest(value):
-            return None
-        return user
-
-    def _remember_starter(
-        self, outcome: Outcome, value: str | None, user: User | None
-    ) -> None:
-        if outcome.result == "started" and value and user is not None:
-            self._starter = (_digest(value), user)
-        elif outcome.result in ("stopped", "started"):
-            self._starter = None
-
     def _denied(self, intent: Presented, base: dict[str, Any]) -> Outcome:
         locked = self.lockout.failure(intent.source, self._clock())
         message = "Unknown PIN or card"
@@ -476,11 +484,3 @@ def _credential(intent: Presented) -> credentials.Credential:
     return credentials.from_card(
         CardRead(intent.source, intent.value, intent.kind, intent.timestamp)
     )
-
-
-def _digest(value: str) -> bytes:
-    # Salted per process: what stays in memory cannot be matched against a list.
-    return hashlib.sha256(_SALT + value.encode()).digest()
-
-
-_SALT = os.urandom(16)

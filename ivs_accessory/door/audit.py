@@ -108,7 +108,9 @@ def _append_whole(path: str, data: bytes) -> None:
 
 
 def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
-    """The audit fields of an outcome; the credential is already masked."""
+    """The audit fields of an outcome; the credential is already masked. Privacy
+    and preset actions add ``cameras``: name -> "ok" or what went wrong."""
+    cameras = {"cameras": dict(outcome.cameras)} if outcome.cameras else {}
     return {
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds"
@@ -124,4 +126,5 @@ def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
         "requests": outcome.requests,
         "message": outcome.message,
         "intent": outcome.intent,
+        **cameras,
     }

@@ -37,6 +37,8 @@ _ACHIEVED: dict[str, Callable[[RoomStatus], bool]] = {
 }
 
 ACHIEVED, POSSIBLE, BLOCKED = "achieved", "possible", "blocked"
+# privacy_on / privacy_off are, for the room itself, its lock and unlock.
+_ROOM_PRIVACY = {"privacy_on": "lock", "privacy_off": "unlock"}
 
 
 def resolve(action: str, status: RoomStatus, busy_action: str = "busy") -> str | None:
@@ -45,7 +47,8 @@ def resolve(action: str, status: RoomStatus, busy_action: str = "busy") -> str |
     ``toggle`` starts an available room and stops a recording one; in a paused room
     it does ``busy_action`` (resume or stop), or nothing with ``busy``. A locked
     room gives None: the person is told it is locked. ``privacy_toggle`` locks an
-    available room and unlocks a locked one. Other actions are their own intent.
+    available room and unlocks a locked one; ``privacy_on`` is lock, ``privacy_off``
+    unlock. Other actions are their own intent.
     """
     if action == "toggle":
         if status.can_start:
@@ -59,6 +62,7 @@ def resolve(action: str, status: RoomStatus, busy_action: str = "busy") -> str |
         if status is RoomStatus.LOCKED:
             return "unlock"
         return "lock" if status.can_start else None
+    action = _ROOM_PRIVACY.get(action, action)
     if action not in _POSSIBLE:
         raise ValueError(f"unknown action '{action}'")
     return action

@@ -52,7 +52,8 @@ def pattern_for(outcome: Outcome) -> str | None:
         return None
     if outcome.result in SETTLED_RESULTS:
         return "good"
-    if outcome.result in ("offline", "error", "not_configured"):
+    # "partial": some cameras did not follow a privacy or preset action.
+    if outcome.result in ("offline", "error", "not_configured", "partial"):
         return "offline"
     if outcome.result in ("busy", "locked_out"):
         return outcome.result

@@ -24,6 +24,9 @@ RESULT_WORDS = {
     "locked": "Room locked",
     "unlocked": "Room unlocked",
     "marked": "Marker added",
+    "privacy_on": "Privacy on",
+    "privacy_off": "Privacy off",
+    "moved": "Cameras moved to the preset",
 }
 OK_RESULTS = frozenset(RESULT_WORDS)
 # The room already was what the person wanted: nothing done, nothing to retry.
@@ -55,9 +58,11 @@ class Outcome:
     """What happened to one input, for feedback and the audit log (no secrets in it).
 
     ``result`` is one of the keys of ``RESULT_WORDS`` (success), ``already`` (the
-    room already was what the person wanted), or busy, repeat, denied, locked_out,
-    offline, error, unreadable, not_configured, expired. ``intent`` is what the
-    input resolved to (start, stop, ...), when it got that far.
+    room already was what the person wanted), ``partial`` (some cameras did it,
+    some did not: each is named), or busy, repeat, denied, locked_out, offline,
+    error, unreadable, not_configured, expired. ``intent`` is what the input
+    resolved to (start, stop, ...), when it got that far. ``cameras`` says how
+    each camera took a privacy or preset action: (name, "ok" or the problem).
     """
 
     result: str
@@ -72,6 +77,7 @@ class Outcome:
     latency_s: float = 0.0
     room_status: RoomStatus | None = None
     intent: str | None = None
+    cameras: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:

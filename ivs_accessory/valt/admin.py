@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivs_accessory.errors import ValtBadResponse
 from ivs_accessory.valt import answers, models
-from ivs_accessory.valt.models import Camera, ServerVersion, User
+from ivs_accessory.valt.models import Camera, CameraLogin, ServerVersion, User
 
 if TYPE_CHECKING:
     from ivs_accessory.valt.login import Session
@@ -109,6 +109,13 @@ class AdminCalls:
         what = f"list the cameras of room {room}"
         answer = self.call("GET", f"admin/rooms/{int(room)}/cameras", what=what)
         return answers.cameras(answer, what)
+
+    def camera_logins(self, room: int) -> list[CameraLogin]:
+        """The room's cameras with the address and login VALT keeps for each (1
+        request), to talk to the cameras themselves (VAPIX)."""
+        what = f"list the cameras of room {room}"
+        answer = self.call("GET", f"admin/rooms/{int(room)}/cameras", what=what)
+        return answers.camera_logins(answer, what)
 
     def create_group(
         self, name: str, info_template_id: int, marker_template_id: int, **options: Any

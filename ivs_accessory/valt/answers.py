@@ -15,6 +15,7 @@ from typing import Any
 from ivs_accessory.errors import ValtBadResponse, ValtRefused
 from ivs_accessory.valt.models import (
     Camera,
+    CameraLogin,
     Recording,
     Room,
     RoomInfo,
@@ -177,6 +178,26 @@ def cameras(answer: Any, what: str) -> list[Camera]:
         )
         for c in items(listed, what, "cameras")
     ]
+
+
+def camera_logins(answer: Any, what: str) -> list[CameraLogin]:
+    """``admin/rooms/{id}/cameras`` with each camera's address and login."""
+    body = data(answer, what)
+    listed = body.get("cameras") if isinstance(body, Mapping) else body
+    found = []
+    for c in items(listed, what, "cameras"):
+        port = c.get("http_port")
+        found.append(
+            CameraLogin(
+                integer(c.get("id"), what, "camera id"),
+                text(c.get("name"), what, "camera name"),
+                text(c.get("ip"), what, "camera ip"),
+                text(c.get("username"), what, "camera username"),
+                text(c.get("password"), what, "camera password"),
+                integer(port, what, "camera http_port") if port is not None else None,
+            )
+        )
+    return found
 
 
 def schedules(answer: Any, room: int, what: str) -> list[Schedule]:

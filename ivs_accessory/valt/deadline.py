@@ -58,8 +58,11 @@ class Watchdog:
     body alike. It starts with the first call and :meth:`close` ends it.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, name: str = "valt-deadline"
+    ) -> None:
         self._clock = clock
+        self._name = name
         self._calls: set[Call] = set()
         self._wake = threading.Condition()
         self._worker: Worker | None = None
@@ -102,7 +105,7 @@ class Watchdog:
 
     def _ensure_thread(self) -> None:
         if self._worker is None and not self._closed:
-            self._worker = Worker(self._run, "valt-deadline", on_stop=self._wake_up)
+            self._worker = Worker(self._run, self._name, on_stop=self._wake_up)
             self._worker.start()
 
     def _wake_up(self) -> None:

@@ -6,7 +6,7 @@ import datetime
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The colours the vendor documents for markers; the server's own list is unknown
@@ -156,6 +156,23 @@ class Camera:
     id: int
     name: str
     ip: str = ""
+
+
+@dataclass(frozen=True)
+class CameraLogin:
+    """A camera of a room with the login VALT keeps for it (reference §2.3), for
+    talking to the camera itself; the password stays out of reprs and logs.
+
+    ``ip`` is as VALT lists it; ``http_port`` only when VALT lists one (whether its
+    room camera list does is unknown; its camera creation takes one).
+    """
+
+    id: int
+    name: str
+    ip: str
+    username: str
+    password: str = field(repr=False)
+    http_port: int | None = None
 
 
 @dataclass(frozen=True)

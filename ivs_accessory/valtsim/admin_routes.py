@@ -102,7 +102,10 @@ def camera(state: SimState, req: ApiRequest, camera: int) -> Any:
 
 def _camera(item: dict[str, Any]) -> dict[str, Any]:
     # VALT hands camera credentials to admin tokens (reference §2.3); so do we.
+    # http_port only when the data has one (whether VALT lists it is unknown).
+    port = {"http_port": item["http_port"]} if "http_port" in item else {}
     return {
+        **port,
         "id": item["id"],
         "name": item.get("name", ""),
         "ip": item.get("ip", ""),

@@ -192,7 +192,10 @@ def run_once(path: str) -> tuple[int, list[str], list[logging.LogRecord]]:
     handler = Records()
     package = logging.getLogger("ivs_accessory")
     package.addHandler(handler)
-    level, package.level = package.level, logging.INFO
+    # setLevel, not the attribute: it clears the loggers' cached "enabled for"
+    # answers, which an earlier test's INFO records (at WARNING then) may have left.
+    level = package.level
+    package.setLevel(logging.INFO)
     stop = threading.Event()
     stop.set()  # stop again as soon as everything started
     try:

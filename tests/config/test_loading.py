@@ -28,6 +28,7 @@ def test_load_defaults_only():
     assert set(cfg) == {
         "valt",
         "mapping",
+        "privacy",
         "feedback",
         "lamp",
         "lockout",
@@ -212,7 +213,8 @@ def test_load_reports_every_error_at_once(tmp_path):
         (
             "[bindings]\nKEY_A = go\n",
             "[bindings] KEY_A = 'go': must be one of toggle, start, stop, pause, "
-            "resume, marker, lock, unlock, privacy_toggle",
+            "resume, marker, lock, unlock, privacy_toggle, privacy_on, privacy_off, "
+            "or preset:NAME",
         ),
         (
             "[valt]\nroom = 1\nroom = 2\n",

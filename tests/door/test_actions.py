@@ -408,7 +408,8 @@ def test_the_starter_shortcut_needs_the_room_still_recording(sim, make_actions, 
     outcome = actions.present(pin(ALICE, clock=clock))
     assert outcome.result == "started"
     assert paths(sim)[0] != "rooms/1/record/start"  # the user was looked up first
-    assert actions._starter is not None and b"123456" not in actions._starter[0]
+    known = actions._starter._known
+    assert known is not None and b"123456" not in known[0]
 
 
 @pytest.mark.parametrize(

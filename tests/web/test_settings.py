@@ -365,3 +365,13 @@ def test_time_apply_failure_is_reported(make_sim, tmp_path):
         assert "not applied" in answer.text and "exit code 3" in answer.text
     finally:
         failing.service.stop()
+
+
+def test_inputs_keeps_a_preset_binding_the_list_of_actions_lacks(admin, box):
+    answer = admin.post(
+        "/inputs", inputs_form(bkey_2="KEY_F3", baction_2="preset:Door view")
+    )
+    assert answer.status == 303, answer.text
+    assert box.service.config.bindings[("KEY_F3", "tap")] == "preset:Door view"
+    # The page offers it again, selected, so the next save keeps it.
+    assert "<option selected>preset:Door view</option>" in admin.get("/inputs").text

@@ -115,7 +115,9 @@
         </select>{{!w.error('bgesture_%d' % i, 'Tap / hold of ' + row)}}</td>
         <td data-label="Action"><select name="baction_{{i}}"{{!w.invalid('baction_%d' % i)}} aria-label="Action">
           <option value="">(none)</option>
-          % for a in actions:
+          % # A preset:NAME binding from the file stays what it is when the form is saved.
+          % extra = [b['action']] if b['action'] and b['action'] not in actions else []
+          % for a in list(actions) + extra:
           <option{{!' selected' if a == b['action'] else ''}}>{{a}}</option>
           % end
         </select>{{!w.error('baction_%d' % i, 'Action of ' + row)}}</td>

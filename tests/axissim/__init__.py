@@ -1,0 +1,1 @@
+"""Tests of the Axis camera simulator: VAPIX endpoints, digest auth, faults."""
