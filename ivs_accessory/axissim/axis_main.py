@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
 from ivs_accessory.axissim.axis_server import AxisSimulator
+from ivs_accessory.simserve import serve_until_signalled
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,22 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {s: signal.signal(s, finish) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        print(f"Axis camera simulator listening on {sim.url}", flush=True)
-        print(
+    return serve_until_signalled(
+        sim.stop,
+        [
+            f"Axis camera simulator listening on {sim.url}",
             f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults, "
             f"/_sim/config; digest user {args.username!r}",
-            flush=True,
-        )
-        done.wait()
-    finally:
-        sim.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+        ],
+    )

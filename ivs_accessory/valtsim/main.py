@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
+from ivs_accessory.simserve import serve_until_signalled
 from ivs_accessory.valtsim.data import SimDataError, load_data
 from ivs_accessory.valtsim.faults import FORBIDDEN_MODES
 from ivs_accessory.valtsim.simulator import DEFAULT_TOKEN_LIFETIME_S, ValtSimulator
@@ -104,23 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {s: signal.signal(s, finish) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        print(f"VALT simulator {sim.version} listening on {sim.url}", flush=True)
-        print(
+    return serve_until_signalled(
+        sim.stop,
+        [
+            f"VALT simulator {sim.version} listening on {sim.url}",
             f"control API: {sim.url}/_sim/requests, /_sim/state, /_sim/faults, "
-            "/_sim/config; "
-            "log in as admin/admin",
-            flush=True,
-        )
-        done.wait()
-    finally:
-        sim.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
+            "/_sim/config; log in as admin/admin",
+        ],
+    )
