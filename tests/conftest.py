@@ -18,6 +18,7 @@ from public_install import (
     shared_python,
 )
 
+from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valtsim import ValtSimulator, default_data
 
@@ -44,6 +45,50 @@ def data_with_secret_user() -> dict:
         }
     )
     return data
+
+
+# The Axis simulators' password in tests; distinctive, so log checks can find it.
+CAMERA_PASSWORD = "Cam-Secret-4417"
+
+
+def valt_data_with_cameras(
+    cameras: list[tuple[str, AxisSimulator, str]], room: int = 1
+) -> dict:
+    """``data_with_secret_user()`` whose VALT lists the Axis simulators, given as
+    (name, simulator, password), in ``room`` (ids 100, 101, ...)."""
+    data = data_with_secret_user()
+    data["cameras"] = [
+        {
+            "id": 100 + index,
+            "name": name,
+            "ip": "127.0.0.1",
+            "http_port": sim.port,
+            "username": "root",
+            "password": password,
+            "rooms": [room],
+        }
+        for index, (name, sim, password) in enumerate(cameras)
+    ]
+    return data
+
+
+@pytest.fixture
+def make_camera() -> Iterator[Callable[..., AxisSimulator]]:
+    """Factory for started Axis simulators (password CAMERA_PASSWORD unless given),
+    all stopped after the test."""
+    made: list[AxisSimulator] = []
+
+    def make(**options: object) -> AxisSimulator:
+        options.setdefault("password", CAMERA_PASSWORD)
+        camera = AxisSimulator(**options).start()  # type: ignore[arg-type]
+        made.append(camera)
+        return camera
+
+    try:
+        yield make
+    finally:
+        for camera in made:
+            camera.stop()
 
 
 class FakeClock:

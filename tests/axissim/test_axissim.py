@@ -11,33 +11,16 @@ import sys
 
 import pytest
 import requests
+from conftest import CAMERA_PASSWORD
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
-from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.axissim.axis_faults import check_fault
 
-PASSWORD = "Cam-Pw-7731!"
+PASSWORD = CAMERA_PASSWORD  # what make_camera gives each simulator
 RIGHT = HTTPDigestAuth("root", PASSWORD)
 PARAM = "/axis-cgi/param.cgi"
 MASK = "/axis-cgi/privacymask.cgi"
 PTZ = "/axis-cgi/com/ptz.cgi"
-
-
-@pytest.fixture
-def make_camera():
-    made: list[AxisSimulator] = []
-
-    def make(**options) -> AxisSimulator:
-        options.setdefault("password", PASSWORD)
-        camera = AxisSimulator(**options).start()
-        made.append(camera)
-        return camera
-
-    try:
-        yield make
-    finally:
-        for camera in made:
-            camera.stop()
 
 
 @pytest.fixture

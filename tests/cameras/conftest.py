@@ -1,33 +1,15 @@
-"""Axis simulators and VAPIX clients of them, all closed at the end of each test."""
+"""VAPIX clients of Axis simulators (``make_camera`` is the suite's), closed after each
+test."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
+from conftest import CAMERA_PASSWORD
 
 from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.cameras.vapix import VapixCamera
-
-CAMERA_PASSWORD = "Cam-Secret-4417"
-
-
-@pytest.fixture
-def make_camera() -> Iterator[Callable[..., AxisSimulator]]:
-    """Factory for started Axis simulators (password CAMERA_PASSWORD)."""
-    made: list[AxisSimulator] = []
-
-    def make(**options) -> AxisSimulator:
-        options.setdefault("password", CAMERA_PASSWORD)
-        camera = AxisSimulator(**options).start()
-        made.append(camera)
-        return camera
-
-    try:
-        yield make
-    finally:
-        for camera in made:
-            camera.stop()
 
 
 @pytest.fixture

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeClock, data_with_secret_user
+from conftest import CAMERA_PASSWORD, FakeClock, valt_data_with_cameras
 
 from ivs_accessory.cameras.roster import CameraRoster, CameraSpec, spec_from_login
 from ivs_accessory.errors import ValtError
 from ivs_accessory.valt.models import CameraLogin
 
-from .conftest import CAMERA_PASSWORD
-
 LIST_PATH = "admin/rooms/1/cameras"
 
 
 def valt_data(*cameras):
-    data = data_with_secret_user()
-    data["cameras"] = [
-        {
-            "id": 100 + index,
-            "name": name,
-            "ip": "127.0.0.1",
-            "http_port": sim.port,
-            "username": "root",
-            "password": password,
-            "rooms": [1],
-        }
-        for index, (name, sim, password) in enumerate(cameras)
-    ]
-    return data
+    return valt_data_with_cameras(list(cameras))
 
 
 @pytest.fixture

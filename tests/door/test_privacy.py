@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import FakeClock, data_with_secret_user
+from conftest import FakeClock, valt_data_with_cameras
 
 from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.cameras.roster import CameraRoster, CameraSpec, spec_from_login
@@ -39,20 +39,10 @@ def cameras():
 
 def valt_for(make_sim, cameras, passwords=None):
     """A VALT 6.6 simulator listing the cameras in room 1 with their logins."""
-    data = data_with_secret_user()
-    data["cameras"] = [
-        {
-            "id": 100 + index,
-            "name": name,
-            "ip": "127.0.0.1",
-            "http_port": sim.port,
-            "username": "root",
-            "password": (passwords or {}).get(name, PW),
-            "rooms": [1],
-        }
-        for index, (name, sim) in enumerate(cameras.items())
+    listed = [
+        (name, sim, (passwords or {}).get(name, PW)) for name, sim in cameras.items()
     ]
-    return make_sim(version="6.6.0", data=data)
+    return make_sim(version="6.6.0", data=valt_data_with_cameras(listed))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import data_with_secret_user
+from conftest import valt_data_with_cameras
 
 from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.config import load
@@ -39,21 +39,10 @@ class Console:
 def daemon(tmp_path, make_sim):
     cams = [AxisSimulator(password=CAMERA_PW).start() for _ in range(2)]
     cams[1].inject(hang=True)  # Hall cam is dead
-    data = data_with_secret_user()
-    data["cameras"] = [
-        {
-            "id": 100 + i,
-            "name": name,
-            "ip": "127.0.0.1",
-            "http_port": sim.port,
-            "username": "root",
-            "password": CAMERA_PW,
-            "rooms": [1],
-        }
-        for i, (name, sim) in enumerate(
-            zip(("Desk cam", "Hall cam"), cams, strict=True)
-        )
-    ]
+    names = ("Desk cam", "Hall cam")
+    data = valt_data_with_cameras(
+        [(name, sim, CAMERA_PW) for name, sim in zip(names, cams, strict=True)]
+    )
     valt = make_sim(version="6.6.0", data=data)
     audit = tmp_path / "audit.log"
     path = tmp_path / "accessory.conf"
