@@ -138,16 +138,21 @@ def outcome_to_screens(
     return {"trials": trials, "screens": SCREENS, **summary_ms(delays)}
 
 
+# The issue's memory figure is "with the page, the door page and the lamp on".
+LAMP_ON = "[lamp]\nenabled = true\n"
+
+
 def process(
     events: int, answers: int, log: Callable[[str], object] = print
 ) -> dict[str, Any]:
-    """The real daemon process with the page and a door screen with its pad: RSS
-    at start, with 10 screens following, after ``events`` inputs; and ``/door``
-    answer times while the screens follow."""
+    """The real daemon process with the page, a door screen with its pad and the
+    recording lamp on (no light plugged in: busylight-core is loaded and looks for
+    one): RSS at start, with 10 screens following, after ``events`` inputs; and
+    ``/door`` answer times while the screens follow."""
     sim = simulator("6.6.0", 0)
     try:
         with tempfile.TemporaryDirectory(prefix="ivs-bench-door-rss-") as folder:
-            daemon = DaemonProcess(Path(folder), sim.url, door=True)
+            daemon = DaemonProcess(Path(folder), sim.url, door=True, extra=LAMP_ON)
             daemon.start()
             try:
                 _wait_ready_and_available(daemon)

@@ -49,7 +49,12 @@ class DaemonProcess:
     """``ivs-accessory run`` in a subprocess: console on a pipe, READY on our socket."""
 
     def __init__(
-        self, folder: Path, server: str, room: int = 1, door: bool = False
+        self,
+        folder: Path,
+        server: str,
+        room: int = 1,
+        door: bool = False,
+        extra: str = "",
     ) -> None:
         self.folder = folder
         # The page is on, as shipped: its thread and templates count.
@@ -57,7 +62,7 @@ class DaemonProcess:
         self.config = write_config(
             folder,
             "accessory.conf",
-            config_text(server, room, folder, page=True, door=door),
+            config_text(server, room, folder, page=True, door=door, extra=extra),
         )
         self.audit = folder / "audit.log"
         self.notify_path = str(folder / "notify")
