@@ -52,4 +52,14 @@ class CardRead:
     timestamp: float
 
 
-InputEvent = KeyPressed | KeyHeld | CodeEntered | CardRead
+@dataclass(frozen=True)
+class ButtonPressed:
+    """An on-screen button asked for a bound action (e.g. ``preset:Wide``); only a
+    source that was configured to offer that action emits it."""
+
+    source: str
+    action: str
+    timestamp: float
+
+
+InputEvent = KeyPressed | KeyHeld | CodeEntered | CardRead | ButtonPressed

@@ -10,6 +10,7 @@ from typing import Any
 from ivs_accessory.config import Config
 from ivs_accessory.door.board import DoorBoard
 from ivs_accessory.door.room import RoomState
+from ivs_accessory.door.terms import PRESET_PREFIX
 from ivs_accessory.door.timetable import ScheduleReader
 from ivs_accessory.events import InputEvent
 from ivs_accessory.sources.touch import TouchSource
@@ -22,14 +23,20 @@ logger = logging.getLogger(__name__)
 _SCHEDULE_WANTED_S = 600.0
 
 
+def preset_actions(config: Config) -> tuple[str, ...]:
+    """The actions ``[door] presets`` offers as buttons (``preset:NAME`` each)."""
+    return tuple(PRESET_PREFIX + name for name in config["door"]["presets"])
+
+
 class DoorPanel:
     """What the door page needs of the daemon, from ``[door]``, kept across reloads.
 
     Attributes:
         board: the public state; a feedback sink of every dispatcher the service
             builds, and what door screens read (never VALT).
-        touch: the on-screen pad's input source while ``[door] keypad = true``
-            (never in safe mode), else None.
+        touch: the on-screen pad's and preset buttons' input source while
+            ``[door] keypad = true`` or ``presets`` names any (never in safe
+            mode), else None.
         schedule: reads the room's sessions on its own thread while a screen
             wants them (``[door] screen`` or ``keypad``, or a /door page seen in
             the last 10 minutes).
@@ -80,14 +87,22 @@ class DoorPanel:
             "Configuration invalid" if safe else "VALT server or room not configured"
         )
         keypad = bool(self._door["keypad"]) and not safe
-        if keypad and self.touch is None and self._emit is not None:
-            self.touch = TouchSource(clock=self._clock)
+        actions = () if safe else preset_actions(config)
+        if (keypad or actions) and self.touch is None and self._emit is not None:
+            self.touch = TouchSource(clock=self._clock, keypad=keypad, actions=actions)
             self.touch.start(self._emit)
-            logger.info("door page keypad on, for %s", self.allowed_text())
-        elif not keypad and self.touch is not None:
+            logger.info(
+                "door page %s on, for %s", self.touch_text(), self.allowed_text()
+            )
+        elif not (keypad or actions) and self.touch is not None:
             self.touch.close()
             self.touch = None
-            logger.info("door page keypad off")
+            logger.info("door page keypad and buttons off")
+        elif self.touch is not None and (
+            self.touch.keypad != keypad or self.touch.actions != actions
+        ):
+            self.touch.keypad, self.touch.actions = keypad, actions
+            logger.info("door page now %s", self.touch_text())
         self.schedule.wake()
 
     def close(self) -> None:
@@ -112,6 +127,16 @@ class DoorPanel:
         shorter while a door page is open (see ``wiring.status_refresh_s``)."""
         return lambda: status_refresh_s(config, self.board.watched())
 
+    def touch_text(self) -> str:
+        """What the touch source offers, for the log: keypad, buttons or both."""
+        touch = self.touch
+        if touch is None:
+            return "nothing"
+        parts = (["keypad"] if touch.keypad else []) + (
+            [f"{len(touch.actions)} preset button(s)"] if touch.actions else []
+        )
+        return " and ".join(parts)
+
     def allowed_text(self) -> str:
         """``[door] allowed_clients`` as written (for logs and the page)."""
         return " ".join(str(n) for n in self._door.get("allowed_clients", ())) or (
@@ -127,6 +152,7 @@ class DoorPanel:
         """For ``Service.status()``: the screens watching, the pad, the sessions."""
         return {
             "screens": self.board.viewers,
-            "keypad": self.touch is not None,
+            "keypad": self.touch is not None and self.touch.keypad,
+            "presets": len(self.touch.actions) if self.touch is not None else 0,
             "schedule_reads": self.schedule.reads,
         }

@@ -113,6 +113,20 @@ def test_the_pad_is_an_input_source_while_configured(make_service, tmp_path):
     assert not touch.submit("123456")  # a page that still shows the pad
 
 
+def test_preset_buttons_alone_open_the_source_without_the_pad(make_service, tmp_path):
+    service, _ = make_service("[door]\npresets = Wide Board\n")
+    touch = service.panel.touch
+    assert touch is not None and not touch.keypad
+    assert touch.actions == ("preset:Wide", "preset:Board")
+    assert service.status()["door"]["keypad"] is False
+    path = tmp_path / "accessory.conf"
+    text = path.read_text().replace("presets = Wide Board", "keypad = true")
+    path.write_text(text)
+    assert service.reload_file() == []
+    assert service.panel.touch is touch  # the same source, now a pad, no buttons
+    assert touch.keypad and touch.actions == ()
+
+
 def test_safe_mode_has_no_pad_and_says_not_configured(make_service):
     service, _ = make_service("[door]\nkeypad = true\n\n[valt]\ntimeout_s = soon\n")
     assert service.safe_mode is not None

@@ -1,11 +1,13 @@
-"""The ``[bindings]`` section: free keys ``KEY_NAME[.hold]`` -> an action."""
+"""The ``[bindings]`` section (``KEY_NAME[.hold]`` -> an action) and preset lists."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ivs_accessory.config.section import Errors, Values, field_error
-from ivs_accessory.config.types import Choice, ConfigValue, KeyName
+from ivs_accessory.config.types import Choice, ConfigValue, KeyName, String
 from ivs_accessory.door.terms import ACTIONS, PRESET_PREFIX, preset_problem
 
 HOLD = ".hold"
@@ -32,6 +34,37 @@ class BindingAction(Choice):
         if problem:
             raise ValueError(problem)
         return PRESET_PREFIX + name
+
+
+class PresetNames(ConfigValue):
+    """Preset names separated by spaces or commas (``Wide, Board``), as the
+    cameras spell them; a ``preset:`` in front is allowed. The value is a tuple
+    of names without repeats; empty gives an empty tuple (no preset buttons)."""
+
+    example = "Wide Board"
+
+    def deserialize(self, text: str) -> tuple[str, ...]:
+        found: list[str] = []
+        line = String(optional=True).deserialize(text)  # one line, not too long
+        for word in re.split(r"[\s,]+", line):
+            if word[: len(PRESET_PREFIX)].lower() == PRESET_PREFIX:
+                word = word[len(PRESET_PREFIX) :]
+            if not word:
+                continue
+            problem = preset_problem(word)
+            if problem:
+                raise ValueError(
+                    f"{word!r}: {problem}; write preset names separated by "
+                    f"spaces or commas, e.g. {self.example}"
+                )
+            if word not in found:
+                found.append(word)
+        return tuple(found)
+
+    def serialize(self, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return " ".join(value or ())
 
 
 class BindingsSection(dict[str, ConfigValue]):

@@ -9,7 +9,12 @@ from typing import Any
 
 # The section types and the [bindings] and [source:NAME] schemas live in their own
 # modules; the names are re-exported here, where callers have always found them.
-from ivs_accessory.config.bindings import HOLD, BindingsSection, binding_key
+from ivs_accessory.config.bindings import (
+    HOLD,
+    BindingsSection,
+    PresetNames,
+    binding_key,
+)
 from ivs_accessory.config.camera_schema import (
     CAMERA_PREFIX,
     CAMERA_SCHEMA,
@@ -199,12 +204,13 @@ SCHEMA: dict[str, Section | BindingsSection] = {
         checks=[_web_tls, _web_interface],
     ),
     # The door page /door (README: The door page): a screen by the door, and an
-    # on-screen PIN pad for the clients named here.
+    # on-screen PIN pad (and camera preset buttons) for the clients named here.
     "door": Section(
         {
             "keypad": Boolean(default="false"),
             "allowed_clients": IpNetworks(default="127.0.0.1 ::1"),
             "screen": Boolean(default="false"),
+            "presets": PresetNames(default=""),
         }
     ),
     "system": Section(

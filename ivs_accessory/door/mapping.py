@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld, KeyPressed
+from ivs_accessory.events import (
+    ButtonPressed,
+    CardRead,
+    CodeEntered,
+    InputEvent,
+    KeyHeld,
+    KeyPressed,
+)
 
 DIGIT_KEYS = {f"KEY_{d}": str(d) for d in range(10)} | {
     f"KEY_KP{d}": str(d) for d in range(10)
@@ -17,6 +24,7 @@ DIGIT_KEYS = {f"KEY_{d}": str(d) for d in range(10)} | {
 SUBMIT_KEYS = frozenset({"KEY_ENTER", "KEY_KPENTER"})
 DELETE_KEYS = frozenset({"KEY_BACKSPACE", "KEY_KPDOT", "KEY_DELETE"})
 CLEAR_KEYS = frozenset({"KEY_ESC", "KEY_CLEAR"})
+SCREEN_KEY = "screen"  # a Trigger's key when an on-screen button fired it
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,8 @@ class Presented:
 
 @dataclass(frozen=True)
 class Trigger:
-    """A key binding fired: run ``action`` (no user attached)."""
+    """A key binding (or an on-screen button, ``key`` = ``screen``) fired: run
+    ``action`` (no user attached)."""
 
     source: str
     action: str
@@ -125,6 +134,10 @@ class Mapper:
             return self._press(event)
         if isinstance(event, KeyHeld):
             return self._hold(event)
+        if isinstance(event, ButtonPressed):
+            # The source offered only actions it was configured with: no binding,
+            # mode or PIN entry applies.
+            return [Trigger(event.source, event.action, SCREEN_KEY, event.timestamp)]
         return []
 
     def expire(self, now: float) -> list[EntryChanged]:

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ivs_accessory.door.credentials import mask
-from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld
+from ivs_accessory.events import (
+    ButtonPressed,
+    CardRead,
+    CodeEntered,
+    InputEvent,
+    KeyHeld,
+)
 
 # Digit keys are parts of a PIN: the live view says "a digit", never which one.
 _TAP_S = 0.5  # a release sooner than this is a tap, shown as the KeyPressed only
@@ -23,7 +29,8 @@ def masked_event(event: InputEvent) -> dict[str, Any]:
     """``{"source", "kind", "detail"}`` describing ``event`` without its secret part.
 
     A key shows its evdev name (digits show as ``digit``), a held key its seconds, a
-    complete code its length, a card its kind, length and at most its last 4 digits.
+    complete code its length, an on-screen button its action, a card its kind,
+    length and at most its last 4 digits.
     """
     if isinstance(event, CardRead):
         return {
@@ -38,6 +45,8 @@ def masked_event(event: InputEvent) -> dict[str, Any]:
             "kind": "code",
             "detail": f"code of {len(event.digits)} digits",
         }
+    if isinstance(event, ButtonPressed):
+        return {"source": event.source, "kind": "button", "detail": event.action}
     key = "digit" if event.key in _DIGIT_KEYS else event.key
     if isinstance(event, KeyHeld):
         state = "released" if event.released else "still down"

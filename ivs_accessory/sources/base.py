@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ivs_accessory.errors import ConfigError
-from ivs_accessory.events import CardRead, CodeEntered, InputEvent, KeyHeld, KeyPressed
+from ivs_accessory.events import (
+    ButtonPressed,
+    CardRead,
+    CodeEntered,
+    InputEvent,
+    KeyHeld,
+    KeyPressed,
+)
 from ivs_accessory.threads import Worker
 
 logger = logging.getLogger(__name__)
@@ -106,6 +113,8 @@ def describe_event(event: InputEvent) -> str:
         return f"card read ({event.kind}, {len(event.raw)} characters)"
     if isinstance(event, CodeEntered):
         return f"code entered ({len(event.digits)} digits)"
+    if isinstance(event, ButtonPressed):
+        return f"button {event.action} pressed"
     key = "a digit key" if event.key in _DIGIT_KEYS else event.key
     if isinstance(event, KeyHeld):
         state = "released" if event.released else "still down"

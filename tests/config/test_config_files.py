@@ -26,6 +26,7 @@ from ivs_accessory.config import (
     check_file,
     load,
 )
+from ivs_accessory.config.bindings import PresetNames
 from ivs_accessory.config.lamp_schema import Colour
 from ivs_accessory.config.loader import MAX_FILE_BYTES, read_text
 
@@ -148,6 +149,7 @@ def wrong_for(field) -> str:
         (DeviceSelector, "usb:zz"),
         (Secret, "x" * 2000),
         (Colour, "ultraviolet"),
+        (PresetNames, "Wide <b>"),
     ]
     for kind, text in samples:
         if isinstance(field, kind):

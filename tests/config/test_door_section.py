@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from ivs_accessory.config import IpNetworks, load, validate_section
+from ivs_accessory.config.bindings import PresetNames
 
 from .helpers import errors_of, write
 
@@ -20,6 +21,7 @@ def test_door_defaults_are_off_and_the_box_itself():
             ipaddress.ip_network("::1"),
         ),
         "screen": False,
+        "presets": (),
     }
 
 
@@ -69,3 +71,41 @@ def test_status_refresh_is_automatic_unless_set(tmp_path):
     assert load(path)["mapping"]["status_refresh_s"] == 30
     _, errors = validate_section("mapping", {"status_refresh_s": "5"})
     assert "status_refresh_s" in errors
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "written"),
+    [
+        ("Wide", ("Wide",), "Wide"),
+        ("Wide, Board  Table", ("Wide", "Board", "Table"), "Wide Board Table"),
+        ("preset:Wide,Wide", ("Wide",), "Wide"),  # the action's form; no repeats
+        ("", (), ""),
+    ],
+)
+def test_presets_are_names_separated_by_spaces_or_commas(text, names, written):
+    field = PresetNames()
+    assert field.deserialize(text) == names
+    assert field.serialize(names) == written
+    assert field.deserialize(written) == names
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("Wide <b>", "may not contain '<' '>'"),
+        ("Wide x" + "y" * 31, "at most 31 characters"),
+        ('Say"hi"', "may not contain '\"'"),
+    ],
+)
+def test_a_bad_preset_name_is_named_with_the_fix(bad, says):
+    _, errors = validate_section("door", {"presets": bad})
+    message = errors["presets"]
+    assert says in message
+    assert "separated by spaces or commas, e.g. Wide Board" in message
+
+
+def test_presets_in_a_file(tmp_path):
+    path = write(tmp_path / "accessory.conf", "[door]\npresets = Wide, Board\n")
+    assert load(path)["door"]["presets"] == ("Wide", "Board")
+    bad = write(tmp_path / "bad.conf", "[door]\npresets = Wide:1\n")
+    assert any(e.startswith("[door] presets") for e in errors_of(bad))

@@ -11,7 +11,13 @@ from ivs_accessory.door.mapping import (
     Presented,
     Trigger,
 )
-from ivs_accessory.events import CardRead, CodeEntered, KeyHeld, KeyPressed
+from ivs_accessory.events import (
+    ButtonPressed,
+    CardRead,
+    CodeEntered,
+    KeyHeld,
+    KeyPressed,
+)
 
 
 def press(key, t=0.0, source="kp"):
@@ -195,3 +201,10 @@ def test_bound_keys_do_not_enter_the_pin():
     out = run(mapper, keys("1232"))
     assert presented(out) == ["23"]
     assert [i.action for i in out if isinstance(i, Trigger)] == ["marker"]
+
+
+@pytest.mark.parametrize("mode", ["pin", "card", "both"])
+def test_an_on_screen_button_fires_its_action_in_any_mode(mode):
+    mapper = Mapper(MappingSettings(mode=mode, bindings={("KEY_F3", "tap"): "lock"}))
+    intents = mapper.handle(ButtonPressed("touch", "preset:Wide", 7.0))
+    assert intents == [Trigger("touch", "preset:Wide", "screen", 7.0)]

@@ -1,8 +1,9 @@
 """The door page in real headless Chromium (Debian's, through Playwright) at a kiosk's
 sizes (800x480, 1280x800) and a phone's (390x844): the state's colour and words,
 nothing overflowing, the clock and the recording's timer ticking, today's sessions,
-and the on-screen pad starting a recording. Screenshots go to each test's tmp_path
-(their paths are printed at the end), as for the configuration page's tests.
+the on-screen pad starting a recording and a preset button moving a camera.
+Screenshots go to each test's tmp_path (their paths are printed at the end), as for
+the configuration page's tests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import datetime
 import pytest
 from conftest import data_with_secret_user
 from web.helpers import start_box
+from web.test_door_presets import CAMERA_PW, cameras
 
+from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.web import WebServer, create_app
 
 from . import test_web_browser as page_tests
@@ -210,3 +213,31 @@ def test_door_page_pad_wipes_a_half_typed_pin(door_site, screen):
     assert tab.inner_text("#pin") == "•"
     tab.wait_for_function("() => document.getElementById('pin').textContent === ''")
     assert box.service.panel.touch.pins == 0  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "viewport", [KIOSK_SMALL, KIOSK, PHONE], ids=["800x480", "1280x800", "phone"]
+)
+def test_door_screen_preset_buttons_move_the_camera(door_site, screen, shoot, viewport):
+    with AxisSimulator(password=CAMERA_PW) as camera:
+        box, url = door_site(
+            cameras(camera.port)
+            + "\n[door]\nscreen = true\nkeypad = true\npresets = Wide, Table\n"
+        )
+        tab = screen(viewport)
+        tab.goto(url + "door")
+        tab.locator("#state", has_text="Available").wait_for()
+        tab.locator("#sessions li").nth(2).wait_for()
+        buttons = tab.locator("#presets button")
+        assert buttons.all_inner_texts() == ["Wide", "Table"]
+        assert tab.locator("#pad button").count() == 12  # beside the pad
+        check_layout(tab, viewport)
+        name = f"door-{viewport['width']}x{viewport['height']}-presets"
+        shoot(tab, name, full_page=False)
+        tab.click("#presets button[data-preset='Table']")
+        tab.locator("#outcome", has_text="preset Table").wait_for()
+        outcome = box.outcomes.get(timeout=10)
+        assert (outcome.source, outcome.action) == ("touch", "preset:Table")
+        assert camera.state.position == "Table"
+        check_layout(tab, viewport)
+        shoot(tab, f"{name}-moved", full_page=False)

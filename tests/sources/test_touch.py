@@ -1,4 +1,5 @@
-"""The on-screen pad as an input source: a whole PIN in, one CodeEntered out."""
+"""The on-screen pad as an input source: a whole PIN in, one CodeEntered out; a
+preset button in, one ButtonPressed out."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import pytest
 from conftest import FakeClock
 
-from ivs_accessory.events import CodeEntered
+from ivs_accessory.events import ButtonPressed, CodeEntered
 from ivs_accessory.sources.touch import TouchSource
 
 
@@ -54,3 +55,33 @@ def test_the_pin_never_reaches_the_log(caplog):
     assert caplog.records and all(
         "987654" not in r.getMessage() for r in caplog.records
     )
+
+
+def test_a_listed_button_is_one_button_pressed():
+    got: list = []
+    touch = TouchSource(clock=FakeClock(9.0), actions=["preset:Wide", "preset:Board"])
+    touch.start(got.append)
+    assert touch.press("preset:Board") is True
+    assert got == [ButtonPressed("touch", "preset:Board", 9.0)]
+    assert touch.status()["presses"] == 1
+
+
+@pytest.mark.parametrize("bad", ["preset:Table", "toggle", "unlock", "", "Wide"])
+def test_a_button_not_listed_is_refused(bad):
+    got: list = []
+    touch = TouchSource(actions=["preset:Wide"])
+    touch.start(got.append)
+    with pytest.raises(ValueError, match=r"\[door\] presets"):
+        touch.press(bad)
+    assert got == [] and touch.presses == 0
+
+
+def test_buttons_alone_take_no_pin_and_a_closed_source_no_button():
+    got: list = []
+    touch = TouchSource(keypad=False, actions=["preset:Wide"])
+    touch.start(got.append)
+    with pytest.raises(ValueError, match="keypad = false"):
+        touch.submit("123456")
+    assert touch.status()["device"] == "door page buttons"
+    touch.close()
+    assert touch.press("preset:Wide") is False and got == []

@@ -185,3 +185,21 @@ def test_the_pin_is_never_logged(make_door, caplog):
     box.outcomes.get(timeout=10)
     box.service.dispatcher.drain(10)
     assert all("246813" not in r.getMessage() for r in caplog.records)
+
+
+def test_preset_presses_share_the_pads_rate(make_door):
+    box, app, clock = make_door("[door]\nkeypad = true\npresets = Wide\n")
+    client = WsgiClient(app)
+    token = token_of(client.get("/door"))
+    pins = [post_pin(client, f"90000{i}", token) for i in range(5)]
+    presses = [
+        client.request(
+            "POST",
+            "/door/preset",
+            form={"preset": "Wide"},
+            headers={"X-CSRF-Token": token},
+        )
+        for _ in range(6)
+    ]
+    assert [a.status for a in pins + presses] == [202] * 10 + [429]
+    assert "too many presets" in presses[-1].json()["error"]

@@ -1,6 +1,7 @@
 // ivs-accessory door page: follows the daemon's state over one server-sent event
 // stream, ticks the clock and the recording's timer between events, and drives the
-// on-screen PIN pad where the page offers it. No other script, no libraries.
+// on-screen PIN pad and the camera preset buttons where the page offers them. No
+// other script, no libraries.
 "use strict";
 
 (function () {
@@ -204,8 +205,50 @@
     });
   }
 
+  // A camera preset button: the box runs preset:NAME; its outcome arrives on the
+  // event stream like a PIN's, so only a refusal is shown from the answer here.
+  function presets() {
+    const root = byId("presets");
+    if (!root) return;
+    const token = document.querySelector('meta[name="door-csrf"]').content;
+    let sending = false;
+
+    async function send(name) {
+      if (sending) return;
+      sending = true;
+      root.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+      try {
+        const answer = await fetch("/door/preset", {
+          method: "POST",
+          cache: "no-store",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRF-Token": token,
+          },
+          body: new URLSearchParams({ preset: name }),
+        });
+        if (!answer.ok) {
+          const said = await answer.json().catch(() => ({}));
+          showOutcome(said.error || "Not accepted", "denied", OUTCOME_MS / 1000);
+        }
+      } catch (error) {
+        showOutcome("No connection to the box", "offline", OUTCOME_MS / 1000);
+      } finally {
+        sending = false;
+        root.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      }
+    }
+
+    root.addEventListener("click", (e) => {
+      const button = e.target.closest("button");
+      if (button && button.dataset.preset) send(button.dataset.preset);
+    });
+  }
+
   render();
   setInterval(tick, 1000);
   follow();
   pad();
+  presets();
 })();

@@ -6,11 +6,12 @@
 <title>{{s['title']}} · door</title>
 <link rel="stylesheet" href="/static/door.css">
 <script src="/static/door.js" defer></script>
-% if pad:
+% if pad or presets:
 <meta name="door-csrf" content="{{door_csrf}}">
 % end
 </head>
 <body class="door" data-state="{{s['state']}}" data-pad="{{'on' if pad else 'off'}}"
+      data-presets="{{'on' if presets else 'off'}}"
       data-pin-length="{{pin_length}}" data-idle-ms="{{idle_ms}}">
 <header class="top">
   <h1 id="room">{{s['title']}}</h1>
@@ -46,6 +47,13 @@
       <button type="button" id="pad-ok" class="ok">OK</button>
       % end
     </div>
+  </section>
+  % end
+  % if presets:
+  <section id="presets" class="presets" aria-label="Camera presets">
+    % for name in presets:
+    <button type="button" data-preset="{{name}}">{{name}}</button>
+    % end
   </section>
   % end
 </main>
