@@ -165,28 +165,8 @@
       const pin = digits;
       wipe();
       sending = true;
-      root.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-      try {
-        const answer = await fetch("/door/pin", {
-          method: "POST",
-          cache: "no-store",
-          credentials: "same-origin",
-          headers: {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-CSRF-Token": token,
-          },
-          body: new URLSearchParams({ pin: pin }),
-        });
-        if (!answer.ok) {
-          const said = await answer.json().catch(() => ({}));
-          showOutcome(said.error || "Not accepted", "denied", OUTCOME_MS / 1000);
-        }
-      } catch (error) {
-        showOutcome("No connection to the box", "offline", OUTCOME_MS / 1000);
-      } finally {
-        sending = false;
-        root.querySelectorAll("button").forEach((b) => { b.disabled = false; });
-      }
+      await post(root, "/door/pin", token, { pin: pin });
+      sending = false;
     }
 
     root.addEventListener("click", (e) => {
@@ -205,6 +185,33 @@
     });
   }
 
+  // POST a form to the box with the page's token, the buttons of ``root`` off
+  // meanwhile; the outcome comes on the event stream, so only a refusal or a lost
+  // connection is shown from the answer here.
+  async function post(root, path, token, fields) {
+    root.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    try {
+      const answer = await fetch(path, {
+        method: "POST",
+        cache: "no-store",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          "X-CSRF-Token": token,
+        },
+        body: new URLSearchParams(fields),
+      });
+      if (!answer.ok) {
+        const said = await answer.json().catch(() => ({}));
+        showOutcome(said.error || "Not accepted", "denied", OUTCOME_MS / 1000);
+      }
+    } catch (error) {
+      showOutcome("No connection to the box", "offline", OUTCOME_MS / 1000);
+    } finally {
+      root.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    }
+  }
+
   // A camera preset button: the box runs preset:NAME; its outcome arrives on the
   // event stream like a PIN's, so only a refusal is shown from the answer here.
   function presets() {
@@ -216,28 +223,8 @@
     async function send(name) {
       if (sending) return;
       sending = true;
-      root.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-      try {
-        const answer = await fetch("/door/preset", {
-          method: "POST",
-          cache: "no-store",
-          credentials: "same-origin",
-          headers: {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-CSRF-Token": token,
-          },
-          body: new URLSearchParams({ preset: name }),
-        });
-        if (!answer.ok) {
-          const said = await answer.json().catch(() => ({}));
-          showOutcome(said.error || "Not accepted", "denied", OUTCOME_MS / 1000);
-        }
-      } catch (error) {
-        showOutcome("No connection to the box", "offline", OUTCOME_MS / 1000);
-      } finally {
-        sending = false;
-        root.querySelectorAll("button").forEach((b) => { b.disabled = false; });
-      }
+      await post(root, "/door/preset", token, { preset: name });
+      sending = false;
     }
 
     root.addEventListener("click", (e) => {
