@@ -3,6 +3,7 @@ systemd's notify socket."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from public_install import (
 )
 
 from ivs_accessory.axissim import AxisSimulator
+from ivs_accessory.sources.console import ConsoleSource
 from ivs_accessory.valt.client import ValtClient
 from ivs_accessory.valtsim import ValtSimulator, default_data
 
@@ -89,6 +91,25 @@ def make_camera() -> Iterator[Callable[..., AxisSimulator]]:
     finally:
         for camera in made:
             camera.stop()
+
+
+class PipeConsoles:
+    """A source factory giving each console source a real pipe as its stdin."""
+
+    def __init__(self) -> None:
+        self.writers: dict[str, int] = {}
+        self.made: list[tuple[str, object]] = []
+
+    def __call__(self, name: str, options: object) -> ConsoleSource:
+        read, write = os.pipe()
+        self.writers[name] = write
+        source = ConsoleSource(name, stream=os.fdopen(read, "r"))
+        self.made.append((name, source))
+        return source
+
+    def type(self, name: str, line: str) -> None:
+        """Type ``line`` (and Enter) at console source ``name``."""
+        os.write(self.writers[name], (line + "\n").encode())
 
 
 class FakeClock:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import queue
 
 import pytest
-from conftest import FakeClock
-from test_service import PipeConsoles, write_config
+from conftest import FakeClock, PipeConsoles
+from test_service import write_config
 
 from ivs_accessory.config import Config, load
 from ivs_accessory.door.room import RoomState

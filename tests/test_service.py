@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 
 import pytest
+from conftest import PipeConsoles
 
 from ivs_accessory.config import load
 from ivs_accessory.service import Service
-from ivs_accessory.sources.console import ConsoleSource
 
 
 def write_config(
@@ -26,24 +25,6 @@ def write_config(
         f"{sources}\n{extra}"
     )
     return str(path)
-
-
-class PipeConsoles:
-    """A source factory giving each console source a real pipe as its stdin."""
-
-    def __init__(self) -> None:
-        self.writers: dict[str, int] = {}
-        self.made: list[tuple[str, object]] = []
-
-    def __call__(self, name, options):
-        read, write = os.pipe()
-        self.writers[name] = write
-        source = ConsoleSource(name, stream=os.fdopen(read, "r"))
-        self.made.append((name, source))
-        return source
-
-    def type(self, name, line):
-        os.write(self.writers[name], (line + "\n").encode())
 
 
 @pytest.fixture

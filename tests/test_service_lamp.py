@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import queue
 
-from test_service import PipeConsoles, write_config
+from conftest import PipeConsoles
+from test_service import write_config
 
 from ivs_accessory.config import load
 from ivs_accessory.door.lamp_memory import MemoryLights

@@ -153,6 +153,38 @@ def lamp_words(lamp: dict[str, Any] | None) -> str:
     return "looking for the light"
 
 
+_PRIVACY_STATE = {
+    "on": "privacy on",
+    "off": "privacy off",
+    "partial": "privacy partly on",
+    "unknown": "privacy not known",
+}
+
+
+def camera_words(privacy: dict[str, Any] | None) -> str:
+    """The room's cameras in one line: their privacy as last read back, and each
+    camera's problem by name ("" when the door looks after no cameras)."""
+    if not privacy or privacy.get("source") == "none":
+        return ""
+    cameras = privacy.get("cameras") or []
+    if not cameras:
+        problem = privacy.get("list_error")
+        return f"none known: {problem}" if problem else "none in this room"
+    parts = []
+    for camera in cameras:
+        if camera.get("problem"):
+            said = camera["problem"]
+        elif camera.get("private") is None:
+            said = "not read yet"
+        else:
+            said = "private" if camera["private"] else "not private"
+            if camera.get("age_s") is not None:
+                said += f", read {duration(camera['age_s'])} ago"
+        parts.append(f"{camera['name']}: {said}")
+    state = _PRIVACY_STATE.get(privacy.get("state") or "", "privacy not known")
+    return f"{state} ({'; '.join(parts)})"
+
+
 def audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Audit entries (already masked by the audit log) as text cells, newest first."""
     rows = []
@@ -206,6 +238,7 @@ def status_view(service: PageService) -> dict[str, Any]:
         },
         "sources": source_rows(status["sources"]),
         "lamp": lamp_words(status.get("lamp")),
+        "cameras": camera_words(status.get("privacy")),
         "audit": audit_rows(entries[:20]),
         "setup": setup_steps(
             status, valt_state(valt), valt_words(valt), entries, _used_before(service)

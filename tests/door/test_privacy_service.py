@@ -4,35 +4,18 @@ with the room's cameras, two Axis simulators; the audit log and the status."""
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import valt_data_with_cameras
+from conftest import PipeConsoles, valt_data_with_cameras
 
 from ivs_accessory.axissim import AxisSimulator
 from ivs_accessory.config import load
 from ivs_accessory.service import Service
-from ivs_accessory.sources.console import ConsoleSource
 
 CAMERA_PW = "Audit-Cam-Pw-5150"
-
-
-class Console:
-    """A console source on a pipe: what is written is typed at the door."""
-
-    def __init__(self) -> None:
-        self.write_end: int | None = None
-
-    def __call__(self, name, options):
-        read, self.write_end = os.pipe()
-        return ConsoleSource(name, stream=os.fdopen(read, "r"))
-
-    def type(self, line: str) -> None:
-        assert self.write_end is not None
-        os.write(self.write_end, (line + "\n").encode())
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def daemon(tmp_path, make_sim):
         "[bindings]\nKEY_F1 = privacy_on\nKEY_F2 = privacy_off\nKEY_F3 = preset:Wide\n"
         "[source:door]\nkind = console\n"
     )
-    console = Console()
+    console = PipeConsoles()
     outcomes: queue.Queue = queue.Queue()
     service = Service(load(str(path)), source_factory=console, on_outcome=outcomes.put)
     service.start()
@@ -68,7 +51,7 @@ def daemon(tmp_path, make_sim):
 
 def test_privacy_start_and_preset_are_audited_with_each_camera(daemon):
     service, console, outcomes, audit, cams = daemon
-    console.type("key KEY_F1")
+    console.type("door", "key KEY_F1")
     on = outcomes.get(timeout=10)
     assert on.message == (
         "Privacy on: room locked, 1 of 2 cameras; Hall cam: did not answer within 1 s"
@@ -80,11 +63,11 @@ def test_privacy_start_and_preset_are_audited_with_each_camera(daemon):
         ("Hall cam", None),
     ]
     assert status["cameras"][1]["problem"] == "did not answer within 1 s"
-    console.type("123456")  # on_start = clear: privacy off, then the recording
+    console.type("door", "123456")  # on_start = clear: privacy off, then the recording
     started = outcomes.get(timeout=10)
     assert started.result == "started"
     assert started.message.endswith("privacy off first: room unlocked, 1 of 1 camera")
-    console.type("key KEY_F3")
+    console.type("door", "key KEY_F3")
     moved = outcomes.get(timeout=10)
     assert moved.result == "partial" and cams[0].snapshot()["position"] == "Wide"
     entries = [json.loads(line) for line in audit.read_text().splitlines()]
@@ -104,7 +87,7 @@ def test_privacy_start_and_preset_are_audited_with_each_camera(daemon):
 
 def test_stopping_the_daemon_leaves_no_camera_thread(daemon):
     service, console, outcomes, audit, cams = daemon
-    console.type("key KEY_F1")
+    console.type("door", "key KEY_F1")
     outcomes.get(timeout=10)
     service.stop()
     alive = [t.name for t in threading.enumerate() if t.name.startswith("camera-")]
@@ -126,7 +109,7 @@ def test_a_reload_keeps_what_the_door_knows_of_the_cameras_unless_they_change(
     daemon,
 ):
     service, console, outcomes, audit, cams = daemon
-    console.type("key KEY_F1")
+    console.type("door", "key KEY_F1")
     outcomes.get(timeout=10)
     before = service.dispatcher.actions.privacy
     service.reload(load(service.config.path))

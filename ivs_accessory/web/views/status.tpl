@@ -49,6 +49,9 @@
   % if s['lamp']:
   <p id="lamp">Recording lamp: <span data-live="lamp">{{s['lamp']}}</span></p>
   % end
+  % if s['cameras']:
+  <p id="cameras">Cameras: <span data-live="cameras">{{s['cameras']}}</span></p>
+  % end
 </section>
 <section class="card wide">
   <h2>Last 20 inputs</h2>
