@@ -59,6 +59,21 @@ class EventStream:
             elif text == "" and data:
                 return json.loads("\n".join(data))
 
+    def ended(self, within_s: float = 30) -> int:
+        """Read until the stream ends; the number of events read before that.
+
+        Events the server sent before it ended the stream (a change that raced the
+        stop) are still in the socket and come first; AssertionError if the end
+        does not come within ``within_s``.
+        """
+        deadline = time.monotonic() + within_s
+        count = 0
+        while time.monotonic() < deadline:
+            if self.next() is None:
+                return count
+            count += 1
+        raise AssertionError(f"the stream did not end within {within_s} s")
+
     def until(
         self, wanted: Callable[[dict[str, Any]], bool], within_s: float = 30
     ) -> dict[str, Any]:

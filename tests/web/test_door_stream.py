@@ -172,7 +172,9 @@ def test_stopping_the_page_ends_open_streams(tmp_path, make_sim):
             stream.next()
         assert box.service.panel.board.viewers == 3
         server.stop()  # cheroot waits for its workers: the streams must end
-        assert [s.next() for s in streams] == [None, None, None]
+        # A change may race the stop (the first screen starts the schedule read),
+        # so a stream may carry one more state before its end.
+        assert all(s.ended(within_s=5) <= 2 for s in streams)
         ours = [t for t in threading.enumerate() if t not in before]
         assert not any(t.name == "web" for t in ours)
     finally:
