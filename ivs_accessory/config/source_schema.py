@@ -48,7 +48,7 @@ SOURCE_SCHEMAS: dict[str, Section] = {
         {
             "port": String(example="/dev/ttyUSB0"),
             "baud": Integer(300, 115_200, unit="bits per second", default="9600"),
-            "framing": Choice(("auto", "line", "em4100"), default="auto"),
+            "framing": Choice(("auto", "line", "em4100", "wiegand"), default="auto"),
         }
     ),
     "console": Section({}),

@@ -42,6 +42,37 @@ _BUILTIN_MODULES = {
 _REGISTRY: dict[str, Factory] = {}
 
 
+class FrameDrops:
+    """Counts a reader's dropped frames and logs each reason, warning at most once a
+    second (a noisy line can drop hundreds a second; the rest go to DEBUG).
+
+    The reason never holds the frame's bytes: they may be most of a card number.
+    """
+
+    interval_s = 1.0
+
+    def __init__(
+        self, source: str, clock: Callable[[], float], log: logging.Logger
+    ) -> None:
+        self.source = source
+        self.count = 0
+        self._clock = clock
+        self._log = log
+        self._last_warning: float | None = None
+
+    def __call__(self, reason: str) -> None:
+        self.count += 1
+        now = self._clock()
+        level = logging.WARNING
+        if self._last_warning is not None and now - self._last_warning < (
+            self.interval_s
+        ):
+            level = logging.DEBUG
+        else:
+            self._last_warning = now
+        self._log.log(level, "card reader %s dropped %s", self.source, reason)
+
+
 @runtime_checkable
 class InputSource(Protocol):
     """A device that turns input into events on a reader thread of its own.

@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import serial
 
 from ivs_accessory.errors import ConfigError
-from ivs_accessory.events import CardRead
+from ivs_accessory.events import CardRead, InputEvent
 from ivs_accessory.sources.base import (
     Emit,
+    FrameDrops,
     InputSource,
     ReconnectingReader,
     check_options,
     register,
 )
+from ivs_accessory.sources.wiegand import WiegandFramer
 
 logger = logging.getLogger(__name__)
 
-FRAMINGS = ("auto", "line", "em4100")
+FRAMINGS = ("auto", "line", "em4100")  # CardFramer's
+READER_FRAMINGS = (*FRAMINGS, "wiegand")  # wiegand: WiegandFramer, keys and cards
 
 STX, ETX, LF, CR = 0x02, 0x03, 0x0A, 0x0D
 _DIGITS = frozenset(b"0123456789")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _EM4100_LEN = 12  # 10 hex data characters + 2 hex checksum characters
-_WARNING_INTERVAL_S = 1.0
 _JOIN_TIMEOUT_S = 0.9
 _READ_TIMEOUT_S = 0.2
 
@@ -70,7 +72,7 @@ class CardFramer:
         self.max_line = max_line
         self.source = source
         self.frames = 0
-        self.dropped = 0
+        self._drops = FrameDrops(source, clock, logger)
         self._clock = clock
         self._lines = framing in ("auto", "line")
         self._em4100 = framing in ("auto", "em4100")
@@ -78,13 +80,17 @@ class CardFramer:
         self._state = _IDLE
         self._buf = bytearray()
         self._out: list[CardRead] = []
-        self._last_warning: float | None = None
         self._handlers = {
             _IDLE: self._on_idle,
             _LINE: self._on_line,
             _FRAME: self._on_frame,
             _GARBAGE: self._on_garbage,
         }
+
+    @property
+    def dropped(self) -> int:
+        """Bad frames dropped so far."""
+        return self._drops.count
 
     def feed(self, data: bytes) -> list[CardRead]:
         """Consume ``data`` and return the card reads it completed, in order."""
@@ -165,19 +171,7 @@ class CardFramer:
         """Count a bad frame and skip everything up to the next frame boundary."""
         self._state = _GARBAGE
         self._buf.clear()
-        self.dropped += 1
-        # The reason never includes the bytes: they may hold most of a card number.
-        logger.log(self._drop_level(), "card reader %s dropped %s", self.source, reason)
-
-    def _drop_level(self) -> int:
-        # A noisy line can drop hundreds of frames a second; warn at most once a
-        # second and keep the rest at DEBUG.
-        now = self._clock()
-        last = self._last_warning
-        if last is not None and now - last < _WARNING_INTERVAL_S:
-            return logging.DEBUG
-        self._last_warning = now
-        return logging.WARNING
+        self._drops(reason)
 
 
 def _checksum_ok(values: bytes) -> bool:
@@ -186,6 +180,35 @@ def _checksum_ok(values: bytes) -> bool:
     for value in values[:5]:
         checksum ^= value
     return checksum == values[5]
+
+
+class Framer(Protocol):
+    """What the reader thread needs of a framer: bytes in, events out."""
+
+    frames: int
+
+    @property
+    def dropped(self) -> int: ...
+
+    def feed(self, data: bytes) -> Sequence[InputEvent]: ...
+
+    def reset(self) -> None: ...
+
+
+def make_framer(framing: str, source: str, clock: Callable[[], float]) -> Framer:
+    """The framer for ``framing`` (see ``READER_FRAMINGS``).
+
+    Raises:
+        ConfigError: ``framing`` is unknown.
+    """
+    if framing == "wiegand":
+        return WiegandFramer(source, clock)
+    if framing not in FRAMINGS:
+        raise ConfigError(
+            f"unknown card framing {framing!r}; choose one of "
+            f"{', '.join(READER_FRAMINGS)}"
+        )
+    return CardFramer(framing, source=source, clock=clock)
 
 
 def open_serial(port: str, **settings: Any) -> serial.Serial:
@@ -203,7 +226,8 @@ class SerialCardReader(ReconnectingReader):
     Args:
         name: the source name, used in logs and in every CardRead.
         port: the device path, e.g. ``/dev/ttyUSB0``.
-        framing: see ``CardFramer``.
+        framing: see ``CardFramer``; ``wiegand`` reads a Wiegand converter's
+            frames (``sources.wiegand``): keypad keys as well as cards.
         open_port: ``open_port(port, **settings)`` returns an open pyserial-like
             object; defaults to ``open_serial``.
         clock: passed to the framer for timestamps.
@@ -236,7 +260,7 @@ class SerialCardReader(ReconnectingReader):
             "parity": parity,
             "stopbits": stopbits,
         }
-        self._framer = CardFramer(framing, source=name, clock=clock)
+        self._framer = make_framer(framing, name, clock)
         self._open_port = open_port or open_serial
 
     def close(self) -> None:

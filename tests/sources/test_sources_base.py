@@ -160,8 +160,8 @@ def test_register_adds_a_kind_that_create_source_uses(registry):
             "[source:door] kind = card_serial needs a port, e.g. port = /dev/ttyUSB0",
         ),
         (
-            {"kind": "card_serial", "port": "/dev/ttyUSB0", "framing": "wiegand"},
-            "unknown card framing 'wiegand'",
+            {"kind": "card_serial", "port": "/dev/ttyUSB0", "framing": "osdp"},
+            "unknown card framing 'osdp'",
         ),
     ],
 )

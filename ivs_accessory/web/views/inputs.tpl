@@ -28,7 +28,7 @@
           <label data-kinds="keypad"><input type="checkbox" name="sleds_{{i}}" value="true"{{!' checked' if s.get('leds', 'true') == 'true' else ''}}> LEDs</label>
           <span data-kinds="card_serial"><input name="sbaud_{{i}}" value="{{s.get('baud', '9600')}}"{{!w.invalid('sbaud_%d' % i)}} size="6" aria-label="Baud"> baud
           <select name="sframing_{{i}}"{{!w.invalid('sframing_%d' % i)}} aria-label="Framing">
-            % for f in ('auto', 'line', 'em4100'):
+            % for f in ('auto', 'line', 'em4100', 'wiegand'):
             <option{{!' selected' if f == s.get('framing', 'auto') else ''}}>{{f}}</option>
             % end
           </select></span>{{!w.error('sbaud_%d' % i, 'Baud of ' + row)}}{{!w.error('sframing_%d' % i, 'Framing of ' + row)}}
