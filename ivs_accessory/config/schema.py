@@ -231,6 +231,13 @@ SCHEMA: dict[str, Section | BindingsSection] = {
                 optional=True, default="/var/lib/ivs-accessory/service-log.txt"
             ),
             "command_timeout_s": Integer(1, 600, unit="seconds", default="60"),
+            # Updates: the daemon stages the package in update_dir and starts the
+            # helper, which leaves what happened in update_result_file.
+            "update_command": Command(default=_helper("update")),
+            "update_dir": Path(default="/var/lib/ivs-accessory/update"),
+            "update_result_file": Path(
+                default="/var/lib/ivs-accessory/update-result.json"
+            ),
             # Written by the daemon (the page), installed by the helper as root.
             "network_file": Path(default="/etc/ivs-accessory/network.yaml"),
             "time_file": Path(default="/etc/ivs-accessory/time.conf"),
@@ -271,6 +278,18 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "web_enable_command": Command(
                 optional=True, default="systemctl enable ivs-accessory.socket"
             ),
+            # Updates: the packages kept for a rollback and the journal live in a
+            # folder of root's (the daemon could replace one in its own state_dir).
+            "update_dir": Path(default="/var/lib/ivs-accessory/update"),
+            "update_result_file": Path(
+                default="/var/lib/ivs-accessory/update-result.json"
+            ),
+            "kept_dir": Path(default="/var/lib/ivs-accessory-packages"),
+            "update_keyring": Path(default="/etc/ivs-accessory-update.gpg"),
+            "restart_command": Command(
+                default="systemctl restart ivs-accessory.service"
+            ),
+            "repack_command": Command(default="dpkg-repack"),
         }
     ),
 }

@@ -3,8 +3,19 @@
 Owns everything that touches the box beyond the daemon's own state: atomic file
 writes (``atomic``), argv commands and the root operations (``commands``), the root
 helper's entry point (``helper``), factory default (``factory``), netplan
-(``netconfig``) and time (``timeconfig``). Only ``helper`` runs as root. Importing
+(``netconfig``), time (``timeconfig``), and package updates (``update``, with
+``package_checks`` and ``readiness``). Only ``helper`` runs as root. Importing
 this package imports none of its modules.
 """
 
-__all__ = ["atomic", "commands", "factory", "helper", "netconfig", "timeconfig"]
+__all__ = [
+    "atomic",
+    "commands",
+    "factory",
+    "helper",
+    "netconfig",
+    "package_checks",
+    "readiness",
+    "timeconfig",
+    "update",
+]

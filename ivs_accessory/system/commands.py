@@ -18,6 +18,14 @@ logger = logging.getLogger(__name__)
 MAX_LOG_BYTES = 20_000_000  # the page's log download; 5000 journal lines are ~1 MB
 
 
+class CommandFailed(SystemActionError):
+    """A command ran and exited with a status other than 0."""
+
+    def __init__(self, message: str, returncode: int) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
 class CommandRunner:
     """Run a command given as an argument list (never a shell string), with a timeout.
 
@@ -29,7 +37,13 @@ class CommandRunner:
     def __init__(self, timeout_s: float = 60) -> None:
         self.timeout_s = timeout_s
 
-    def run(self, argv: Sequence[str], *, timeout_s: float | None = None) -> str:
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_s: float | None = None,
+        cwd: str | None = None,
+    ) -> str:
         if isinstance(argv, str) or not argv:
             raise SystemActionError("a command must be a non-empty list of arguments")
         try:
@@ -40,6 +54,7 @@ class CommandRunner:
                 text=True,
                 timeout=timeout_s or self.timeout_s,
                 stdin=subprocess.DEVNULL,
+                cwd=cwd,
             )
         except FileNotFoundError:
             raise SystemActionError(f"command {argv[0]!r} not found") from None
@@ -49,10 +64,24 @@ class CommandRunner:
             ) from None
         except subprocess.CalledProcessError as exc:
             last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or [""]
-            raise SystemActionError(
-                f"{argv[0]} failed with exit code {exc.returncode}: {last[0]}"
+            raise CommandFailed(
+                f"{argv[0]} failed with exit code {exc.returncode}: {last[0]}",
+                exc.returncode,
             ) from None
         return done.stdout
+
+    def succeeds(self, argv: Sequence[str]) -> bool:
+        """Run a command that answers with its exit code (``dpkg --compare-versions``,
+        ``gpgv``): True for 0, False for any other.
+
+        Raises:
+            SystemActionError: the command is missing or timed out.
+        """
+        try:
+            self.run(argv)
+        except CommandFailed:
+            return False
+        return True
 
 
 def read_untrusted(path: str, limit: int) -> bytes:

@@ -14,7 +14,10 @@ from ivs_accessory.system.atomic import atomic_write
 from ivs_accessory.system.commands import CommandRunner
 from ivs_accessory.system.factory import FactoryPlan, Restore, factory_default
 from ivs_accessory.system.netconfig import NetworkFiles
+from ivs_accessory.system.package_checks import installed_version
+from ivs_accessory.system.readiness import Readiness
 from ivs_accessory.system.timeconfig import TimeApplier, read_time_file
+from ivs_accessory.system.update import UpdatePlan, Updater
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +176,30 @@ def write_logs(config: Mapping[str, Any], runner: CommandRunner) -> None:
     logger.info("logs: %d lines written to %s", text.count("\n"), target)
 
 
+def updater(config: Mapping[str, Any], runner: CommandRunner) -> Updater:
+    """The update that ``[helper]`` describes (the ``update`` and
+    ``update-recover`` operations)."""
+    helper = config["helper"]
+    keyring = helper["update_keyring"]
+    plan = UpdatePlan(
+        staged_dir=helper["update_dir"],
+        kept_dir=helper["kept_dir"],
+        result_file=helper["update_result_file"],
+        keyring=keyring if os.path.exists(keyring) else "",
+        restart_command=helper["restart_command"],
+        repack_command=helper["repack_command"],
+        owner=owner_ids(helper["owner"]),
+    )
+    architecture = runner.run(["dpkg", "--print-architecture"]).strip()
+    return Updater(
+        plan,
+        runner,
+        Readiness(runner),
+        lambda: installed_version(runner),
+        architecture,
+    )
+
+
 # What an operation returns is ignored (reboot's command output, say).
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], object]] = {
     "factory-default": lambda config, runner: factory_default(
@@ -183,6 +210,10 @@ OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], object]] = {
     "set-time": _set_time,
     "reboot": lambda config, runner: runner.run(config["helper"]["reboot_command"]),
     "logs": write_logs,
+    "update": lambda config, runner: updater(config, runner).run(),
+    # At boot (its instance is enabled): an update the box restarted in finishes
+    # or goes back; without a journal it does nothing.
+    "update-recover": lambda config, runner: updater(config, runner).recover(),
 }
 """Operation name (the helper unit's instance name) -> what it does."""
 
