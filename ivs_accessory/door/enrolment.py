@@ -150,7 +150,6 @@ class Enrolment:
         request a read costs anyway, or none when cached). ``actions`` is the
         dispatcher's (``Actions``; safe mode's has no VALT and no settings).
         """
-        started = time.monotonic()
         base: dict[str, Any] = {"action": "enrol", "source": intent.source}
         try:
             credential = credential_of(intent)
@@ -173,7 +172,8 @@ class Enrolment:
             user_id=user.id if user else None,
             user_name=user.name if user else None,
             requests=(client.request_count - before) if client is not None else 0,
-            latency_s=max(0.0, time.monotonic() - started),
+            # Sources stamp inputs with time.monotonic (the latency since the input).
+            latency_s=max(0.0, time.monotonic() - intent.timestamp),
             **base,
         )
 
