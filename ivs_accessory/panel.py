@@ -45,6 +45,7 @@ class DoorPanel:
         room: the RoomState the dispatcher uses now (None: not configured).
         client: the VALT client now (None: not configured).
         clock: monotonic seconds (the service's); wall: epoch seconds.
+        enrolment: True while the page's enrolment mode is on (screens show it).
     """
 
     def __init__(
@@ -54,8 +55,9 @@ class DoorPanel:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        enrolment: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.board = DoorBoard(room, clock=clock, wall=wall)
+        self.board = DoorBoard(room, clock=clock, wall=wall, enrolment=enrolment)
         self.touch: TouchSource | None = None
         self.schedule = ScheduleReader(
             self.board,

@@ -13,6 +13,7 @@ from ivs_accessory.door.actions import Actions, Outcome
 from ivs_accessory.door.audit import AuditLog
 from ivs_accessory.door.directory import UserDirectory
 from ivs_accessory.door.dispatcher import Dispatcher
+from ivs_accessory.door.enrolment import Enrolment
 from ivs_accessory.door.factory_button import FactoryButton
 from ivs_accessory.door.feedback import FeedbackSink, LedFeedback, StatusFeedback
 from ivs_accessory.door.lamp_driver import LampSlot, OpenLight
@@ -74,6 +75,8 @@ class Service:
         keep_last_good: after each clean start or reload, keep the file's text as
             ``FILE.last-good`` (the daemon does; tests need not).
         open_light: ``[lamp] device -> Light`` (default: busylight-core).
+        enrolment: the page's enrolment mode (default: one on ``clock``); kept
+            across reloads, audited in the service's audit log.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class Service:
         safe_mode: SafeMode | None = None,
         keep_last_good: bool = False,
         open_light: OpenLight | None = None,
+        enrolment: Enrolment | None = None,
     ) -> None:
         self.config = config
         self.safe_mode = safe_mode
@@ -113,8 +117,15 @@ class Service:
         self._web_factory = web or _default_web
         self.web: Any = None
         self._lockout_made: tuple[tuple[Any, ...], Lockout] | None = None
+        self.enrolment = enrolment or Enrolment(clock)
+        self.enrolment.record = lambda **fields: self.audit.note(**fields)
         # The door page's board, pad and sessions; kept across reloads.
-        self.panel = DoorPanel(self._room_state, lambda: self.client, clock=clock)
+        self.panel = DoorPanel(
+            self._room_state,
+            lambda: self.client,
+            clock=clock,
+            enrolment=self.enrolment.active,
+        )
         self._lamp = LampSlot(open_light)
         self._privacy = PrivacyCache(clock)
 
@@ -140,6 +151,7 @@ class Service:
                 on_outcome=self._on_outcome,
                 clock=self._clock,
                 watchers=[self.factory_button.handle],
+                enrolment=self.enrolment,
             )
             self.dispatcher.start()
             self._sources.sync(self.config.sources, self.dispatcher.emit)
@@ -371,6 +383,7 @@ class Service:
                     self.config["feedback"]["result_ms"] / 1000,
                     self._clock,
                     override=self.factory_button.leds,
+                    looping=self.enrolment.led_pattern,
                 )
             )
         lamp = self._lamp.sinks(lamp_settings(self.config), self._clock)
@@ -441,6 +454,7 @@ class Service:
             "door": self.panel.status(),
             "lamp": self._lamp.status(),
             "privacy": privacy.status() if privacy is not None else None,
+            "enrolment": self.enrolment.active(),
         }
 
 

@@ -8,8 +8,10 @@ recording lamp in ``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``); wh
 screens show (``board``, with today's sessions from ``timetable``). ``privacy`` puts
 the room and its cameras into privacy and moves them to presets (``privacy_state``
 what it believes of each camera, ``privacy_words`` its words). ``dispatcher`` is the
-one thread that runs it in order; ``lockout`` and ``repeats`` guard it. Importing this
-package imports none of its modules.
+one thread that runs it in order; ``lockout`` and ``repeats`` guard it. ``enrolment``
+is the page's enrolment mode (reads shown whole, acting on nothing), ``card_writer``
+its write of a reading to a VALT user's card number. Importing this package imports
+none of its modules.
 """
 
 __all__ = [
@@ -18,10 +20,12 @@ __all__ = [
     "board",
     "busylight",
     "calls",
+    "card_writer",
     "credentials",
     "decide",
     "directory",
     "dispatcher",
+    "enrolment",
     "factory_button",
     "feedback",
     "lamp",

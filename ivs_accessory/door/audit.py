@@ -44,7 +44,15 @@ class AuditLog:
 
     def record(self, outcome: Outcome, room: int | None = None) -> dict[str, Any]:
         """Write one entry and return it."""
-        entry = entry_for(outcome, room)
+        return self._add(entry_for(outcome, room))
+
+    def note(self, **fields: Any) -> dict[str, Any]:
+        """Write an entry that is no input's outcome (the page's enrolment mode and
+        its writes to VALT): ``time`` and ``fields``, which must hold no secret and
+        no whole card number."""
+        return self._add({"time": _now(), **fields})
+
+    def _add(self, entry: dict[str, Any]) -> dict[str, Any]:
         line = json.dumps(entry, separators=(",", ":")) + "\n"
         with self._lock:
             self._recent.append(entry)
@@ -112,9 +120,7 @@ def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
     and preset actions add ``cameras``: name -> "ok" or what went wrong."""
     cameras = {"cameras": dict(outcome.cameras)} if outcome.cameras else {}
     return {
-        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "time": _now(),
         "source": outcome.source,
         "credential": outcome.credential,
         "user": outcome.user_id,
@@ -128,3 +134,7 @@ def entry_for(outcome: Outcome, room: int | None) -> dict[str, Any]:
         "intent": outcome.intent,
         **cameras,
     }
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -68,6 +68,7 @@ class _Facts:
     seconds: float | None = None
     at: float = 0.0
     running: bool = False
+    enrolment: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class DoorBoard:
         wall: epoch seconds (the clock on the screens, today's sessions).
         tz: the time zone for sessions' times (None: the box's).
         outcome_s: how long an outcome's words are shown.
+        enrolment: True while enrolment mode is on (the screens say so).
     """
 
     def __init__(
@@ -109,8 +111,10 @@ class DoorBoard:
         wall: Callable[[], float] = time.time,
         tz: datetime.tzinfo | None = None,
         outcome_s: float = OUTCOME_S,
+        enrolment: Callable[[], bool] = lambda: False,
     ) -> None:
         self._room = room
+        self._enrolment = enrolment
         self._clock, self._wall, self._tz = clock, wall, tz
         self.outcome_s = outcome_s
         self.unconfigured_words = "VALT server or room not configured"
@@ -187,6 +191,7 @@ class DoorBoard:
             "utc_offset_s": int(offset.total_seconds()) if offset else 0,
             "room": facts.room,
             "title": _title(facts),
+            "enrolment": facts.enrolment,
             **self._state(facts, now),
             "outcome": _outcome(shown, now),
             "schedule": today(timetable, wall, now, self._tz),
@@ -269,8 +274,9 @@ class DoorBoard:
     def _read_facts(self) -> _Facts:
         """What the room's state says now (on the dispatcher thread, its owner)."""
         room = self._room()
+        enrolment = self._enrolment()
         if room is None:
-            return _Facts(read=True)
+            return _Facts(read=True, enrolment=enrolment)
         failing = None
         if room.online is False:
             failing = "unreachable"
@@ -289,6 +295,7 @@ class DoorBoard:
             rec.seconds if rec else None,
             rec.at if rec else 0.0,
             rec.running if rec else False,
+            enrolment,
         )
 
     def _state(self, facts: _Facts, now: float) -> dict[str, Any]:

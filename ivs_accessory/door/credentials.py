@@ -133,9 +133,13 @@ def matching_value(credential: Credential, reading: str) -> str | None:
         raise ConfigError(
             f"unknown card reading {reading!r}; choose one of {', '.join(READINGS)}"
         )
-    if credential.kind == "pin":
-        return credential.reading("decimal")
-    return credential.reading(reading)
+    return credential.reading(matching_reading(credential, reading))
+
+
+def matching_reading(credential: Credential, reading: str) -> str:
+    """The name of the reading :func:`matching_value` compares with VALT: the
+    configured ``reading`` for a card, ``decimal`` (the digits) for a PIN."""
+    return "decimal" if credential.kind == "pin" else reading
 
 
 def _require_digits(value: str, what: str) -> None:

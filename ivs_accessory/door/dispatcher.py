@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ivs_accessory.door.audit import AuditLog
+from ivs_accessory.door.enrolment import Enrolment
 from ivs_accessory.door.feedback import FeedbackSink
 from ivs_accessory.door.mapping import EntryChanged, Mapper, Presented, Trigger
 from ivs_accessory.door.outcome import Outcome
@@ -60,6 +61,8 @@ class Dispatcher:
             step at this rate).
         watchers: see each event before the mapper; one returning True consumes
             it (the factory button).
+        enrolment: while its mode is on, PINs and cards go to it (shown on the
+            page) instead of to ``actions``; key bindings still run.
     """
 
     def __init__(
@@ -74,8 +77,10 @@ class Dispatcher:
         tick_s: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         watchers: Sequence[Callable[[InputEvent], bool]] = (),
+        enrolment: Enrolment | None = None,
     ) -> None:
         self.mapper = mapper
+        self.enrolment = enrolment
         self.watchers = list(watchers)
         self.actions = actions
         self.feedback = list(feedback)
@@ -227,10 +232,16 @@ class Dispatcher:
                 if intent.length == 1:  # someone started typing a PIN
                     self.actions.entry_started(intent.source)
             elif isinstance(intent, Presented):
-                outcomes.append(self._finish(self.actions.present(intent)))
+                outcomes.append(self._finish(self._present(intent)))
             elif isinstance(intent, Trigger):
                 outcomes.append(self._finish(self.actions.trigger(intent)))
         return outcomes
+
+    def _present(self, intent: Presented) -> Outcome:
+        enrolment = self.enrolment
+        if enrolment is not None and enrolment.active():
+            return enrolment.present(intent, self.actions)
+        return self.actions.present(intent)
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.outcomes[outcome.result] = self.outcomes.get(outcome.result, 0) + 1

@@ -42,6 +42,8 @@ PATTERNS: dict[str, tuple[Frame, ...]] = {
         (True, 0.8),
         (False, 0.3),
     ),  # long-short-long
+    # Looped for as long as enrolment mode is on, in place of the steady state.
+    "enrolment": ((True, 0.2), (False, 0.2), (True, 0.2), (False, 1.4)),
 }
 
 
@@ -50,6 +52,8 @@ def pattern_for(outcome: Outcome) -> str | None:
     None for a repeat, which leaves the first input's pattern playing."""
     if outcome.result == "repeat":
         return None
+    if outcome.result == "enrolment":  # the read was seen: shown on the page
+        return "good"
     if outcome.result in SETTLED_RESULTS:
         return "good"
     # "partial": some cameras did not follow a privacy or preset action.
@@ -111,6 +115,8 @@ class LedFeedback:
         result_s: the longest a pattern plays before the steady state returns.
         override: returns the LEDs to show instead of the normal ones, or None
             (the factory button's "let go now" pattern).
+        looping: returns the name of a pattern to loop instead of the steady
+            state, or None (enrolment mode); outcomes still play over it.
     """
 
     def __init__(
@@ -119,9 +125,11 @@ class LedFeedback:
         result_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         override: Callable[[], frozenset[str] | None] | None = None,
+        looping: Callable[[], str | None] | None = None,
     ) -> None:
         self._devices = devices
         self._override = override
+        self._looping = looping
         self.result_s = result_s
         self._clock = clock
         self._recording = False
@@ -162,16 +170,18 @@ class LedFeedback:
         shown = self._override() if self._override is not None else None
         if shown is not None:
             return frozenset(shown)
-        elapsed = self._clock() - self._pattern_at
+        now = self._clock()
+        elapsed = now - self._pattern_at
         if self._pattern and elapsed < self.result_s:
-            end = 0.0
-            for lit, seconds in self._pattern:
-                end += seconds
-                if (
-                    elapsed < end - 1e-6
-                ):  # a tick landing on a boundary starts the next frame
-                    return ALL_LEDS if lit else frozenset()
+            lit = _lit(self._pattern, elapsed)
+            if lit is not None:
+                return ALL_LEDS if lit else frozenset()
         self._pattern = ()
+        looped = self._looping() if self._looping is not None else None
+        if looped is not None:
+            frames = PATTERNS[looped]
+            lit = _lit(frames, now % sum(seconds for _, seconds in frames))
+            return ALL_LEDS if lit else frozenset()
         on = set()
         if self._recording:
             on.add(LED_RECORDING)
@@ -193,6 +203,17 @@ class LedFeedback:
                     getattr(device, "name", device),
                     exc_info=True,
                 )
+
+
+def _lit(frames: tuple[Frame, ...], elapsed: float) -> bool | None:
+    """Whether the LEDs are on ``elapsed`` seconds into ``frames``; None past its
+    end."""
+    end = 0.0
+    for lit, seconds in frames:
+        end += seconds
+        if elapsed < end - 1e-6:  # a tick landing on a boundary starts the next frame
+            return lit
+    return None
 
 
 class StatusFeedback:

@@ -104,6 +104,26 @@ class AdminCalls:
                 return user
         return None
 
+    def set_card_number(self, user_id: int, card_number: str) -> User:
+        """Write ``card_number`` to a user's VALT card number (1 request): the
+        user update endpoint ``admin/users/{id}/edit``. Returns the user as VALT
+        answers it.
+
+        Raises:
+            ValtRejected: VALT refused, for example because another user has the
+                number; :func:`~ivs_accessory.valt.transport.server_reason` gives
+                VALT's own words from its ``body``.
+            ValtNotFound: no such user.
+        """
+        what = f"set the card number of user {int(user_id)}"
+        answer = self.call(
+            "POST",
+            f"admin/users/{int(user_id)}/edit",
+            what=what,
+            body={"card_number": str(card_number)},
+        )
+        return answers.user(answers.data(answer, what), what)
+
     def cameras(self, room: int) -> list[Camera]:
         """The room's cameras (1 request); camera credentials are not kept."""
         what = f"list the cameras of room {room}"

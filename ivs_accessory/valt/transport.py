@@ -375,6 +375,12 @@ def _http_error(
     return ValtRejected(message, status, text)
 
 
+def server_reason(body: str) -> str:
+    """VALT's own words in an error answer's body (``{"error": ...}`` and the like),
+    or "" when it gave none; for showing a refusal's reason (``ValtRejected.body``)."""
+    return redact(_server_message(body.encode("utf-8", "replace")))
+
+
 def _server_message(raw: bytes) -> str:
     try:
         body = strict_json(raw)

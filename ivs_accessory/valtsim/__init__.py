@@ -22,6 +22,10 @@ the simulator makes these choices, so that client bugs show up rather than hide:
 - 6.5+ honours ``admin/users?cardNumber=`` (exact string match, leading zeros count)
   and leaves ``card_number`` out of user objects; older versions ignore the query and
   list ``card_number``.
+- A card number another user already has is refused on user create and edit
+  (``admin/users/{id}/edit``): **409** ``{"error": "the card number is already
+  assigned to user 'NAME'"}``, nothing changed (whether VALT itself refuses is not
+  known; two users with one number would make a match ambiguous).
 - Schedules carry ``room: {id}`` before 6.5 and ``rooms: [{id}]`` from 6.5.
 - A login returns the user's still-valid token; tokens live 2 days unless configured.
 - Marker colours: any non-empty string unless an allow-list is given.

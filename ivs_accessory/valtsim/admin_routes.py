@@ -44,6 +44,7 @@ def user_create(state: SimState, req: ApiRequest) -> Any:
     with state.lock:
         if any(u["name"] == name for u in state.users.values()):
             raise SimError(409, f"user name '{name}' is taken")
+        _refuse_taken_card(state, 0, req.get("card_number"))
         new_id = state.next_id("user")
         state.users[new_id] = {
             "id": new_id,
@@ -60,10 +61,30 @@ def user_create(state: SimState, req: ApiRequest) -> Any:
 def user_edit(state: SimState, req: ApiRequest, user: int) -> Any:
     with state.lock:
         found = state.user(user)
+        _refuse_taken_card(state, user, req.get("card_number"))
         for key in ("name", "password", "displayName", "card_number"):
             if isinstance(req.get(key), (str, int)):
                 found[key] = str(req.get(key))
         return wrap(state.user_json(found))
+
+
+def _refuse_taken_card(state: SimState, user: int, card: Any) -> None:
+    """409 when another user already has ``card`` as card number: two users with
+    one number would make a PIN or card match whichever is listed last."""
+    if not isinstance(card, (str, int)) or str(card) == "":
+        return
+    holder = next(
+        (
+            u
+            for u in state.users.values()
+            if u["id"] != user and u["card_number"] == str(card)
+        ),
+        None,
+    )
+    if holder is not None:
+        raise SimError(
+            409, f"the card number is already assigned to user '{holder['name']}'"
+        )
 
 
 @route("POST", "admin/users/{user}/delete", admin=True)

@@ -12,7 +12,7 @@ from typing import Any
 import bottle
 
 from ivs_accessory.threads import Worker
-from ivs_accessory.web import doorpage, maintenance, settings
+from ivs_accessory.web import doorpage, enrolpage, maintenance, settings
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
@@ -384,4 +384,5 @@ ROUTES = (
     *settings.ROUTES,
     *maintenance.ROUTES,
     *doorpage.ROUTES,
+    *enrolpage.ROUTES,
 )

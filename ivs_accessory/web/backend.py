@@ -10,6 +10,7 @@ from ivs_accessory.valt.client import ValtClient
 if TYPE_CHECKING:  # the page uses these parts of door/, never imports them
     from ivs_accessory.door.audit import AuditLog
     from ivs_accessory.door.dispatcher import Dispatcher
+    from ivs_accessory.door.enrolment import Enrolment
     from ivs_accessory.panel import DoorPanel
 
 
@@ -39,6 +40,10 @@ class PageService(Protocol):
     @property
     def audit(self) -> AuditLog:
         """The audit log: the status page's latest outcomes."""
+
+    @property
+    def enrolment(self) -> Enrolment:
+        """The enrolment mode: the page starts and stops it and shows its reads."""
 
     def status(self) -> dict[str, Any]:
         """A snapshot without secrets (see ``Service.status``)."""

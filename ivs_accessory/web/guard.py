@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 PUBLIC = ("/login", "/healthz", "/favicon.ico", *DOOR_PATHS)
 MUST_CHANGE_ALLOWED = ("/password", "/logout")
 # Requests the page's scripts make by themselves: they must not keep a session alive.
-POLLS = ("/status.json", "/inputs/events.json")
+POLLS = ("/status.json", "/inputs/events.json", "/enrol/reads.json")
 HOST_REFUSED = (
     "This page answers only to the box's own names and addresses. Open it by the "
     "box's address or name, or add the name you use to [web] allowed_hosts."

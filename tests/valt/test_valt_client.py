@@ -6,9 +6,14 @@ import threading
 
 import pytest
 
-from ivs_accessory.errors import ValtBadResponse, ValtRefused, ValtRejected
+from ivs_accessory.errors import (
+    ValtBadResponse,
+    ValtNotFound,
+    ValtRefused,
+    ValtRejected,
+)
 from ivs_accessory.valt.models import MARKER_COLOURS, RoomStatus, ServerVersion
-from ivs_accessory.valt.transport import base_url
+from ivs_accessory.valt.transport import base_url, server_reason
 
 
 def paths(sim) -> list[tuple[str, str]]:
@@ -224,6 +229,41 @@ def test_user_by_card_never_takes_the_first_user_on_trust(make_sim, make_client,
     assert c.version is None
     assert c.user_by_card("999999") is None
     assert c.user_by_card("654321").id == 3
+
+
+def test_set_card_number_is_one_edit_and_the_card_then_matches(client, sim):
+    user = client.set_card_number(5, "0011223344")
+    assert (user.id, user.name) == (5, "dpatel")
+    assert paths(sim) == [("POST", "admin/users/5/edit")]
+    assert sim.requests()[0]["body"] == {"card_number": "0011223344"}
+    assert sim.state.users[5]["card_number"] == "0011223344"
+    assert client.user_by_card("0011223344").id == 5
+
+
+def test_set_card_number_taken_by_another_user_gives_valts_reason(client, sim):
+    with pytest.raises(ValtRejected) as refused:
+        client.set_card_number(5, "123456")  # Alice's
+    assert refused.value.status == 409
+    assert server_reason(refused.value.body) == (
+        "the card number is already assigned to user 'asmith'"
+    )
+    assert sim.state.users[5]["card_number"] == "13579"  # nothing changed
+    assert sim.state.users[2]["card_number"] == "123456"
+
+
+def test_set_card_number_of_the_users_own_number_is_no_conflict(client, sim):
+    assert client.set_card_number(2, "123456").id == 2
+
+
+def test_set_card_number_of_an_unknown_user_is_not_found(client):
+    with pytest.raises(ValtNotFound):
+        client.set_card_number(777, "1234")
+
+
+def test_server_reason_is_empty_without_words_from_valt():
+    assert server_reason("") == ""
+    assert server_reason("<html>Bad Gateway</html>") == ""
+    assert server_reason('{"message": "no"}') == "no"
 
 
 def test_user_repr_hides_card_number(client):

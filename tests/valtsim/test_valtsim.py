@@ -639,3 +639,31 @@ def test_oversized_bodies_get_their_413_every_time(sim66):
             sim66, "POST", "/api/v3/login", b"x" * (2 << 20)
         )
         assert status == 413 and "error" in json.loads(payload)
+
+
+def test_user_edit_refuses_a_card_number_another_user_has(sim66):
+    t = token(sim66)
+    status, payload = api(
+        sim66, "POST", "admin/users/3/edit", {"card_number": "123456"}, t
+    )
+    assert (status, payload) == (
+        409,
+        {"error": "the card number is already assigned to user 'asmith'"},
+    )
+    assert sim66.state.users[3]["card_number"] == "654321"
+    status, payload = api(
+        sim66,
+        "POST",
+        "admin/users",
+        {"name": "eve", "password": "x", "card_number": 123456},
+        t,
+    )
+    assert status == 409 and "asmith" in payload["error"]
+
+
+def test_user_edit_sets_a_free_card_number_and_the_query_finds_it(sim66):
+    t = token(sim66)
+    status, _ = api(sim66, "POST", "admin/users/3/edit", {"card_number": "777"}, t)
+    assert status == 200
+    status, payload = api(sim66, "GET", "admin/users", None, t, cardNumber="777")
+    assert [u["id"] for u in payload["data"]] == [3]

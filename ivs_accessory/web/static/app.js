@@ -1,6 +1,6 @@
 // ivs-accessory configuration page: live status and checklist, the connection test,
 // the live input view, focus on a refused field, network confirmation, the restart
-// progress and the box's clock. No other script, no libraries.
+// progress, the box's clock and enrolment mode's reads. No other script, no libraries.
 "use strict";
 
 const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
@@ -198,6 +198,22 @@ function countdowns() {
   }), 1000);
 }
 
+function enrolment(section) {
+  // While the mode is on: reload when a read arrives or the mode ends, unless the
+  // admin is filling a write form (then a link says there is more to see).
+  const last = Number(section.dataset.lastSeq) || 0;
+  async function poll() {
+    try {
+      const data = await fetchJson(section.dataset.poll);
+      const busy = document.activeElement && document.activeElement.closest("form.write");
+      if (!data.on || (data.last_seq !== last && !busy)) { location.reload(); return; }
+      if (data.last_seq !== last) document.getElementById("enrol-new").hidden = false;
+    } catch (e) { /* next poll tries again */ }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+}
+
 function followNewAddress(section) {
   const target = section.dataset.newUrl;
   if (!target) return;
@@ -253,6 +269,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (test) testConnection(test);
   const events = document.getElementById("events");
   if (events) liveEvents(events);
+  const enrol = document.getElementById("enrol-on");
+  if (enrol) enrolment(enrol);
   document.querySelectorAll("[data-source-row]").forEach(kindFields);
   document.querySelectorAll("[data-show-when]").forEach(showWhen);
   const trial = document.getElementById("network-trial");

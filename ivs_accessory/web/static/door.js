@@ -77,6 +77,8 @@
     byId("room").textContent = state.title;
     document.title = state.title + " · door";
     byId("state").textContent = lost ? "No connection" : state.words;
+    // Enrolment mode: reads at this door are shown to the admin and do nothing.
+    byId("enrolment").hidden = lost || !state.enrolment;
     byId("detail").textContent = lost
       ? "This screen cannot reach the door's box; retrying…"
       : state.detail || "";

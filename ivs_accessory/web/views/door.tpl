@@ -19,6 +19,7 @@
 </header>
 <main class="door-main">
   <section id="status" class="status" aria-live="polite">
+    <p id="enrolment" class="enrolment"{{!'' if s['enrolment'] else ' hidden'}}>Enrolment</p>
     <p id="state" class="state">{{s['words']}}</p>
     <p id="elapsed" class="elapsed" hidden></p>
     <p id="detail" class="detail">{{s['detail']}}</p>

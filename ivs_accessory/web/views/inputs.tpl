@@ -91,6 +91,8 @@
   {{!w.text('hold_ms', 'Hold (ms)', 'A key held this long counts as a hold.', inputmode='numeric')}}
   {{!w.select('busy_action', 'PIN or card in a paused room', [('busy', 'refuse'), ('resume', 'resume'), ('stop', 'stop')])}}
   {{!w.select('match_reading', 'Card number as VALT knows it', readings)}}
+  <p class="hint">Not sure which? <a href="/enrol" id="enrol-link">Enrolment mode</a>
+  shows a card's every reading for 60 s and can write one to a VALT user.</p>
 </section>
 <section class="card">
   <h2>Lockout</h2>
