@@ -92,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     factory.add_argument(
         "--yes", action="store_true", help="do not ask for confirmation"
     )
+    update = commands.add_parser(
+        "update", help="install a new version from a package (.deb); rolls back"
+    )
+    update.add_argument("package", help="ivs-accessory_VERSION_all.deb")
+    update.add_argument("--signature", help="its detached signature, if required")
+    update.add_argument(
+        "--allow-downgrade", action="store_true", help="accept an older version"
+    )
+    update.add_argument(
+        "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
+    )
     from ivs_accessory.system.helper import OPERATIONS
 
     system = commands.add_parser(
@@ -138,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return factory_default(args.config, args.yes)
     if args.command == "system":
         return system_operation(args.operation, args.config)
+    if args.command == "update":
+        return update_package(
+            args.config, args.package, args.signature, args.allow_downgrade
+        )
     if args.command == "demo":
         from ivs_accessory.demo import run_demo
 
@@ -217,6 +232,54 @@ def factory_default(config_path: str, yes: bool) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def update_package(
+    config_path: str,
+    package: str,
+    signature: str | None,
+    allow_downgrade: bool,
+    wait_s: float = 900,
+) -> int:
+    """Stage ``package`` and start the helper as the page does, then wait for its
+    result and print it; 0 when the new version runs, 1 otherwise."""
+    from ivs_accessory.config import load
+    from ivs_accessory.errors import ConfigError, SystemActionError
+    from ivs_accessory.system import update_request
+    from ivs_accessory.system.commands import SystemControl
+
+    try:
+        config = load(config_path)
+    except ConfigError as exc:
+        logger.error("%s: %s; fix it first (ivs-accessory config check)",
+                     config_path, exc)  # fmt: skip
+        return EX_CONFIG
+    web = config["web"]
+    try:
+        with open(package, "rb") as file:
+            data = file.read(update_request.MAX_PACKAGE_BYTES + 1)
+        sig = b""
+        if signature:
+            with open(signature, "rb") as file:
+                sig = file.read(update_request.MAX_SIGNATURE_BYTES + 1)
+        health = update_request.health_url(web, web["port"], bool(web["tls_cert"]))
+        update_request.stage(
+            config["system"], data, sig, allow_downgrade=allow_downgrade,
+            health_url=health if web["enabled"] else "",
+        )  # fmt: skip
+        SystemControl(config["system"]).update()
+    except (OSError, SystemActionError) as exc:
+        logger.error("update not started: %s", exc)
+        return 1
+    print("update started; waiting for the box (up to a few minutes)", file=sys.stderr)
+    result = update_request.wait_for_result(config["system"], wait_s)
+    if result is None:
+        logger.error("no result within %.0f s; see journalctl -u "
+                     "ivs-accessory-helper@update", wait_s)  # fmt: skip
+        return 1
+    print(f"{result['result']}: version {result['version']}"
+          + (f" ({result['reason']})" if result.get("reason") else ""))  # fmt: skip
+    return 0 if result["result"] == "updated" else 1
 
 
 def system_operation(operation: str, config_path: str | None) -> int:

@@ -4,7 +4,8 @@ Owns everything that touches the box beyond the daemon's own state: atomic file
 writes (``atomic``), argv commands and the root operations (``commands``), the root
 helper's entry point (``helper``), factory default (``factory``), netplan
 (``netconfig``), time (``timeconfig``), and package updates (``update``, with
-``package_checks`` and ``readiness``). Only ``helper`` runs as root. Importing
+``package_checks`` and ``readiness``; the daemon's side: ``update_request``). Only
+``helper`` runs as root. Importing
 this package imports none of its modules.
 """
 
@@ -18,4 +19,5 @@ __all__ = [
     "readiness",
     "timeconfig",
     "update",
+    "update_request",
 ]

@@ -221,6 +221,11 @@ class SystemControl:
         """Bring back the network configuration from before the last apply."""
         self._run("rollback_network")
 
+    def update(self) -> None:
+        """Have the helper install the package staged in ``update_dir``
+        (``system.update_request.stage``); it restarts the daemon."""
+        self._run("update")
+
     def apply_time(self) -> None:
         """Apply ``time_file`` (timezone, NTP servers)."""
         self._run("apply_time")

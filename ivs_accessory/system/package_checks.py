@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,9 @@ from ivs_accessory.errors import SystemActionError
 from ivs_accessory.system.commands import CommandRunner
 
 PACKAGE = "ivs-accessory"
-_HEALTH_URL = re.compile(r"http://(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?/healthz")
+_HEALTH_URL = re.compile(
+    r"https?://(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost)(:\d{1,5})?/healthz"
+)
 
 
 class UpdateRefused(SystemActionError):
@@ -48,9 +51,27 @@ class Request:
             )
         except (ValueError, AttributeError):
             raise UpdateRefused("the update request is not valid JSON") from None
-        if request.health_url and not _HEALTH_URL.fullmatch(request.health_url):
+        if request.health_url and not own_health_url(request.health_url):
             raise UpdateRefused("the health check must be the box's own /healthz")
         return request
+
+
+def own_health_url(url: str) -> bool:
+    """True for ``http(s)://ADDRESS[:PORT]/healthz`` where ADDRESS is one of this
+    box's own (only those can be bound): root never fetches from elsewhere."""
+    found = _HEALTH_URL.fullmatch(url)
+    if found is None:
+        return False
+    host = found.group(1).strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host, 0))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def inspect_package(path: str, runner: CommandRunner) -> Package:

@@ -12,7 +12,7 @@ from typing import Any
 import bottle
 
 from ivs_accessory.threads import Worker
-from ivs_accessory.web import doorpage, enrolpage, maintenance, settings
+from ivs_accessory.web import doorpage, enrolpage, maintenance, settings, updatepage
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
@@ -385,4 +385,5 @@ ROUTES = (
     *maintenance.ROUTES,
     *doorpage.ROUTES,
     *enrolpage.ROUTES,
+    *updatepage.ROUTES,
 )

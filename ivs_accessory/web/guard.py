@@ -13,7 +13,9 @@ from ivs_accessory.web.hosts import host_allowed, parse_address
 from ivs_accessory.web.page import (
     CSRF_FIELD,
     CSRF_HEADER,
+    MAX_FORM_BYTES,
     SESSION_COOKIE,
+    UPLOAD_PATHS,
     Page,
     json_response,
     plain_response,
@@ -69,6 +71,7 @@ def check_request(page: Page, path: str) -> None:
     """
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
         raise plain_response(400, "Bad request: control characters in the path.")
+    check_body_size(path)
     web = page.config["web"]
     environ = bottle.request.environ
     also = [environ.get("ivs.local_addr", ""), web["address"]]
@@ -78,6 +81,24 @@ def check_request(page: Page, path: str) -> None:
             "page: refused Host %r from %s", (header or "")[:80], page.client_address()
         )
         raise plain_response(400, HOST_REFUSED)
+
+
+def check_body_size(path: str) -> None:
+    """Hold every request but a file upload to a form's size, before its body is
+    read (cheroot allows the upload's size to all of them)."""
+    if path in UPLOAD_PATHS:
+        return
+    environ = bottle.request.environ
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise plain_response(411, "A body needs a Content-Length here.")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise plain_response(
+            400, "Bad request: Content-Length is not a number."
+        ) from None
+    if length > MAX_FORM_BYTES:
+        raise plain_response(413, "The request is too large for a form.")
 
 
 def metrics_public(page: Page, path: str) -> bool:

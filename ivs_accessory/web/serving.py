@@ -29,7 +29,9 @@ _LISTEN_VARS = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
 
 # Limits: the page's forms are a few kilobytes; anything far larger is not a browser.
 MAX_HEADER_BYTES = 16 * 1024
-MAX_BODY_BYTES = 64 * 1024
+# Any request's body (the update upload's); the guard holds other paths to a form's
+# size (page.MAX_FORM_BYTES).
+MAX_BODY_BYTES = 24 * 1000 * 1000
 CONNECTION_TIMEOUT_S = 10  # a client that sends nothing for this long is dropped
 # Twice what one address may hold: one client, however slow, leaves threads free;
 # plus one for each door screen's event stream, which holds its thread while open.

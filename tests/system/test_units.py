@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 INSTALL = REPO / "scripts" / "install"
 NETWORK_DROP_IN = SYSTEMD / "ivs-accessory-helper-network.conf"
+UPDATE_DROP_IN = SYSTEMD / "ivs-accessory-helper-update.conf"
 # systemd-analyze security: 0 is fully locked down, unhardened services score 9.2-9.8.
 EXPOSURE_TARGETS = {
     "ivs-accessory.service": 2.0,  # the target for the daemon
@@ -47,6 +48,10 @@ def unit_dir(tmp_path: Path) -> Path:
         drop_in = tmp_path / f"ivs-accessory-helper@{op}.service.d"
         drop_in.mkdir()
         shutil.copy(NETWORK_DROP_IN, drop_in / "50-network.conf")
+    for op in ("update", "update-recover"):
+        drop_in = tmp_path / f"ivs-accessory-helper@{op}.service.d"
+        drop_in.mkdir()
+        shutil.copy(UPDATE_DROP_IN, drop_in / "50-update.conf")
     return tmp_path
 
 
@@ -102,7 +107,9 @@ def test_systemd_analyze_verify_is_clean(tmp_path):
     folder = unit_dir(tmp_path)
     names = ["ivs-accessory.service", "ivs-accessory.socket",
              "ivs-accessory-helper@factory-default.service",
-             "ivs-accessory-helper@apply-network.service"]  # fmt: skip
+             "ivs-accessory-helper@apply-network.service",
+             "ivs-accessory-helper@update.service",
+             "ivs-accessory-helper@update-recover.service"]  # fmt: skip
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", *names],
                             cwd=folder, capture_output=True, text=True,
                             timeout=120)  # fmt: skip
@@ -147,7 +154,8 @@ def test_polkit_rule_allows_exactly_the_helper_operations_and_defaults_use_them(
     assert 'subject.user !== "ivs-accessory"' in text and 'verb === "start"' in text
     system = load(None)["system"]
     for key in ("reboot_command", "factory_default_command", "apply_network_command",
-                "rollback_network_command", "apply_time_command"):  # fmt: skip
+                "rollback_network_command", "apply_time_command",
+                "update_command"):  # fmt: skip
         argv = system[key]
         assert argv[:3] == ["systemctl", "start", "--no-block"], key
         assert allowed.match(argv[3]), key

@@ -21,6 +21,7 @@ SECRET_USER, SECRET_PASSWORD = "keypad", "Zq7-unique-Pw!42"
 
 ADMIN_PASSWORD = "correct horse battery"
 OPERATIONS = (
+    "update",
     "reboot",
     "factory_default",
     "apply_network",
@@ -88,7 +89,9 @@ def write_box_config(
         "network_confirm_s = 30\nstatus_poll_s = 1\n\n"
         f"[system]\n{commands}logs_command = {logs}\nlogs_file =\n"
         f"network_file = {folder / 'network.yaml'}\n"
-        f"time_file = {folder / 'time.conf'}\n" + extra
+        f"time_file = {folder / 'time.conf'}\n"
+        f"update_dir = {folder / 'update'}\n"
+        f"update_result_file = {folder / 'update-result.json'}\n" + extra
     )
     path.chmod(0o600)
     return path

@@ -50,6 +50,25 @@ def test_oversized_body_and_headers_are_refused(served):
     assert huge_header.status_code in (413, 431)
 
 
+def test_only_the_update_takes_a_file_sized_body(served):
+    package = b"!<arch>\n" + bytes(1_000_000)
+    # Not logged in: the page answers (the login) instead of refusing the size.
+    taken = requests.post(
+        served.url + "system/update", files={"package": ("a.deb", package)},
+        allow_redirects=False, timeout=10,
+    )  # fmt: skip
+    assert taken.status_code == 303 and "/login" in taken.headers["Location"]
+    refused = requests.post(
+        served.url + "system/password", files={"package": ("a.deb", package)},
+        allow_redirects=False, timeout=10,
+    )  # fmt: skip
+    assert refused.status_code == 413
+    too_big = requests.post(
+        served.url + "system/update", data=bytes(30_000_000), timeout=30
+    )
+    assert too_big.status_code == 413
+
+
 def test_stop_closes_the_port(box):
     server = WebServer(create_app(box.service), address="127.0.0.1", port=0)
     server.start()

@@ -16,6 +16,11 @@
   <p><a href="/system/audit.log" download>Download the audit log</a> (who started or stopped what; card numbers masked)</p>
 </section>
 <section class="card">
+  <h2>Update</h2>
+  <p><a href="/system/update">Install a new version</a> from a package file (.deb); the box
+  goes back by itself if the new version does not come up.</p>
+</section>
+<section class="card">
   <h2>Restart</h2>
   <form method="post" action="/system/reboot">
     <input type="hidden" name="csrf" value="{{csrf}}">
