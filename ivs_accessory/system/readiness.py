@@ -72,7 +72,8 @@ class Readiness:
             if state != "active":
                 problem, steady_since = f"{self.unit} is {state}", None
             elif steady_since is None or steady_since[1] != pid:
-                steady_since, problem = (self.clock(), pid), "just started"
+                steady_since = (self.clock(), pid)
+                problem = f"{self.unit} did not stay up for {STEADY_S:g} s"
             elif self.clock() - steady_since[0] >= STEADY_S:
                 problem = self.fetch(health_url) if health_url else None
                 if problem is None:
