@@ -23,16 +23,10 @@ from ivs_accessory.config.store import _edit as edit_text
 from ivs_accessory.config.types import Command, ConfigValue
 from ivs_accessory.errors import ConfigError, SystemActionError
 from ivs_accessory.system.netconfig import parse_netplan
-from ivs_accessory.web.accounts import PasswordFile, PasswordFileError
-from ivs_accessory.web.files import read_text
-from ivs_accessory.web.network import (
-    NETWORK_FORM,
-    TIME_FORM,
-    netplan_yaml,
-    read_netplan,
-    read_time_conf,
-    time_conf,
-)
+
+# The Time and Network pages' forms and files (web/network.py) are the validators a
+# restore must share; they are imported where used, since the web package imports
+# this one for its Backup page.
 
 PAGE_PASSWORD = "page password"
 _PROBE = "accessory.conf"  # the main file's name in the folder a backup is checked in
@@ -112,6 +106,8 @@ def make_plan(backup: Backup, files: BoxFiles) -> Plan:
     Raises:
         ConfigError: with every problem, each naming its setting; nothing is written.
     """
+    from ivs_accessory.web.network import NETWORK_FORM, TIME_FORM, time_conf
+
     current = check(files.config)
     main = backup.main
     if not backup.secrets:
@@ -239,6 +235,8 @@ def _network_yaml(
     files: BoxFiles, values: dict[str, Any]
 ) -> tuple[str | None, list[str]]:
     """The network file the page would write, read back as the root helper will."""
+    from ivs_accessory.web.network import netplan_yaml
+
     text = netplan_yaml(files.network_interface, values)
     try:
         parse_netplan(text, "[network]")
@@ -256,6 +254,8 @@ def _network_words(files: BoxFiles, values: dict[str, Any] | None) -> str:
 
 
 def _password_problems(text: str | None) -> list[str]:
+    from ivs_accessory.web.accounts import PasswordFile, PasswordFileError
+
     if text is None:
         return []
     with tempfile.TemporaryDirectory(prefix="ivs-restore-") as folder:
@@ -316,6 +316,8 @@ def _order(setting: str) -> tuple[int, str]:
 
 
 def _file_changes(plan: Plan) -> list[Change]:
+    from ivs_accessory.web.network import read_netplan, read_time_conf
+
     files, changes = plan.files, []
     if plan.time_text is not None:
         old, new = (
@@ -341,6 +343,8 @@ def _file_changes(plan: Plan) -> list[Change]:
 
 
 def _text(path: str) -> str | None:
+    from ivs_accessory.web.files import read_text
+
     try:
         return read_text(path)
     except (OSError, UnicodeDecodeError):

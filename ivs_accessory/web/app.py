@@ -12,7 +12,7 @@ from typing import Any
 import bottle
 
 from ivs_accessory.threads import Worker
-from ivs_accessory.web import doorpage, maintenance, settings
+from ivs_accessory.web import backups, doorpage, maintenance, settings
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
@@ -383,5 +383,6 @@ ROUTES = (
     Route("POST", "/safe-mode/restore", restore_last_good),
     *settings.ROUTES,
     *maintenance.ROUTES,
+    *backups.ROUTES,
     *doorpage.ROUTES,
 )

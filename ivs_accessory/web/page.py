@@ -45,6 +45,8 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ivs_session"
 LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
+# Forms posted as multipart (a file upload); their text fields count, CSRF included.
+UPLOAD_PATHS = ("/system/restore",)
 # Browsers keep this for a year; it is sent only by a page served over TLS.
 HSTS = "max-age=31536000"
 NAV = [
@@ -201,12 +203,13 @@ class Page:
     def form() -> Form:
         """The posted form as text fields (cached per request); {} for a bad body."""
         environ = bottle.request.environ
+        path = bottle.request.path
         if "ivs.form" not in environ:
             kind = environ.get("CONTENT_TYPE", "")
             try:
                 pairs = (
                     []
-                    if kind.startswith("multipart/")
+                    if kind.startswith("multipart/") and path not in UPLOAD_PATHS
                     else list(bottle.request.POST.allitems())
                 )
             except Exception:  # a body bottle cannot parse is no form at all

@@ -16,6 +16,11 @@
   <p><a href="/system/audit.log" download>Download the audit log</a> (who started or stopped what; card numbers masked)</p>
 </section>
 <section class="card">
+  <h2>Backup and restore</h2>
+  <p><a href="/system/backup">Back up the settings, or restore them from a file</a>
+  (also how a new box is set up like this one)</p>
+</section>
+<section class="card">
   <h2>Restart</h2>
   <form method="post" action="/system/reboot">
     <input type="hidden" name="csrf" value="{{csrf}}">
