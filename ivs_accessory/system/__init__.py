@@ -3,8 +3,17 @@
 Owns everything that touches the box beyond the daemon's own state: atomic file
 writes (``atomic``), argv commands and the root operations (``commands``), the root
 helper's entry point (``helper``), factory default (``factory``), netplan
-(``netconfig``) and time (``timeconfig``). Only ``helper`` runs as root. Importing
+(``netconfig``), time (``timeconfig``) and the page's DNS-SD service file
+(``avahi``). Only ``helper`` runs as root. Importing
 this package imports none of its modules.
 """
 
-__all__ = ["atomic", "commands", "factory", "helper", "netconfig", "timeconfig"]
+__all__ = [
+    "atomic",
+    "avahi",
+    "commands",
+    "factory",
+    "helper",
+    "netconfig",
+    "timeconfig",
+]
