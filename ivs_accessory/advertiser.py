@@ -26,8 +26,8 @@ def page_advertisement(service: Any) -> Advertisement | None:
     if web is None:
         return None
     room = service.status()["room"].get("name") or ""
-    tls = bool(service.config["web"]["tls_cert"])
-    return Advertisement(str(room), int(web.address[1]), tls)
+    # The server's own answers: TLS and the port change only when it restarts.
+    return Advertisement(str(room), int(web.address[1]), bool(web.https))
 
 
 class Advertiser:

@@ -16,7 +16,7 @@ from ivs_accessory.backup.document import (
     decode,
     make_backup,
 )
-from ivs_accessory.backup.plan import Plan, make_plan
+from ivs_accessory.backup.plan import PAGE_PASSWORD, Plan, make_plan
 from ivs_accessory.backup.sealing import passphrase_problem
 from ivs_accessory.errors import ConfigError, SystemActionError
 from ivs_accessory.system.netconfig import parse_netplan
@@ -155,6 +155,9 @@ def _restore(page: Page, plan: Plan) -> bottle.HTTPResponse:
             page, status=409, problems=[f"Nothing was restored: {words}"]
         )
     logger.warning("page: backup restored from %s", page.client_address())
+    if plan.changes_in(PAGE_PASSWORD):
+        # As a password change: whoever knew the old one is logged out.
+        page.sessions.drop_others(page.session().token)
     problems = apply_time(plan, page.system())
     if network_changes(plan):
         return _network_trial(page, plan, problems)

@@ -11,7 +11,7 @@ import requests
 from ivs_accessory.web import WebServer, create_app
 
 from .helpers import ADMIN_PASSWORD, SECRET_PASSWORD, set_admin_password
-from .wsgi import field_error
+from .wsgi import WsgiClient, field_error
 
 PASSPHRASE = "a long passphrase for the page"
 BOUNDARY = "ivs-test-boundary"
@@ -185,3 +185,50 @@ def test_the_flow_over_loopback_http(box):
         assert "timeout_s = 2" in box.config_path.read_text()
     finally:
         server.stop()
+
+
+def test_no_password_or_passphrase_reaches_the_log(admin, box, caplog):
+    caplog.set_level("DEBUG", logger="ivs_accessory")
+    data = download(admin, PASSPHRASE)
+    set_timeout(box, "7")
+    upload(admin, data, restore_passphrase=PASSPHRASE)
+    upload(admin, data, restore_passphrase="a wrong passphrase here")
+    admin.post("/system/restore/confirm", {"password": ADMIN_PASSWORD})
+    assert "backup restored" in caplog.text
+    for secret in (PASSPHRASE, SECRET_PASSWORD, ADMIN_PASSWORD, "a wrong passphrase"):
+        assert secret not in caplog.text
+
+
+def test_restoring_another_page_password_logs_other_browsers_out(admin, box, app):
+    data = download(admin, PASSPHRASE)
+    other = "another admin password"
+    set_admin_password(box.folder, other)
+    second = WsgiClient(app)
+    assert second.login(other).status == 303
+    assert upload(admin, data, restore_passphrase=PASSPHRASE).status == 200
+    done = admin.post("/system/restore/confirm", {"password": other})
+    assert done.status == 303, done.text
+    assert admin.get("/system").status == 200
+    assert second.get("/system").status == 303  # its session is gone
+    assert WsgiClient(app).login(ADMIN_PASSWORD).status == 303
+
+
+def test_the_served_page_is_advertised_with_its_port_and_the_rooms_name(box):
+    from types import SimpleNamespace
+
+    from ivs_accessory.advertiser import page_advertisement
+
+    server = WebServer(create_app(box.service), address="127.0.0.1", port=0)
+    server.start()
+    try:
+        box.service.dispatcher.refresh_soon()
+        box.rooms.wait(lambda status, online: online)  # the room has been read
+        name = box.service.status()["room"]["name"]
+        assert name  # the simulator's room 1 has one
+        running = SimpleNamespace(web=server, status=box.service.status)
+        ad = page_advertisement(running)
+        assert ad.port == server.address[1] and ad.tls is False
+        assert ad.room == name
+    finally:
+        server.stop()
+    assert page_advertisement(SimpleNamespace(web=None)) is None
