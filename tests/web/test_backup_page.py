@@ -232,3 +232,28 @@ def test_the_served_page_is_advertised_with_its_port_and_the_rooms_name(box):
     finally:
         server.stop()
     assert page_advertisement(SimpleNamespace(web=None)) is None
+
+
+def test_restored_time_is_applied_and_a_network_change_goes_on_trial(admin, box, app):
+    content = json.loads(download(admin))
+    content["time"] = {"timezone": "Europe/Berlin", "ntp_servers": "192.0.2.123"}
+    content["network"] = {
+        "mode": "static",
+        "address": "192.0.2.50/24",
+        "gateway": "192.0.2.1",
+        "dns": "192.0.2.53",
+    }
+    preview = upload(admin, json.dumps(content).encode())
+    assert preview.status == 200, preview.text
+    assert "[network] address" in preview.text and "rolled back unless" in preview.text
+    done = admin.post("/system/restore/confirm", {"password": ADMIN_PASSWORD})
+    assert done.status == 200, done.text
+    assert "eth0: static 192.0.2.50/24" in done.text
+    assert "http://192.0.2.50/network/confirm" in done.text
+    assert box.trace == ["apply_time", "apply_network"]
+    assert "timezone = Europe/Berlin" in (box.folder / "time.conf").read_text()
+    assert "192.0.2.50/24" in (box.folder / "network.yaml").read_text()
+    assert (
+        app.config["ivs.page"].trial.pending()["summary"]
+        == "eth0: static 192.0.2.50/24"
+    )
