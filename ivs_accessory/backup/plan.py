@@ -68,10 +68,12 @@ class Plan:
     """What a restore writes, all of it checked, and what changes.
 
     Attributes:
+        files: the box's files the plan writes.
         main, dropins: the configuration files' new text (secrets the backup left
             out are carried over from the box).
         time_text: the time file's new text, or None to leave time alone.
         network_yaml: the network file's new text, or None to leave it alone.
+        network_summary: the network settings in words (``eth0: DHCP``).
         page_password: the password file's new text, or None to keep it.
         changes: every setting that changes (secrets: whether, never what).
     """

@@ -10,8 +10,9 @@ from typing import Any
 
 from ivs_accessory.errors import ConfigError
 
-# scrypt with N=2^15, r=8: 32 MiB and about 0.1-0.3 s on a Raspberry Pi 4 class CPU,
-# paid once per backup or restore; a guess at a stolen file costs the same.
+# scrypt with N=2^15, r=8: 32 MiB and about half a second (measured on the 2-core
+# development machine; more on a Raspberry Pi), paid once per backup or restore; each
+# guess at a stolen file's passphrase costs the same.
 KDF = "scrypt"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 SALT_BYTES = 16
