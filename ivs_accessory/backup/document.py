@@ -293,7 +293,7 @@ def _envelope(data: bytes, what: str = "file") -> dict[str, Any]:
         content = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"the {what} is not an ivs-accessory backup") from None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting a JSON bomb
         if data.lstrip().startswith(b"{") and KIND.encode() in data[:200]:
             raise ConfigError(
                 f"the {what} is cut short or damaged (incomplete JSON); "
