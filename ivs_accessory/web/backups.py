@@ -147,7 +147,10 @@ def restore_confirm(page: Page) -> bottle.HTTPResponse:
 def _restore(page: Page, plan: Plan) -> bottle.HTTPResponse:
     previous = page.config
     try:
-        apply_config(plan, page.service.reload)
+        # The lock the page's own saves hold: a form saved meanwhile must not mix
+        # its line edits into the restored files.
+        with page._save_lock:
+            apply_config(plan, page.service.reload)
     except Exception as exc:  # whatever stopped it, the files are back as they were
         _back_to(page, previous)
         words = "; ".join(getattr(exc, "errors", None) or [str(exc)])
