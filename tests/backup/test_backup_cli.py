@@ -128,3 +128,17 @@ def test_restore_of_a_file_that_is_not_a_backup(tmp_path):
     done = cli("restore", "--config", files.config, "--yes", str(junk))
     assert done.returncode == 1
     assert "not an ivs-accessory backup" in done.stderr
+
+
+def test_restore_puts_every_file_back_when_the_daemon_cannot_reload(tmp_path):
+    files = write_box(tmp_path / "box")
+    out = tmp_path / "box.json"
+    assert cli("backup", "--config", files.config, str(out)).returncode == 0
+    config = Path(files.config)
+    config.write_text(config.read_text().replace("timeout_s = 5", "timeout_s = 7"))
+    before = snapshot(tmp_path / "box")
+    done = cli("restore", "--config", files.config, "--yes",
+               "--reload-command", "false", str(out))  # fmt: skip
+    assert done.returncode == 1
+    assert "nothing was changed" in done.stderr
+    assert snapshot(tmp_path / "box") == before
