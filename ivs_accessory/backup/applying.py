@@ -95,17 +95,21 @@ def network_changes(plan: Plan) -> bool:
 
 
 def write_kept_owner(path: str, data: bytes, mode: int = 0o600) -> None:
-    """Write ``path`` atomically; run as root (``ivs-accessory restore`` with sudo),
-    keep the owner the file (or its folder) has, so the daemon can still write it."""
-    target = os.path.realpath(path)
+    """Write ``path`` atomically, as the page's saves do (a symlink is followed).
+
+    As root (``sudo ivs-accessory restore``) the folder belongs to the daemon's
+    user, who could have planted a link there: the path itself is replaced, never
+    what a link points to, and the file keeps the owner it (or its folder) had, so
+    the daemon can still write it.
+    """
+    if os.geteuid() != 0:
+        atomic_write(os.path.realpath(path), data, mode, make_folder=True)
+        return
     uid = gid = -1
-    if os.geteuid() == 0:
-        with contextlib.suppress(OSError):
-            info = os.stat(
-                target if os.path.exists(target) else os.path.dirname(target)
-            )
-            uid, gid = info.st_uid, info.st_gid
-    atomic_write(target, data, mode, uid=uid, gid=gid, make_folder=True)
+    with contextlib.suppress(OSError):
+        info = os.lstat(path if os.path.lexists(path) else os.path.dirname(path))
+        uid, gid = info.st_uid, info.st_gid
+    atomic_write(path, data, mode, uid=uid, gid=gid, make_folder=True)
 
 
 def _write_config(plan: Plan, old_dropins: list[str]) -> None:
@@ -132,11 +136,15 @@ def _dropin_names(folder: str) -> list[str]:
 
 
 def _save(path: str) -> _Saved:
+    """The file as it is. As root a symlink is refused (ELOOP): root must not copy
+    what a link the daemon's user planted points to (see :func:`write_kept_owner`)."""
+    flags = os.O_RDONLY | (os.O_NOFOLLOW if os.geteuid() == 0 else 0)
     try:
-        with open(path, "rb") as file:
-            return _Saved(path, file.read(), os.fstat(file.fileno()).st_mode & 0o777)
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         return _Saved(path, None)
+    with os.fdopen(descriptor, "rb") as file:
+        return _Saved(path, file.read(), os.fstat(file.fileno()).st_mode & 0o777)
 
 
 def _put_back(saved: list[_Saved]) -> None:

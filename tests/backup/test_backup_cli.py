@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from ivs_accessory.config import load
 from ivs_accessory.web.accounts import PasswordFile
@@ -142,3 +145,23 @@ def test_restore_puts_every_file_back_when_the_daemon_cannot_reload(tmp_path):
     assert done.returncode == 1
     assert "nothing was changed" in done.stderr
     assert snapshot(tmp_path / "box") == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="what root does with a planted link")
+def test_restore_as_root_never_writes_through_a_link_the_daemon_planted(tmp_path):
+    files = write_box(tmp_path / "box")
+    out = tmp_path / "box.json"
+    assert cli("backup", "--config", files.config, str(out)).returncode == 0
+    victim = tmp_path / "root-only.conf"
+    config = Path(files.config)
+    victim.write_text(config.read_text().replace("timeout_s = 5", "timeout_s = 7"))
+    config.unlink()
+    config.symlink_to(victim)
+    before = victim.read_bytes()
+    reload = str(tmp_path / "box" / "bin" / "reload")
+    done = cli("restore", "--config", files.config, "--yes",
+               "--reload-command", reload, str(out))  # fmt: skip
+    assert done.returncode == 1, done.stdout
+    assert "nothing was changed" in done.stderr
+    assert victim.read_bytes() == before
+    assert config.is_symlink()
