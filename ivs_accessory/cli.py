@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
     )
+    _add_backup_commands(commands)
     from ivs_accessory.system.helper import OPERATIONS
 
     system = commands.add_parser(
@@ -119,6 +120,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the VALT simulator (same options as python -m ivs_accessory.valtsim)",
     )
     return parser
+
+
+def _add_backup_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``backup``, ``restore`` and ``provision`` (README: Backup and restore)."""
+    from ivs_accessory.backup.backup_cli import RELOAD_COMMAND
+
+    backup = commands.add_parser(
+        "backup", help="write the settings to a file (passwords only with a passphrase)"
+    )
+    backup.add_argument("out", metavar="OUT")
+    for name, what in (
+        ("restore", "show what a backup changes; apply it with --yes"),
+        ("provision", "apply a backup without asking (a new box's first set-up)"),
+    ):
+        sub = commands.add_parser(name, help=what)
+        sub.add_argument("file", metavar="FILE")
+        if name == "restore":
+            sub.add_argument("--yes", action="store_true", help="apply the changes")
+        sub.add_argument(
+            "--reload-command",
+            default=RELOAD_COMMAND,
+            help=f"makes the daemon read the files (default: {RELOAD_COMMAND})",
+        )
+    for sub in (backup, *(commands.choices[n] for n in ("restore", "provision"))):
+        sub.add_argument(
+            "--passphrase-file", help="a file whose first line is the passphrase"
+        )
+        sub.add_argument(
+            "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,12 +184,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return update_package(
             args.config, args.package, args.signature, args.allow_downgrade
         )
+    if args.command in ("backup", "restore", "provision"):
+        return backup_command(args)
     if args.command == "demo":
         from ivs_accessory.demo import run_demo
 
         return run_demo(valt_version=args.valt_version, room=args.room)
     parser.print_help()
     return 2
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    """``backup``, ``restore`` or ``provision`` (see ``backup/backup_cli.py``)."""
+    from ivs_accessory.backup import backup_cli
+
+    if args.command == "backup":
+        return backup_cli.backup(args.config, args.out, args.passphrase_file)
+    return backup_cli.restore(
+        args.config,
+        args.file,
+        args.passphrase_file,
+        yes=getattr(args, "yes", False),
+        provision=args.command == "provision",
+        reload_command=args.reload_command,
+    )
 
 
 def config_check(path: str) -> int:

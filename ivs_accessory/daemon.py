@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -50,7 +51,10 @@ def run(
     reload_wanted = threading.Event()
     wake = threading.Event()
     restore = _signals(stop, reload_wanted, wake)
-    options = {"keep_last_good": True} | (service_options or {})
+    # Advertised over DNS-SD only as the systemd service (which sets INVOCATION_ID):
+    # a daemon run by hand or by tests must not start the box's helper units.
+    advertise = "INVOCATION_ID" in os.environ
+    options = {"keep_last_good": True, "advertise": advertise} | (service_options or {})
     service = Service(config, safe_mode=safe_mode, **options)
     try:
         service.start()

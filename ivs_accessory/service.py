@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ivs_accessory.advertiser import Advertiser, page_advertisement
 from ivs_accessory.config import Config, last_good_path, load, restore_last_good
 from ivs_accessory.door.actions import Actions, Outcome
 from ivs_accessory.door.audit import AuditLog
@@ -77,6 +78,8 @@ class Service:
         open_light: ``[lamp] device -> Light`` (default: busylight-core).
         enrolment: the page's enrolment mode (default: one on ``clock``); kept
             across reloads, audited in the service's audit log.
+        advertise: keep the page's DNS-SD name on the room (``advertiser.py``; the
+            daemon does under systemd; tests need not).
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class Service:
         keep_last_good: bool = False,
         open_light: OpenLight | None = None,
         enrolment: Enrolment | None = None,
+        advertise: bool = False,
     ) -> None:
         self.config = config
+        self._advertise = advertise
         self.safe_mode = safe_mode
         self._keep_last_good = keep_last_good
         self._hung_after_s = hung_after_s
@@ -116,6 +121,7 @@ class Service:
         self._lock = threading.RLock()
         self._web_factory = web or _default_web
         self.web: Any = None
+        self._advertiser: Advertiser | None = None
         self._lockout_made: tuple[tuple[Any, ...], Lockout] | None = None
         self.enrolment = enrolment or Enrolment(clock)
         self.enrolment.record = lambda **fields: self.audit.note(**fields)
@@ -399,8 +405,19 @@ class Service:
             # The door must work without its page (port taken, bad certificate ...).
             logger.error("the configuration page cannot start: %s", exc)
             self.web = None
+            return
+        if not self._advertise:
+            return
+        # The page's DNS-SD name follows the room (README: Discovery).
+        self._advertiser = Advertiser(
+            lambda: page_advertisement(self), lambda: self.config["system"]
+        )
+        self._advertiser.start()
 
     def _stop_web(self) -> None:
+        advertiser, self._advertiser = self._advertiser, None
+        if advertiser is not None:
+            _stop_part("the DNS-SD advertiser", advertiser.stop)
         web, self.web = self.web, None
         if web is not None:
             _stop_part("the configuration page", web.stop)

@@ -241,6 +241,12 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             # Written by the daemon (the page), installed by the helper as root.
             "network_file": Path(default="/etc/ivs-accessory/network.yaml"),
             "time_file": Path(default="/etc/ivs-accessory/time.conf"),
+            # The page's DNS-SD name (README: Discovery): the daemon stages the room
+            # name and port in advertise_file; the helper writes avahi's file.
+            "advertise_command": Command(optional=True, default=_helper("advertise")),
+            "advertise_file": Path(
+                optional=True, default="/var/lib/ivs-accessory/advertise.json"
+            ),
             # The physical factory-default trigger (a key held this long).
             "factory_key": KeyName(optional=True, default="KEY_RESTART"),
             "factory_hold_ms": Integer(
@@ -261,6 +267,9 @@ SCHEMA: dict[str, Section | BindingsSection] = {
             "netplan_file": Path(default="/etc/netplan/90-ivs-accessory.yaml"),
             "timesyncd_file": Path(
                 default="/etc/systemd/timesyncd.conf.d/90-ivs-accessory.conf"
+            ),
+            "avahi_service_file": Path(
+                default="/etc/avahi/services/ivs-accessory.service"
             ),
             "owner": String(optional=True, default="ivs-accessory"),
             "state_dir": Path(default="/var/lib/ivs-accessory"),

@@ -3,14 +3,15 @@
 Owns everything that touches the box beyond the daemon's own state: atomic file
 writes (``atomic``), argv commands and the root operations (``commands``), the root
 helper's entry point (``helper``), factory default (``factory``), netplan
-(``netconfig``), time (``timeconfig``), and package updates (``update``, with
-``package_checks`` and ``readiness``; the daemon's side: ``update_request``). Only
-``helper`` runs as root. Importing
+(``netconfig``), time (``timeconfig``), the page's DNS-SD service file (``avahi``),
+and package updates (``update``, with ``package_checks`` and ``readiness``; the
+daemon's side: ``update_request``). Only ``helper`` runs as root. Importing
 this package imports none of its modules.
 """
 
 __all__ = [
     "atomic",
+    "avahi",
     "commands",
     "factory",
     "helper",

@@ -11,6 +11,7 @@ from typing import Any
 
 from ivs_accessory.errors import SystemActionError
 from ivs_accessory.system.atomic import atomic_write
+from ivs_accessory.system.avahi import Advertisement, read_staged, write_service
 from ivs_accessory.system.commands import CommandRunner
 from ivs_accessory.system.factory import FactoryPlan, Restore, factory_default
 from ivs_accessory.system.netconfig import NetworkFiles
@@ -200,6 +201,24 @@ def updater(config: Mapping[str, Any], runner: CommandRunner) -> Updater:
     )
 
 
+def advertise(config: Mapping[str, Any], runner: CommandRunner) -> None:
+    """Write avahi's service file from what the daemon staged in ``[system]
+    advertise_file`` (read as untrusted); without it, the host name and the port
+    of the helper's own configuration.
+
+    Raises:
+        SystemActionError: the staged file is unusable or the file cannot be written.
+    """
+    web = config["web"]
+    fallback = Advertisement("", web["port"] or 80, bool(web["tls_cert"]))
+    staged = config["system"]["advertise_file"]
+    ad = read_staged(staged, fallback) if staged else fallback
+    try:
+        write_service(config["helper"]["avahi_service_file"], ad)
+    except OSError as exc:
+        raise SystemActionError(f"cannot write avahi's service file: {exc}") from None
+
+
 # What an operation returns is ignored (reboot's command output, say).
 OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], object]] = {
     "factory-default": lambda config, runner: factory_default(
@@ -214,6 +233,7 @@ OPERATIONS: dict[str, Callable[[Mapping[str, Any], CommandRunner], object]] = {
     # At boot (its instance is enabled): an update the box restarted in finishes
     # or goes back; without a journal it does nothing.
     "update-recover": lambda config, runner: updater(config, runner).recover(),
+    "advertise": advertise,
 }
 """Operation name (the helper unit's instance name) -> what it does."""
 

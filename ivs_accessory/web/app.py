@@ -12,7 +12,14 @@ from typing import Any
 import bottle
 
 from ivs_accessory.threads import Worker
-from ivs_accessory.web import doorpage, enrolpage, maintenance, settings, updatepage
+from ivs_accessory.web import (
+    backups,
+    doorpage,
+    enrolpage,
+    maintenance,
+    settings,
+    updatepage,
+)
 from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
@@ -383,6 +390,7 @@ ROUTES = (
     Route("POST", "/safe-mode/restore", restore_last_good),
     *settings.ROUTES,
     *maintenance.ROUTES,
+    *backups.ROUTES,
     *doorpage.ROUTES,
     *enrolpage.ROUTES,
     *updatepage.ROUTES,

@@ -47,10 +47,11 @@ LOGIN_COOKIE = "ivs_login"  # the login form's CSRF token (double-submit)
 CSRF_FIELD, CSRF_HEADER = "csrf", "X-CSRF-Token"
 # Browsers keep this for a year; it is sent only by a page served over TLS.
 HSTS = "max-age=31536000"
-# A form is a few kilobytes; only these paths take a file (web.updatepage), up to
-# serving.MAX_BODY_BYTES, which cheroot enforces for every request.
+# A form is a few kilobytes. These paths take a file, posted as multipart (their text
+# fields count, CSRF included), up to serving.MAX_BODY_BYTES, which cheroot enforces
+# for every request: a backup to restore (web.backups), a package (web.updatepage).
 MAX_FORM_BYTES = 64 * 1024
-UPLOAD_PATHS = ("/system/update",)
+UPLOAD_PATHS = ("/system/restore", "/system/update")
 NAV = [
     ("/", "Status"),
     ("/valt", "VALT"),
@@ -205,15 +206,13 @@ class Page:
     def form() -> Form:
         """The posted form as text fields (cached per request); {} for a bad body."""
         environ = bottle.request.environ
+        path = bottle.request.path
         if "ivs.form" not in environ:
             kind = environ.get("CONTENT_TYPE", "")
-            # Multipart bodies only where a file is uploaded (their text fields,
-            # the CSRF token among them, are read too).
-            upload = bottle.request.path in UPLOAD_PATHS
             try:
                 pairs = (
                     []
-                    if kind.startswith("multipart/") and not upload
+                    if kind.startswith("multipart/") and path not in UPLOAD_PATHS
                     else list(bottle.request.POST.allitems())
                 )
             except Exception:  # a body bottle cannot parse is no form at all

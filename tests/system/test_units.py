@@ -155,7 +155,7 @@ def test_polkit_rule_allows_exactly_the_helper_operations_and_defaults_use_them(
     system = load(None)["system"]
     for key in ("reboot_command", "factory_default_command", "apply_network_command",
                 "rollback_network_command", "apply_time_command",
-                "update_command"):  # fmt: skip
+                "update_command", "advertise_command"):  # fmt: skip
         argv = system[key]
         assert argv[:3] == ["systemctl", "start", "--no-block"], key
         assert allowed.match(argv[3]), key

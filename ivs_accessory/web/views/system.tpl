@@ -19,6 +19,9 @@
   <h2>Update</h2>
   <p><a href="/system/update">Install a new version</a> from a package file (.deb); the box
   goes back by itself if the new version does not come up.</p>
+  <h2>Backup and restore</h2>
+  <p><a href="/system/backup">Back up the settings, or restore them from a file</a>
+  (also how a new box is set up like this one)</p>
 </section>
 <section class="card">
   <h2>Restart</h2>
