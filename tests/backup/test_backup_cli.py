@@ -41,16 +41,18 @@ def test_backup_writes_a_private_file_without_passwords(tmp_path):
     assert VALT_PASSWORD not in out.read_text()
 
 
-def test_restore_shows_the_changes_and_applies_only_with_yes(tmp_path):
+def sealed_backup(tmp_path: Path):
+    """A box, and its backup made with a passphrase: (files, backup, passphrase file)."""
     files = write_box(tmp_path / "box")
     out = tmp_path / "box.json"
     key = passphrase_file(tmp_path)
-    assert (
-        cli(
-            "backup", "--config", files.config, "--passphrase-file", key, str(out)
-        ).returncode
-        == 0
-    )
+    made = cli("backup", "--config", files.config, "--passphrase-file", key, str(out))
+    assert made.returncode == 0, made.stderr
+    return files, out, key
+
+
+def test_restore_shows_the_changes_and_applies_only_with_yes(tmp_path):
+    files, out, key = sealed_backup(tmp_path)
     config = Path(files.config)
     config.write_text(config.read_text().replace("timeout_s = 5", "timeout_s = 7"))
     before = snapshot(tmp_path / "box")
@@ -100,15 +102,7 @@ def factory_reset(folder: Path) -> None:
 
 
 def test_provision_sets_up_a_new_box_without_asking(tmp_path):
-    files = write_box(tmp_path / "box")
-    out = tmp_path / "box.json"
-    key = passphrase_file(tmp_path)
-    assert (
-        cli(
-            "backup", "--config", files.config, "--passphrase-file", key, str(out)
-        ).returncode
-        == 0
-    )
+    files, out, key = sealed_backup(tmp_path)
     factory_reset(tmp_path / "box")
     reload = str(tmp_path / "box" / "bin" / "reload")
     done = cli("provision", "--config", files.config, "--passphrase-file", key,
