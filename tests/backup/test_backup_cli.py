@@ -42,7 +42,7 @@ def test_backup_writes_a_private_file_without_passwords(tmp_path):
 
 
 def sealed_backup(tmp_path: Path):
-    """A box, and its backup made with a passphrase: (files, backup, passphrase file)."""
+    """A box and its backup made with a passphrase: (files, backup, passphrase)."""
     files = write_box(tmp_path / "box")
     out = tmp_path / "box.json"
     key = passphrase_file(tmp_path)
