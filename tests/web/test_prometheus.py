@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -250,3 +252,16 @@ def test_the_daemon_loads_prometheus_client_only_when_scraped():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_every_exported_metric_is_in_the_readme_table():
+    lamp = {"connected": False, "showing": "starting"}
+    privacy = {"state": "on", "cameras": [{"name": "Desk", "private": True}]}
+    dispatcher = {"alive": True, "events": 1, "dropped": 0, "outcomes": {"denied": 1}}
+    samples = scrape_of(lamp=lamp, privacy=privacy, dispatcher=dispatcher)
+    exported = {
+        re.sub(r"_seconds_(bucket|sum|count)$", "_seconds", name) for name, _ in samples
+    }
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = set(re.findall(r"^\| `(ivs_accessory_[a-z_]+)` \|", readme, re.MULTILINE))
+    assert exported == table
