@@ -166,6 +166,8 @@ def process(
                     times = answer_times(url, answers)
                     log(f"  door: /door answered {answers} times, 10 screens open")
                     samples = _feed(daemon, events, log)
+                    scraped = scrape_rss(url, pid, SCRAPES)
+                    log(f"  door: /metrics scraped {SCRAPES} times")
                 finally:
                     for screen in screens:
                         screen.close()
@@ -178,9 +180,33 @@ def process(
         "rss_start_kib": started,
         "rss_screens_kib": following,
         "rss_end_kib": samples[-1][1],
+        "rss_scraped_kib": scraped,
+        "scrapes": SCRAPES,
         "events": samples[-1][0],
         "exit_code": code,
     }
+
+
+# /metrics loads prometheus_client at its first scrape; a Prometheus server scrapes
+# every 30 s or so, so the figure after a few scrapes is the scraped box's steady one.
+SCRAPES = 5
+
+
+def scrape_rss(url: str, pid: int, count: int) -> int:
+    """Scrape ``url``'s /metrics ``count`` times (from loopback, which the shipped
+    ``metrics_access = local`` allows); the daemon's RSS after, in KiB."""
+    parts = urlsplit(url)
+    for _ in range(count):
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            connection.request("GET", "/metrics")
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        if answer.status != 200 or b"ivs_accessory_info" not in body:
+            raise RuntimeError(f"/metrics answered {answer.status}: {body[:200]!r}")
+    return rss_kib(pid)
 
 
 def _wait_ready_and_available(daemon: DaemonProcess) -> None:

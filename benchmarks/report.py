@@ -215,6 +215,9 @@ def _door(section: dict[str, Any]) -> list[str]:
         f"{p['rss_screens_kib'] / 1024:.1f} MiB with the screens, "
         f"{p['rss_end_kib'] / 1024:.1f} MiB after {p['events']} events "
         "(target <= 45 MB = 42.9 MiB)",
+        f"  RSS after {p['scrapes']} /metrics scrapes (prometheus_client loaded): "
+        f"{p['rss_scraped_kib'] / 1024:.1f} MiB "
+        f"({(p['rss_scraped_kib'] - p['rss_end_kib']) / 1024:+.1f} MiB)",
     ]
 
 

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ivs_accessory"
-HEAVY = ("evdev", "requests", "bottle", "cheroot", "serial", "systemd")
+HEAVY = (
+    "evdev",
+    "requests",
+    "bottle",
+    "cheroot",
+    "serial",
+    "systemd",
+    "prometheus_client",
+)
 
 
 def modules_after_import(*names: str) -> set[str]:

@@ -4,4 +4,13 @@ Importing this package imports none of its modules, so ``valt.models`` (room sta
 marker colours) stays a leaf that the config can use without loading ``requests``.
 """
 
-__all__ = ["admin", "answers", "client", "deadline", "login", "models", "transport"]
+__all__ = [
+    "admin",
+    "answers",
+    "client",
+    "deadline",
+    "login",
+    "models",
+    "timings",
+    "transport",
+]

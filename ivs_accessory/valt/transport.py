@@ -26,6 +26,7 @@ from ivs_accessory.errors import (
     ValtUnavailable,
 )
 from ivs_accessory.valt.deadline import Watchdog, WatchedAdapter
+from ivs_accessory.valt.timings import TimingRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,8 @@ class Transport:
         self._watchdog = Watchdog()
         self._aborted = False
         self.request_count = 0
-        self.request_seconds = 0.0
+        # Every request's duration, failed ones too (/metrics' latency histogram).
+        self.timings = TimingRecorder()
         self._count_lock = threading.Lock()
         install_redaction()
         if not verify_tls and self.base_url.startswith("https"):
@@ -242,7 +244,7 @@ class Transport:
     def _count(self, seconds: float) -> None:
         with self._count_lock:
             self.request_count += 1
-            self.request_seconds += seconds
+        self.timings.observe(seconds)
 
     def _transport_error(self, exc: BaseException, what: str) -> ValtUnavailable:
         # str(exc) holds the URL with the token: only redacted text leaves this method,

@@ -24,7 +24,7 @@ from ivs_accessory.web.accounts import PasswordFileError, new_password_problem
 from ivs_accessory.web.backend import PageService
 from ivs_accessory.web.guard import guard
 from ivs_accessory.web.live import status_view
-from ivs_accessory.web.metrics import health, prometheus
+from ivs_accessory.web.metrics import health
 from ivs_accessory.web.page import (
     HERE,
     LOGIN_COOKIE,
@@ -356,11 +356,12 @@ def healthz(page: Page) -> bottle.HTTPResponse:
 
 
 def metrics(page: Page) -> bottle.HTTPResponse:
-    client = page.service.client
-    text = prometheus(page.service.status(), page.valt_totals.read(client))
-    return bottle.HTTPResponse(
-        text, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
-    )
+    # Imported at the first scrape: prometheus_client is memory that a box nobody
+    # scrapes need not carry (README, "Fleet monitoring", gives the figure).
+    from ivs_accessory.web.exporter import CONTENT_TYPE, exporter_for
+
+    body = exporter_for(page).render()
+    return bottle.HTTPResponse(body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def favicon(page: Page) -> bottle.HTTPResponse:

@@ -166,6 +166,7 @@ class Page:
         self.trial = NetworkTrial(clock)
         self.recovery: Worker | None = None  # see create_app
         self.valt_totals = ValtTotals()
+        self.exporter: Any = None  # web/exporter.py's, made at the first scrape
         self.devices = devices
         self.read_network = network or read_current_network
         self.outcome_watch = OutcomeWatch()  # results for the live input view
