@@ -106,6 +106,24 @@ def _friendly(page: Page, callback: Callable[..., Any]) -> Callable[..., Any]:
     return answer
 
 
+class _PageApp(bottle.Bottle):  # type: ignore[misc]
+    """The page's application: every answer leaves with the security headers.
+
+    Set where the answer leaves, not in an after_request hook: bottle 0.12 (Debian 12)
+    copies an answer raised by the guard or an error page over the hook's headers.
+    """
+
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        wanted = self.config["ivs.page"].security_headers()
+        names = {name.lower() for name in wanted}
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            kept = [(k, v) for k, v in headers if k.lower() not in names]
+            return start_response(status, kept + list(wanted.items()), *exc_info)
+
+        return super().wsgi(environ, start)
+
+
 def create_app(
     service: PageService,
     *,
@@ -124,12 +142,11 @@ def create_app(
         network: reads an interface's current addresses (default:
             ``read_current_network``).
     """
-    app = bottle.Bottle(catchall=True)
+    app = _PageApp(catchall=True)
     page = Page(service, https=https, clock=clock, devices=devices, network=network)
     app.install(_ClosePlugin(page))
     app.install(_FriendlyErrors(page))
     app.add_hook("before_request", _friendly(page, functools.partial(guard, page)))
-    app.add_hook("after_request", page.add_headers)
     for code, handler in ERROR_PAGES:
         app.error(code)(_bound(handler, page))
     for route in ROUTES:
@@ -369,9 +386,12 @@ def favicon(page: Page) -> bottle.HTTPResponse:
 
 
 def static(page: Page, name: str) -> bottle.HTTPResponse:
-    return bottle.static_file(
-        name, root=str(HERE / "static"), headers={"Cache-Control": "max-age=300"}
-    )
+    # Set afterwards: static_file() takes headers= only from bottle 0.13 (Debian 12
+    # ships 0.12.23).
+    answer = bottle.static_file(name, root=str(HERE / "static"))
+    if answer.status_code < 400:
+        answer.set_header("Cache-Control", "max-age=300")
+    return answer
 
 
 # -- the route table -------------------------------------------------------------------

@@ -406,12 +406,11 @@ class Page:
         session = self._session_or_none()
         return session.data.pop("warnings", {}) if session is not None else {}
 
-    def add_headers(self) -> None:
-        """After every request: the security headers (HSTS only over TLS)."""
-        for key, value in _SECURITY_HEADERS.items():
-            bottle.response.set_header(key, value)
+    def security_headers(self) -> dict[str, str]:
+        """The headers every answer carries (HSTS only over TLS)."""
         if self.https:
-            bottle.response.set_header("Strict-Transport-Security", HSTS)
+            return {**_SECURITY_HEADERS, "Strict-Transport-Security": HSTS}
+        return dict(_SECURITY_HEADERS)
 
     # -- saving ------------------------------------------------------------------------
     def save(self, changes: dict[str, Any]) -> list[str]:
