@@ -1,5 +1,7 @@
 """In the VM (Debian's python3, as root under the guest's systemd): the .deb installed
-offline with apt, upgraded in place, removed and purged; prints IVS-FACT lines."""
+offline with apt, upgraded in place, updated with `ivs-accessory update` (a good
+version, then one whose daemon exits at once), removed and purged; prints IVS-FACT
+lines."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import glob
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import time
@@ -89,6 +92,46 @@ def conf_state() -> dict[str, object]:
     }
 
 
+def variant(deb: str, version: str, broken: bool = False) -> str:
+    """Our package again as ``version``; ``broken``: its daemon exits at once."""
+    tree = f"/tmp/variant-{version}"
+    shutil.rmtree(tree, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-R", deb, tree], check=True, timeout=120)
+    control = os.path.join(tree, "DEBIAN", "control")
+    with open(control, encoding="utf-8") as text:
+        lines = [
+            f"Version: {version}" if line.startswith("Version:") else line
+            for line in text.read().splitlines()
+        ]
+    with open(control, "w", encoding="utf-8") as text:
+        text.write("\n".join(lines) + "\n")
+    if broken:
+        with open(os.path.join(tree, "usr/bin/ivs-accessory"), "w") as script:
+            script.write("#!/bin/sh\necho 'this version is broken' >&2\nexit 3\n")
+    out_deb = f"/tmp/ivs-accessory_{version}_all.deb"
+    subprocess.run(["dpkg-deb", "-b", tree, out_deb], check=True, timeout=300,
+                   capture_output=True)  # fmt: skip
+    return out_deb
+
+
+def update(step: str, deb: str) -> None:
+    """`ivs-accessory update` as an admin runs it; its result and the state after."""
+    started = time.monotonic()
+    done = subprocess.run(["ivs-accessory", "update", deb], capture_output=True,
+                          text=True, timeout=1200)  # fmt: skip
+    wall_s = round(time.monotonic() - started, 1)
+    said = done.stdout.strip()
+    fact(f"update_{step}", {"code": done.returncode, "said": said, "wall_s": wall_s})
+    if done.returncode not in (0, 1):
+        print(done.stderr[-3000:], flush=True)
+    with open("/var/lib/ivs-accessory/update-result.json", encoding="utf-8") as text:
+        fact(f"update_{step}_result", json.load(text))
+    fact(f"update_{step}_version", out("dpkg-query", "-W", "-f=${Version}",
+                                       "ivs-accessory"))  # fmt: skip
+    fact(f"update_{step}_state", unit_state())
+    fact(f"update_{step}_healthz", page("/healthz"))
+
+
 def main() -> None:
     # The guest's root is the host's, a container image whose policy-rc.d forbids
     # starting services from packages; a box has none.
@@ -145,6 +188,11 @@ def main() -> None:
     with open(AUDIT, encoding="utf-8") as text:
         fact("audit_kept", "audit line kept by the upgrade" in text.read())
     fact("healthz_after_upgrade", page("/healthz"))
+
+    version = out("dpkg-query", "-W", "-f=${Version}", "ivs-accessory")
+    update("good", variant(deb, f"{version}+update1"))
+    update("broken", variant(deb, f"{version}+update2", broken=True))
+    fact("kept_packages", sorted(os.listdir("/var/lib/ivs-accessory-packages")))
 
     apt("remove", "remove", "ivs-accessory")
     fact("removed", unit_state())

@@ -1,7 +1,9 @@
 """The Debian package installed offline in a VM under a real systemd: apt installs it
 from files (its dependencies downloaded on the host first), the daemon is READY and
 serves the page, accessory.conf is the template with mode 0600; an upgrade keeps the
-configuration and the audit log; remove stops the daemon; purge deletes the rest.
+configuration and the audit log; `ivs-accessory update` installs a newer version and
+rolls back one whose daemon exits at once; remove stops the daemon; purge deletes the
+rest.
 The guest side is guest_deb.py; it also prints the install -> READY figure."""
 
 from __future__ import annotations
@@ -68,6 +70,20 @@ def test_the_package_installs_offline_upgrades_removes_and_purges(vm: Vm, tmp_pa
     assert facts["conf_kept"] is True and facts["audit_kept"] is True
     assert facts["conf_after_upgrade"]["mode"] == "0o600"
     assert isinstance(facts["healthz_after_upgrade"], int)
+
+    good, broken = facts["update_good"], facts["update_broken"]
+    assert good["code"] == 0 and good["said"].startswith("updated: version "), tail
+    assert facts["update_good_version"].endswith("+update1"), facts
+    assert facts["update_good_state"]["service"] == "active"
+    assert isinstance(facts["update_good_healthz"], int)
+    assert broken["code"] == 1 and broken["said"].startswith("rolled back"), tail
+    assert "did not become healthy" in facts["update_broken_result"]["reason"]
+    assert facts["update_broken_version"] == facts["update_good_version"]
+    assert facts["update_broken_state"]["service"] == "active"
+    assert isinstance(facts["update_broken_healthz"], int)
+    print(f"update -> healthy: {facts['update_good_result']['seconds']} s "
+          f"(the helper's own count); rollback: "
+          f"{facts['update_broken_result']['seconds']} s")  # fmt: skip
 
     assert facts["apt_remove"] == 0, tail
     assert facts["removed"]["service"] in ("inactive", "unknown"), facts["removed"]
