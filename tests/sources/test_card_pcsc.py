@@ -24,22 +24,17 @@ UID7 = "04A1B2C3D4E5F6"
 
 
 @pytest.fixture(scope="session")
-def pcsc_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A work directory, and PCSCLITE_CSOCK_NAME pointing into it for the session."""
+def pcsc_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A work directory for pcscd's configuration and the cards' helper files.
+
+    pcscd's socket is PCSCLITE_CSOCK_NAME, set for the whole run by tests/conftest.py
+    (the client library reads it only once).
+    """
     reason = pcsc_rig.missing()
     if reason:
         pytest.skip(reason)
     pytest.importorskip("smartcard", reason="pyscard is missing; run scripts/setup")
-    workdir = tmp_path_factory.mktemp("pcsc")
-    before = os.environ.get("PCSCLITE_CSOCK_NAME")
-    os.environ["PCSCLITE_CSOCK_NAME"] = str(workdir / "pcscd.comm")
-    try:
-        yield workdir
-    finally:
-        if before is None:
-            os.environ.pop("PCSCLITE_CSOCK_NAME", None)
-        else:
-            os.environ["PCSCLITE_CSOCK_NAME"] = before
+    return tmp_path_factory.mktemp("pcsc")
 
 
 @pytest.fixture
