@@ -237,6 +237,10 @@ def test_inputs_add_a_pcsc_reader_by_part_of_its_name(admin, box):
     }
     page = admin.get("/inputs").text
     assert 'name="sreader_' in page and 'value="ACR122"' in page
+    # A refused form shows the reader as it was typed.
+    form = inputs_form(sname_1="nfc2", skind_1="card_pcsc", sreader_1="uTrust")
+    answer = admin.post("/inputs", form | {"pin_length": "-1"})
+    assert answer.status == 400 and 'value="uTrust"' in answer.text
 
 
 @pytest.mark.parametrize(
