@@ -19,8 +19,9 @@ GET_UID = (0xFF, 0xCA, 0x00, 0x00, 0x00)
 # dies while it waits.
 _NO_SERVICE = {0x8010001D, 0x8010001E, 0x80100013}
 _NO_READER = {0x8010002E, 0x80100009, 0x80100017}  # none, unknown, unavailable
-# A card that left (or was swapped) between the insert event and the command.
-_CARD_GONE = {0x80100069, 0x8010000C, 0x80100068, 0x80100067, 0x80100066, 0x8010002F}
+# A card that left (or was swapped) between the insert event and the command: removed,
+# no card, reset, communication lost. (A mute card, 0x80100066, is another matter.)
+_CARD_GONE = {0x80100069, 0x8010000C, 0x80100068, 0x8010002F}
 _TIMEOUT = 0x8010000A
 _CANCELLED = 0x80100002
 

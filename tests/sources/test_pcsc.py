@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from typing import Any
 
 import pytest
@@ -175,3 +176,78 @@ def test_config_section_card_pcsc():
     )
     assert "first, or a part of the reader's name" in errors["reader"]
     assert "not used by kind 'card_pcsc'" in errors["port"]
+
+
+def test_context_a_mute_card_is_not_a_card_that_left():
+    with pytest.raises(PcscError) as info:
+        PcscContext(FakeScard(connect=0x80100066)).read_uid(ACR)
+    assert info.value.reason == "other"
+
+
+class ScriptedPcscd:
+    """Stands in for pcscd behind PcscContext's interface: readers come and go on a
+    USB bus the test controls, and each reader's states arrive as the test sends
+    them (what vpcd cannot do: a reader leaving a running pcscd)."""
+
+    def __init__(self) -> None:
+        self.plugged: list[str] = []
+        self.states: queue.Queue[int] = queue.Queue()
+        self.uid = b"\x01\x02\x03\x04"
+
+    def __call__(self) -> ScriptedPcscd:
+        return self  # open_context: one context, this one
+
+    def wait(self, reader: str, known: int, timeout_ms: int) -> int | None:
+        try:
+            state = self.states.get(timeout=timeout_ms / 1000)
+        except queue.Empty:
+            return None
+        if state < 0:
+            raise PcscError("cancelled", "cancelled")
+        return state
+
+    def readers(self) -> list[str]:
+        return list(self.plugged)
+
+    def read_uid(self, reader: str) -> CardAnswer:
+        return CardAnswer(self.uid, 0x9000)
+
+    def cancel(self) -> None:
+        self.states.put(-1)
+
+    def close(self) -> None:
+        pass
+
+
+EMPTY, PRESENT, UNKNOWN, CHANGED = 0x10, 0x20, 0x4, 0x2
+
+
+def test_reader_unplugged_and_plugged_again_while_pcscd_runs():
+    pcscd = ScriptedPcscd()
+    events: queue.Queue[Any] = queue.Queue()
+    reader = PcscCardReader("nfc", "acr", open_context=pcscd, reconnect_max_s=0.2)
+    reader.start(events.put)
+    try:
+        assert reader.wait_status(lambda s: "pcscd sees none" in s["last_error"], 5)
+        pcscd.plugged = [OTHER, ACR]
+        pcscd.states.put(EMPTY)
+        assert reader.wait_status(lambda s: s["device"] == ACR, 5)
+        pcscd.states.put(PRESENT | 1 << 16)
+        assert events.get(timeout=5).raw == "01020304"
+        pcscd.plugged = [OTHER]  # unplugged: pcscd reports it unknown
+        pcscd.states.put(UNKNOWN | CHANGED)
+        assert reader.wait_status(
+            lambda s: "no reader matching 'acr'" in (s["last_error"] or ""), 5
+        )
+        pcscd.plugged = [OTHER, ACR]
+        pcscd.states.put(EMPTY)
+        assert reader.wait_status(lambda s: s["connected"], 5)
+        assert reader.status()["reconnects"] == 1
+        # Two cards swapped between two waits: the same PRESENT, a new event count.
+        pcscd.states.put(PRESENT | 3 << 16)
+        pcscd.uid = b"\x0a\x0b\x0c\x0d"
+        assert events.get(timeout=5).raw == "0A0B0C0D"
+        pcscd.states.put(PRESENT | 5 << 16)
+        assert events.get(timeout=5).raw == "0A0B0C0D"
+    finally:
+        reader.close()
