@@ -3,8 +3,9 @@
 pcscd 1.9 always listens on /run/pcscd/pcscd.comm unless it is socket-activated, so
 the rig hands it a listening socket of its own the way systemd does (LISTEN_FDS); the
 client library finds that socket through PCSCLITE_CSOCK_NAME, which it reads once per
-process, so one socket path serves the whole test session. The system's pcscd, if
-any, is not touched (only its pid file is rewritten while ours runs).
+process, so one socket path serves the whole test run. The system's pcscd, if any,
+keeps its socket; only /run/pcscd/pcscd.pid is shared (ours writes it, and removes it
+when it stops: `pcscd --hotplug` for the system's pcscd fails until it restarts).
 """
 
 from __future__ import annotations
