@@ -113,6 +113,10 @@ class PcscCardReader(ReconnectingReader):
         self.reads = 0
         self.dropped = 0
         self.card_present = False  # as pcscd last told; False while disconnected
+        # Connected as status() says it: set once a connect is fully recorded (its
+        # count, its cleared error), cleared before a loss is, so one snapshot never
+        # mixes the two.
+        self._online = False
         self._open_context = open_context or PcscContext
         self._changed = threading.Condition()
 
@@ -134,7 +138,7 @@ class PcscCardReader(ReconnectingReader):
 
     def status(self) -> dict[str, Any]:
         """Return a snapshot for the status page and logs."""
-        session = self._handle
+        session = self._handle if self._online else None
         return {
             "connected": session is not None,
             "device": session.reader if session is not None else None,
@@ -191,6 +195,7 @@ class PcscCardReader(ReconnectingReader):
         verb = "reconnected to" if ever_connected else "reading"
         logger.info("%s %s %s", self.label, verb, session.reader if session else "?")
         self.last_error = None
+        self._online = True
         self._noted()
 
     def _pump(self, session: _Session, emit: Emit) -> bool:
@@ -229,6 +234,7 @@ class PcscCardReader(ReconnectingReader):
         return f"lost reader {reader!r} ({exc})"
 
     def _gone(self, message: str) -> bool:
+        self._online = False  # first: no status may show the loss and "connected"
         self._lost(message)
         self._noted()
         return True
@@ -262,6 +268,7 @@ class PcscCardReader(ReconnectingReader):
         self._noted()
 
     def _release(self, session: _Session) -> None:
+        self._online = self.card_present = False
         session.context.close()
 
 
