@@ -43,7 +43,8 @@ class CardRead:
     it.
 
     ``kind`` is one of ``decimal`` (digits as typed by a HID reader or a line reader),
-    ``em4100`` (10 hex characters) or ``wiegand`` (a bit string of 26, 34 or 37 bits).
+    ``em4100`` (10 hex characters), ``wiegand`` (a bit string of 26, 34 or 37 bits) or
+    ``uid`` (a contactless card's UID in hex, as a PC/SC reader returned it).
     """
 
     source: str

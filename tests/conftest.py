@@ -4,7 +4,9 @@ systemd's notify socket."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +29,20 @@ from ivs_accessory.valtsim import ValtSimulator, default_data
 REPO = Path(__file__).resolve().parents[1]
 
 VERSIONS = ["5.2.0", "6.4.0", "6.5.0", "6.6.0"]
+
+_PCSC_DIR = tempfile.mkdtemp(prefix="ivs-pcsc-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # PC/SC clients find pcscd through this variable, which libpcsclite reads once per
+    # process: every test (a card_pcsc source a service test starts, too) talks to the
+    # private pcscd of tests/sources/pcsc_rig.py or to none, never to the machine's.
+    os.environ["PCSCLITE_CSOCK_NAME"] = os.path.join(_PCSC_DIR, "pcscd.comm")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_PCSC_DIR, ignore_errors=True)
+
 
 # An admin account whose password appears nowhere else, so log checks can find it.
 SECRET_USER = "keypad"

@@ -22,7 +22,7 @@ from ivs_accessory.config.types import (
 )
 
 SOURCE_PREFIX = "source:"
-SOURCE_KINDS = ("keypad", "card_hid", "card_serial", "console")
+SOURCE_KINDS = ("keypad", "card_hid", "card_serial", "card_pcsc", "console")
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 KIND = Choice(SOURCE_KINDS)
@@ -49,6 +49,15 @@ SOURCE_SCHEMAS: dict[str, Section] = {
             "port": String(example="/dev/ttyUSB0"),
             "baud": Integer(300, 115_200, unit="bits per second", default="9600"),
             "framing": Choice(("auto", "line", "em4100", "wiegand"), default="auto"),
+        }
+    ),
+    "card_pcsc": Section(
+        {
+            # ``first``, or a part of the PC/SC reader's name (any case).
+            "reader": String(
+                example="first, or a part of the reader's name such as ACR122",
+                default="first",
+            ),
         }
     ),
     "console": Section({}),

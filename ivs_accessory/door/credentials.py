@@ -12,7 +12,7 @@ from ivs_accessory.events import CardRead
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("pin", "decimal", "em4100", "wiegand")
+KINDS = ("pin", "decimal", "em4100", "wiegand", "uid")
 """Every value of ``Credential.kind``."""
 
 READINGS = (
@@ -23,11 +23,15 @@ READINGS = (
     "wiegand_facility",
     "wiegand_card",
     "wiegand26",
+    "uid_hex",
+    "uid_decimal",
+    "uid_decimal_reversed",
 )
 """Every reading name a configuration may choose to match against VALT."""
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _MASK = "****"
+_UID_MAX_HEX = 20  # ISO 14443 UIDs are 4, 7 or 10 bytes; ISO 15693 and FeliCa 8
 
 
 class CredentialError(AccessoryError, ValueError):
@@ -115,7 +119,7 @@ def from_card(event: CardRead) -> Credential:
     if decode is None:
         raise CredentialError(
             f"unknown card kind {event.kind!r} from {event.source!r}; "
-            f"expected decimal, em4100 or wiegand"
+            f"expected decimal, em4100, wiegand or uid"
         )
     return Credential(event.raw, event.kind, decode(event.raw), event.source)
 
@@ -224,8 +228,36 @@ def _check_wiegand_parity(bits: str, fmt: _WiegandFormat) -> None:
         raise CredentialError(f"wiegand {len(bits)}-bit frame fails its odd parity")
 
 
+def _uid_readings(raw: str) -> dict[str, str]:
+    """Readings of a contactless card's UID (hex, in the order the reader sent it).
+
+    Desktop readers that type a UID disagree on byte order, so both decimal forms
+    are offered; each is zero-padded to the width of the largest UID of that length
+    (10 digits for the common 4-byte UID), as those readers print it.
+    """
+    if (
+        not 2 <= len(raw) <= _UID_MAX_HEX
+        or len(raw) % 2
+        or not _HEX_DIGITS.issuperset(raw)
+    ):
+        raise CredentialError(
+            f"uid card value must be 1 to {_UID_MAX_HEX // 2} bytes in hex; "
+            f"got {len(raw)} characters"
+        )
+    data = bytes.fromhex(raw)
+    width = len(str(256 ** len(data) - 1))
+    as_read = f"{int.from_bytes(data, 'big'):0{width}d}"
+    return {
+        "uid_hex": raw.upper(),
+        "uid_decimal": as_read,
+        "uid_decimal_reversed": f"{int.from_bytes(data, 'little'):0{width}d}",
+        "decimal": as_read,
+    }
+
+
 _CARD_DECODERS: dict[str, Callable[[str], dict[str, str]]] = {
     "decimal": _decimal_readings,
     "em4100": _em4100_readings,
     "wiegand": _wiegand_readings,
+    "uid": _uid_readings,
 }

@@ -37,6 +37,7 @@ _BUILTIN_MODULES = {
     "keypad": "ivs_accessory.sources.keypad",
     "card_hid": "ivs_accessory.sources.card_hid",
     "card_serial": "ivs_accessory.sources.card_serial",
+    "card_pcsc": "ivs_accessory.sources.card_pcsc",
     "console": "ivs_accessory.sources.console",
 }
 _REGISTRY: dict[str, Factory] = {}

@@ -22,7 +22,7 @@ Errors = dict[str, str]
 
 MAX_ROWS = 32  # bindings or sources one form may carry
 _ROW = re.compile(r"[a-z]+_([0-9]{1,2})")
-SOURCE_FIELDS = ("device", "grab", "leds", "port", "baud", "framing")
+SOURCE_FIELDS = ("device", "grab", "leds", "port", "baud", "framing", "reader")
 
 
 def read_form(pairs: list[tuple[str, str]]) -> Form:

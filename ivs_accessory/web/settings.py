@@ -261,7 +261,7 @@ def _posted_inputs(
 ) -> tuple[dict[str, str], list[dict[str, str]], list[dict[str, str]]]:
     """The Inputs form as posted: (values, source rows, binding rows), to show again."""
     values = {k: form.get(k, "") for k in (*MAPPING_KEYS, *LOCKOUT_KEYS)}
-    fields = ("name", "kind", "device", "port", "baud", "framing", "remove")
+    fields = ("name", "kind", "device", "port", "baud", "framing", "reader", "remove")
     sources = [
         row | {k: forms.checkbox(form, f"s{k}_{row['row']}") for k in ("grab", "leds")}
         for row in _posted_rows(form, "sname", fields)

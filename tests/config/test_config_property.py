@@ -33,6 +33,7 @@ from ivs_accessory.config import (
     Url,
     check_file,
 )
+from ivs_accessory.config.lamp_schema import Colour
 from ivs_accessory.notify import Notifier
 from ivs_accessory.safe_mode import first_of
 
@@ -83,6 +84,7 @@ def good_values(key: str, field) -> list[str]:
         (IpAddress, ["127.0.0.1", "::"]),
         (IpNetworks, ["127.0.0.1 ::1", "192.168.10.0/24", ""]),
         (DeviceSelector, ["usb:ffff:0035", "name:Keypad"]),
+        (Colour, ["amber", "#ff7800"]),
     ]
     for kind, texts in kinds:
         if isinstance(field, kind):

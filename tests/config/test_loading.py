@@ -138,7 +138,7 @@ def test_load_reports_every_error_at_once(tmp_path):
             "empty for none",
             "unknown section [mapp]; did you mean [mapping]?",
             "[source:door] kind = 'keyboard': must be one of keypad, card_hid, "
-            "card_serial, console",
+            "card_serial, card_pcsc, console",
         ]
     )
     assert str(info.value).startswith("4 problems")
@@ -180,7 +180,7 @@ def test_load_reports_every_error_at_once(tmp_path):
         (
             "[source:d]\ngrab = true\n",
             "[source:d] kind is missing; add a line `kind = <one of keypad, card_hid, "
-            "card_serial, console>`",
+            "card_serial, card_pcsc, console>`",
         ),
         (
             "[source:d]\nkind = card_serial\n",

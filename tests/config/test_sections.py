@@ -62,7 +62,7 @@ from ivs_accessory.config import (
             {},
             {
                 "kind": "[source:door] kind = 'nope': must be one of keypad, "
-                "card_hid, card_serial, console",
+                "card_hid, card_serial, card_pcsc, console",
                 "bogus": "unknown key 'bogus' in [source:door]",
             },
         ),

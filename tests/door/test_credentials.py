@@ -217,6 +217,46 @@ def test_credential_error_is_accessory_and_value_error():
     assert issubclass(CredentialError, ValueError)
 
 
+@pytest.mark.parametrize(
+    "raw, hex_, as_read, reversed_",
+    [
+        ("a1b2c3d4", "A1B2C3D4", "2712847316", "3569595041"),
+        ("00000001", "00000001", "0000000001", "0016777216"),
+        ("04A1B2C3D4E5F6", "04A1B2C3D4E5F6", "01303689068602870", "69495546249912580"),
+        ("0102030405060708090A", "0102030405060708090A", "0004759477275222530853130",
+         "0047390263963055590408705"),
+    ],
+)  # fmt: skip
+def test_uid_readings_in_both_byte_orders(raw, hex_, as_read, reversed_):
+    assert card(raw, "uid").readings == {
+        "uid_hex": hex_,
+        "uid_decimal": as_read,
+        "uid_decimal_reversed": reversed_,
+        "decimal": as_read,
+    }
+
+
+@given(st.binary(min_size=1, max_size=10))
+def test_uid_decimal_forms_agree_with_the_bytes(uid):
+    readings = card(uid.hex(), "uid").readings
+    assert int(readings["uid_decimal"]) == int.from_bytes(uid, "big")
+    assert int(readings["uid_decimal_reversed"]) == int.from_bytes(uid, "little")
+    assert len(readings["uid_decimal"]) == len(str(256 ** len(uid) - 1))
+
+
+@pytest.mark.parametrize("raw", ["", "A", "A1B2C3D", "A1B2C3DX", "00" * 11])
+def test_uid_rejects_malformed_values(raw):
+    with pytest.raises(CredentialError, match="uid card value must be 1 to 10 bytes"):
+        card(raw, "uid")
+
+
+def test_matching_value_of_a_uid_by_each_reading():
+    uid = card("A1B2C3D4", "uid")
+    assert matching_value(uid, "uid_decimal_reversed") == "3569595041"
+    assert matching_value(uid, "uid_hex") == "A1B2C3D4"
+    assert matching_value(uid, "em4100_10") is None
+
+
 def test_unknown_card_kind_is_rejected():
     with pytest.raises(CredentialError, match="unknown card kind"):
         card("1234", "magstripe")
@@ -275,6 +315,7 @@ def test_credential_masked(cred, expected):
         (card("0004512345", "decimal"), ["0004512345", "45123"]),
         (card(encode_wiegand("H10304", 1000, 500000), "wiegand"), ["500000"]),
         (from_pin("135792", "keypad"), ["135792"]),
+        (card("A1B2C3D4", "uid"), ["A1B2C3D4", "2712847316", "3569595041"]),
     ],
 )
 def test_repr_and_str_never_show_the_number(cred, secrets, caplog):
@@ -320,6 +361,7 @@ SAMPLES = [
     card(encode_wiegand("H10301", 123, 45678), "wiegand"),
     card(encode_wiegand("34-bit", 1, 2), "wiegand"),
     card(encode_wiegand("H10304", 3, 4), "wiegand"),
+    card("04A1B2C3D4E5F6", "uid"),
 ]
 
 

@@ -139,13 +139,12 @@ def test_register_adds_a_kind_that_create_source_uses(registry):
         (
             {"kind": "zzz"},
             "unknown source kind 'zzz' in [source:door]; use one of card_hid, "
-            "card_serial, console, keypad",
+            "card_pcsc, card_serial, console, keypad",
         ),
         (
             {},
-            "[source:door] has no kind; add `kind = <one of card_hid, card_serial, "
-            "console, "
-            "keypad>`",
+            "[source:door] has no kind; add `kind = <one of card_hid, card_pcsc, "
+            "card_serial, console, keypad>`",
         ),
         (
             {"kind": "keypad", "grap": True},

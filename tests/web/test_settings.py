@@ -227,6 +227,22 @@ def test_inputs_add_and_remove_sources(admin, box):
     assert set(load(str(box.config_path)).sources) == {"door"}
 
 
+def test_inputs_add_a_pcsc_reader_by_part_of_its_name(admin, box):
+    form = inputs_form(sname_1="nfc", skind_1="card_pcsc", sreader_1="ACR122")
+    answer = admin.post("/inputs", form)
+    assert answer.status == 303, answer.text
+    assert load(str(box.config_path)).sources["nfc"] == {
+        "kind": "card_pcsc",
+        "reader": "ACR122",
+    }
+    page = admin.get("/inputs").text
+    assert 'name="sreader_' in page and 'value="ACR122"' in page
+    # A refused form shows the reader as it was typed.
+    form = inputs_form(sname_1="nfc2", skind_1="card_pcsc", sreader_1="uTrust")
+    answer = admin.post("/inputs", form | {"pin_length": "-1"})
+    assert answer.status == 400 and 'value="uTrust"' in answer.text
+
+
 @pytest.mark.parametrize(
     "changes, field, words",
     [
@@ -240,6 +256,7 @@ def test_inputs_add_and_remove_sources(admin, box):
         ),
         ({"bkey_2": "KEY_KPPLUS", "baction_2": "stop"}, "bkey_2", "bound twice"),
         ({"sname_1": "card", "skind_1": "card_hid"}, "sdevice_1", "say which reader"),
+        ({"sname_1": "nfc", "skind_1": "card_pcsc"}, "sreader_1", "part of the reader"),
         ({"sname_1": "bad name!", "skind_1": "console"}, "sname_1", "letters, digits"),
         ({"sname_1": "x", "skind_1": "teleport"}, "skind_1", "must be one of"),
     ],

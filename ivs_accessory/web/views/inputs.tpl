@@ -22,6 +22,7 @@
         <td data-label="Device / port">
           <input name="sdevice_{{i}}" value="{{s.get('device', '')}}"{{!w.invalid('sdevice_%d' % i)}} list="evdev-devices" aria-label="Device" placeholder="device" data-kinds="keypad card_hid">{{!w.error('sdevice_%d' % i, 'Device of ' + row)}}
           <input name="sport_{{i}}" value="{{s.get('port', '')}}"{{!w.invalid('sport_%d' % i)}} list="serial-ports" aria-label="Serial port" placeholder="/dev/ttyUSB0" data-kinds="card_serial">{{!w.error('sport_%d' % i, 'Serial port of ' + row)}}
+          <input name="sreader_{{i}}" value="{{s.get('reader', 'first')}}"{{!w.invalid('sreader_%d' % i)}} aria-label="PC/SC reader" placeholder="first, or part of its name" data-kinds="card_pcsc">{{!w.error('sreader_%d' % i, 'PC/SC reader of ' + row)}}
         </td>
         <td data-label="Options">
           <label data-kinds="keypad card_hid"><input type="checkbox" name="sgrab_{{i}}" value="true"{{!' checked' if s.get('grab', 'true') == 'true' else ''}}> grab</label>
