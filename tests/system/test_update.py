@@ -255,7 +255,11 @@ def keyring(tmp_path):
                        check=True, capture_output=True)  # fmt: skip
         return Path(f"{deb}.sig")
 
-    return sign, str(ring)
+    try:
+        yield sign, str(ring)
+    finally:  # gpg started an agent for this home: it must not outlive the test
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"],
+                       capture_output=True, timeout=30)  # fmt: skip
 
 
 def test_with_a_keyring_only_a_signed_package_goes_in(box, keyring):
