@@ -185,12 +185,11 @@ class Updater:
         logger.warning("update: installing %s %s over %s", PACKAGE, new.version, before)
         try:
             self.runner.run(["dpkg", "--install", new.path], timeout_s=300)
-            self.runner.run(self.plan.restart_command)
         except SystemActionError as exc:
             return self._roll_back(
                 previous, request, f"dpkg could not install it: {exc}"
             )
-        problem = self.healthy(request.health_url, HEALTH_WAIT_S)
+        problem = self._started(request)
         if problem is not None:
             return self._roll_back(
                 previous,
@@ -232,18 +231,29 @@ class Updater:
             return {"result": "failed", "reason": why, "version": self.installed()}
         try:
             self.runner.run(["dpkg", "--install", previous], timeout_s=300)
-            self.runner.run(self.plan.restart_command)
         except SystemActionError as exc:
             return {
                 "result": "failed",
                 "version": self.installed(),
                 "reason": f"{why}; the rollback failed too: {exc}",
             }
-        problem = self.healthy(request.health_url, HEALTH_WAIT_S)
+        problem = self._started(request)
         back = self.installed()
         if problem is not None:
             why += f"; after the rollback to {back}: {problem}"
         return {"result": "rolled back", "version": back, "reason": why}
+
+    def _started(self, request: Request) -> str | None:
+        """Restart the daemon and wait for it: None once it is up, else why not.
+
+        A restart that fails is the installed version not starting (a Type=notify
+        unit fails its restart when the daemon exits before READY), not dpkg failing.
+        """
+        try:
+            self.runner.run(self.plan.restart_command)
+        except SystemActionError as exc:
+            return f"it did not start ({exc})"
+        return self.healthy(request.health_url, HEALTH_WAIT_S)
 
     def _prune(self, keep: set[str]) -> None:
         for name in os.listdir(self.plan.kept_dir):

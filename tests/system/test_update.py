@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ivs_accessory.system.commands import CommandRunner
+from ivs_accessory.system.commands import CommandFailed, CommandRunner
 from ivs_accessory.system.package_checks import (
     Request,
     UpdateRefused,
@@ -65,6 +65,7 @@ class DpkgRoot(CommandRunner):
         super().__init__(timeout_s=120)
         self.root = root
         self.restarts = 0
+        self.broken_fails_restart = False  # as systemctl restart of a Type=notify unit
         self.installs: list[str] = []
         for folder in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
             (root / folder).mkdir(parents=True)
@@ -74,6 +75,8 @@ class DpkgRoot(CommandRunner):
         argv = list(argv)
         if argv == ["restart-daemon"]:
             self.restarts += 1
+            if self.broken_fails_restart and (self.root / MARKER / "broken").exists():
+                raise CommandFailed("systemctl failed with exit code 1: see ...", 1)
             return ""
         if argv[0] in ("dpkg", "dpkg-query", "dpkg-repack") and argv[1] not in (
             "--print-architecture",
@@ -162,6 +165,18 @@ def test_a_version_that_does_not_become_healthy_is_rolled_back(box):
     assert box.runner.installs == ["incoming.deb", "ivs-accessory_1.0.deb"]
     assert box.runner.restarts == 2
     assert not (box.kept / "journal.json").exists()
+
+
+def test_a_version_whose_restart_fails_is_rolled_back_as_not_starting(box):
+    box.runner.broken_fails_restart = True
+    box.stage(build(box.folder, "1.1", broken=True))
+    result = box.updater().run()
+    assert (result["result"], result["version"]) == ("rolled back", "1.0")
+    assert result["reason"].startswith("version 1.1 did not become healthy")
+    assert "it did not start (systemctl failed" in result["reason"]
+    assert "dpkg could not" not in result["reason"]
+    assert box.runner.version() == "1.0" and box.runner.restarts == 2
+    assert box.waits == [""]  # after the rollback only: the first restart failed
 
 
 def test_the_next_update_goes_back_to_the_kept_version_not_the_first(box):
