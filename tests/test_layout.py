@@ -21,6 +21,8 @@ HEAVY = (
     "serial",
     "systemd",
     "prometheus_client",
+    "busylight_core",
+    "hidraw",
 )
 
 
@@ -45,6 +47,7 @@ def modules_after_import(*names: str) -> set[str]:
         ("ivs_accessory.config", "ivs_accessory.system.helper"),
         ("ivs_accessory.valt.models", "ivs_accessory.door.terms"),
         ("ivs_accessory.sources.selector", "ivs_accessory.sources.keynames"),
+        ("ivs_accessory.door.lamp_ids", "ivs_accessory.door.busylight"),
     ],
 )
 def test_leaves_load_no_third_party_library(names):

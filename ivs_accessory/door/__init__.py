@@ -4,7 +4,8 @@ Owns the pipeline after the input sources: events become presented credentials o
 bound keys (``mapping``), one intent each (``decide``), VALT calls on fresh room state
 (``actions``, ``room``, ``directory``, ``starter``), the words the person is told
 (``reports``), and what is left behind (``feedback``, ``audit``, ``recent``; the
-recording lamp in ``lamp``, ``lamp_driver``, ``busylight``, ``lamp_memory``); what door
+recording lamp in ``lamp``, ``lamp_driver``, ``busylight``, ``lamp_ids``,
+``lamp_memory``); what door
 screens show (``board``, with today's sessions from ``timetable``). ``privacy`` puts
 the room and its cameras into privacy and moves them to presets (``privacy_state``
 what it believes of each camera, ``privacy_words`` its words). ``dispatcher`` is the
@@ -30,6 +31,7 @@ __all__ = [
     "feedback",
     "lamp",
     "lamp_driver",
+    "lamp_ids",
     "lamp_memory",
     "lockout",
     "mapping",

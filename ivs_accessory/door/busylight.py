@@ -13,13 +13,17 @@ handed the open handle. Lights on a serial port use busylight-core's own serial 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 from collections.abc import Callable, Iterator
+from importlib.machinery import ModuleSpec
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ivs_accessory.door.lamp import LampError, Rgb
+from ivs_accessory.door.lamp_ids import LIGHT_IDS, light_plugged_in
 
 INSTALL_HINT = "install the lamp extra: pip install 'ivs-accessory[lamp]'"
 _USB = re.compile(r"usb:([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")  # as [lamp] device checks
@@ -98,9 +102,37 @@ def load_library(
     try:
         return importer("busylight_core"), importer("hidraw")
     except ImportError as exc:
-        raise LampError(
-            f"busylight-core not installed ({exc.name} missing); {INSTALL_HINT}"
-        ) from None
+        raise _not_installed(exc.name) from None
+
+
+def _not_installed(missing: str | None) -> LampError:
+    return LampError(
+        f"busylight-core not installed ({missing} missing); {INSTALL_HINT}"
+    )
+
+
+def open_plugged_in(
+    selector: str,
+    *,
+    sys_root: Path = Path("/sys"),
+    find_spec: Callable[[str], ModuleSpec | None] = importlib.util.find_spec,
+) -> BusylightLight:
+    """:func:`open_busylight`, once sysfs shows a device with a light's USB id.
+
+    Until then busylight-core stays unloaded: with loguru, asyncio and hidapi it is
+    about 5 MiB of the daemon's memory, which a box whose light is not plugged in
+    (yet) should not pay. The lamp's thread calls this on every retry.
+
+    Raises:
+        LampError: as :func:`open_busylight`; the library's absence is found
+            without importing it.
+    """
+    for name in ("busylight_core", "hidraw"):
+        if find_spec(name) is None:
+            raise _not_installed(name)
+    if not light_plugged_in(sys_root):
+        raise LampError(f"no supported light found (device = {selector})")
+    return open_busylight(selector)
 
 
 def open_busylight(
@@ -194,17 +226,11 @@ def _path(hardware: Any) -> str:
     return path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
 
 
-def udev_rules(importer: Callable[[str], ModuleType] = importlib.import_module) -> str:
+def udev_rules() -> str:
     """The udev rules that give the daemon's group the hidraw node of every light
-    busylight-core knows (systemd/71-ivs-accessory-lamp.rules is this text).
-
-    Raises:
-        LampError: busylight-core is not installed.
-    """
-    library, _ = load_library(importer)
-    ids = sorted(
-        {i for kind in library.Light.subclasses() for i in kind.supported_device_ids}
-    )
+    busylight-core knows (systemd/71-ivs-accessory-lamp.rules is this text), from
+    the leaf list in door/lamp_ids.py, which a test holds to the installed library."""
+    ids = sorted(LIGHT_IDS)
     lines = [
         "# udev: the recording lamp's /dev/hidraw node, for the daemon's group: every",
         "# light busylight-core knows. Made by udev_rules() in door/busylight.py;",

@@ -240,7 +240,8 @@ class LampSlot:
 
 
 def _open_busylight(selector: str) -> Light:
-    # Imported when first used: busylight-core is an optional extra.
-    from ivs_accessory.door.busylight import open_busylight
+    # Imported when first used: busylight-core is an optional extra, and it is
+    # loaded only once a light it knows is plugged in (door/lamp_ids.py).
+    from ivs_accessory.door.busylight import open_plugged_in
 
-    return open_busylight(selector)
+    return open_plugged_in(selector)
