@@ -132,7 +132,8 @@ def update(step: str, deb: str) -> None:
     fact(f"update_{step}_healthz", page("/healthz"))
 
 
-def main() -> None:
+def prepare_offline() -> None:
+    """Let packages start services, and give apt its empty offline folders."""
     # The guest's root is the host's, a container image whose policy-rc.d forbids
     # starting services from packages; a box has none.
     if os.path.exists("/usr/sbin/policy-rc.d"):
@@ -140,6 +141,10 @@ def main() -> None:
     for folder in ("/tmp/apt-parts", "/tmp/apt-lists/partial", "/tmp/apt-cache"):
         os.makedirs(folder, exist_ok=True)
     fact("network", sorted(os.listdir("/sys/class/net")))
+
+
+def main() -> None:
+    prepare_offline()
     deb = glob.glob(os.path.join(FOLDER, "ivs-accessory_*_all.deb"))[0]
     deps = sorted(glob.glob(os.path.join(FOLDER, "deps", "*.deb")))
     fact("deps", [os.path.basename(d).split("_")[0] for d in deps])

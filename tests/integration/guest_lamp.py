@@ -65,6 +65,14 @@ def test_hidapi_sees_the_uhid_light_only_through_hidraw(flag):
     print("FACT hidapi hid (libusb) sees 0, hidraw sees", len(through_hidraw))
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident memory, as the README's RSS figures count it."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
 def outcome(result: str, status: RoomStatus | None = None) -> Outcome:
     return Outcome(result, "toggle", result, "keypad", room_status=status)
 
@@ -132,6 +140,8 @@ def test_the_daemon_turns_the_lamp_red_after_a_pin(flag, tmp_path):
             flag.wait_for("output", WAIT_S, GREEN)  # the "good" blink, then the state
             flag.wait_for("output", WAIT_S, RED)
             assert sim.state.room_info(1)["status"] == "recording"
+            print(f"FIGURE lamp: daemon RSS {rss_mib(daemon.pid):.1f} MiB with an "
+                  "evdev keypad and a light plugged in (page off)")  # fmt: skip
             daemon.send_signal(signal.SIGTERM)
             flag.wait_for("output", WAIT_S, OFF)
             assert daemon.wait(WAIT_S) == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from evdev import ecodes as e
 
-from .vm import Vm, find_kernel
+from .vm import Vm, find_kernel, make_disk
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +75,36 @@ def test_binds_show_a_host_folder_and_keep_the_guest_writes(
         "hello from a host folder\n['greeting.txt', 'written.txt']\n"
     )
     assert not (tmp_path / "written.txt").exists()  # the overlay took the write
+
+
+def test_a_disk_keeps_what_was_flushed_across_a_power_cut(
+    vm: Vm, tmp_path: Path
+) -> None:
+    disk = make_disk(tmp_path / "disk.img", 256)
+    first = (
+        "import os\n"
+        "with open('/root/flushed', 'w') as f:\n"
+        "    f.write('kept'); f.flush(); os.fsync(f.fileno())\n"
+        "os.sync()\n"
+        "print('written', flush=True)\n"
+        "open('/proc/sysrq-trigger', 'w').write('b')  # a reset: no sync, no unmount\n"
+    )
+    cut = vm.run_python(first, timeout_s=120, disk=disk)
+    assert "written" in cut.program_output, cut.output
+    assert cut.exited_by == "reboot" and cut.returncode is None, cut.output
+    second = (
+        "import os\n"
+        "print('found', open('/root/flushed').read())\n"
+        "print('tmp', sorted(os.listdir('/tmp')))\n"
+    )
+    after = vm.run_python(second, timeout_s=120, disk=disk)
+    assert after.returncode == 0, after.output
+    assert "found kept\n" in after.program_output
+    assert "tmp ['ivs-vm-main.py']\n" in after.program_output  # /tmp is fresh
+    # Without the disk, the guest's writes are gone.
+    plain = vm.run_python("import os; print(os.path.exists('/root/flushed'))",
+                          timeout_s=120)  # fmt: skip
+    assert plain.program_output.strip().endswith("False"), plain.output
 
 
 def test_uinput_keypad_grab_and_leds_in_guest(vm: Vm) -> None:

@@ -38,6 +38,9 @@ MODULES = (
     "virtio_pci", "9pnet_virtio", "9p", "overlay", "uinput", "evdev",
     "uhid", "hid_generic",  # virtual HID devices (the lamp) with their hidraw nodes
 )  # fmt: skip
+# Loaded only for a run with a disk (run_in_vm's ``disk``): the overlay's writes then
+# go to an ext4 file system that outlives the VM, as a box's SD card does.
+DISK_MODULES = ("virtio_blk", "ext4", "crc32c_generic")
 # Host units that only slow a test boot down (a database, logins on the console).
 DEFAULT_MASKED_UNITS = (
     "postgresql.service",
@@ -67,7 +70,7 @@ RUN_UNIT = "ivs-vm-run.service"
 # Where the guest sees the venv that install_for_guest() made: outside /root, /home and
 # /tmp, which the installed service's ProtectHome= and PrivateTmp= hide.
 GUEST_VENV = Path("/opt/ivs-vm/venv")
-FORMAT_VERSION = "3"  # bump when the initramfs layout or init changes
+FORMAT_VERSION = "4"  # bump when the initramfs layout or init changes
 
 ExitedBy = Literal["poweroff", "reboot", "timeout"]
 
@@ -84,7 +87,16 @@ mkdir -p /lower /upper /newroot
 # cache=loose: the host tree does not change under one short test run.
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose \
     hostroot /lower || fail "cannot mount the host root over 9p"
-mount -t tmpfs -o mode=0755 upper /upper
+if [ -e /job/disk ]; then
+    # A disk that outlives the VM: the second boot finds the first one's writes
+    # (and whatever a power cut left of them; ext4 replays its journal).
+    for m in $(cat /modules.disk); do
+        insmod "/lib/modules/$m.ko" || fail "insmod $m"
+    done
+    mount -t ext4 /dev/vda /upper || fail "cannot mount the disk /dev/vda"
+else
+    mount -t tmpfs -o mode=0755 upper /upper
+fi
 mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w \
     /newroot || fail "cannot mount the overlay root"
@@ -304,15 +316,25 @@ class Cpio:
 def base_initramfs(kernel: Kernel, cache_dir: Path = CACHE_DIR) -> Path:
     """Return the cached busybox + modules + init archive, building it when missing."""
     modules = resolve_modules(kernel.modules_dir, MODULES)
+    disk = [
+        rel
+        for rel in resolve_modules(kernel.modules_dir, DISK_MODULES)
+        if rel not in modules
+    ]
     contents = {"init": INIT.encode(), "busybox": BUSYBOX.read_bytes()}
-    for rel in modules:
+    for rel in modules + disk:
         contents[rel] = read_module(kernel.modules_dir / rel)
     digest = hashlib.sha256(FORMAT_VERSION.encode() + kernel.version.encode())
     for name, data in contents.items():
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     target = cache_dir / f"initramfs-{digest.hexdigest()[:20]}.cpio"
     if not target.exists():
-        _write_base(target, contents, [module_name(rel) for rel in modules])
+        _write_base(
+            target,
+            contents,
+            [module_name(rel) for rel in modules],
+            [module_name(rel) for rel in disk],
+        )
     return target
 
 
@@ -362,7 +384,9 @@ def _write_atomically(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-def _write_base(target: Path, contents: dict[str, bytes], names: list[str]) -> None:
+def _write_base(
+    target: Path, contents: dict[str, bytes], names: list[str], disk: list[str]
+) -> None:
     archive = Cpio()
     for name in ("proc", "sys", "dev", "bin", "job/root"):
         archive.add_dir(name)
@@ -372,6 +396,7 @@ def _write_base(target: Path, contents: dict[str, bytes], names: list[str]) -> N
     for rel, data in contents.items():
         archive.add_file(f"lib/modules/{module_name(rel)}.ko", data)
     archive.add_file("modules.load", "\n".join(names) + "\n")
+    archive.add_file("modules.disk", "\n".join(disk) + "\n")
     # Left uncompressed: gzip costs 1 s here and saves nothing measurable at boot.
     _write_atomically(target, archive.to_bytes())
 
@@ -407,14 +432,18 @@ def job_archive(
     units: Mapping[str, str],
     masked: Iterable[str],
     binds: Mapping[Path, Path] | None = None,
+    disk: bool = False,
 ) -> bytes:
     """The per-run cpio after the base archive; init copies ``job/root`` over /.
 
-    ``binds`` maps a guest path to the host folder that init shows there.
+    ``binds`` maps a guest path to the host folder that init shows there; ``disk``
+    tells init to keep the overlay's writes on /dev/vda.
     """
     archive = Cpio()
     kind = "systemd" if systemd else "plain"
     archive.add_file("job/mode", f"MODE={kind}\nJOB={JOB_DIR}/run.sh\n")
+    if disk:
+        archive.add_file("job/disk", "")
     pairs = [str(p) for guest, host in (binds or {}).items() for p in (host, guest)]
     if any("\n" in p or not p.startswith("/") for p in pairs):
         raise ValueError(f"binds need absolute paths without a newline: {binds}")
@@ -454,8 +483,13 @@ def _add_units(
         archive.add_symlink(f"{etc}/{name}", "/dev/null")
 
 
-def qemu_argv(image: Path, initrd: Path, append: str, memory_mb: int) -> list[str]:
-    """QEMU command line: TCG (KVM hangs here), serial on stdout, host root on 9p."""
+def qemu_argv(
+    image: Path, initrd: Path, append: str, memory_mb: int, disk: Path | None = None
+) -> list[str]:
+    """QEMU command line: TCG (KVM hangs here), serial on stdout, host root on 9p;
+    ``disk`` a raw image as /dev/vda (QEMU's default cache writes what the guest
+    flushed, so killing the VM loses only what it had not, as a power cut does)."""
+    drive = ["-drive", f"file={disk},format=raw,if=virtio"] if disk else []
     return [
         QEMU, "-accel", "tcg", "-m", str(memory_mb), "-smp", "2",
         "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
@@ -463,6 +497,7 @@ def qemu_argv(image: Path, initrd: Path, append: str, memory_mb: int) -> list[st
         "-kernel", str(image), "-initrd", str(initrd), "-append", append,
         "-virtfs",
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+        *drive,
     ]  # fmt: skip
 
 
@@ -527,6 +562,7 @@ def run_in_vm(
     project_root: Path = PROJECT_ROOT,
     cache_dir: Path = CACHE_DIR,
     binds: Mapping[Path | str, Path] | None = None,
+    disk: Path | None = None,
 ) -> VmResult:
     """Boot a VM over the host root and run ``argv`` in it as root.
 
@@ -537,6 +573,8 @@ def run_in_vm(
     ``env`` is added to a clean environment (PATH, HOME=/root, LANG, unbuffered
     Python); ``cwd`` defaults to ``project_root``, which the guest sees at its host
     path even under /tmp. ``binds`` maps more guest paths to host folders shown there.
+    With ``disk`` (an ext4 image from :func:`make_disk`) the overlay's writes go
+    there instead and a later run with the same disk finds them: /tmp stays fresh.
 
     With ``systemd=True`` the host's systemd boots as PID 1 with ``units`` (name ->
     unit text; ``name.d/x.conf`` for a drop-in) installed and enabled in
@@ -559,7 +597,9 @@ def run_in_vm(
     if argv:
         full_env = {**BASE_ENV, **(env or {})}
         script = run_script(argv, nonce, Path(cwd or project_root), full_env)
-    job = job_archive(script, files or {}, systemd, units or {}, masked_units, shown)
+    job = job_archive(
+        script, files or {}, systemd, units or {}, masked_units, shown, disk is not None
+    )
     append = command_line(kernel_args, systemd)
     with tempfile.TemporaryDirectory(prefix="ivs-vm-") as tmp:
         initrd = Path(tmp) / "initrd"
@@ -569,10 +609,29 @@ def run_in_vm(
         initrd.write_bytes(base + b"\0" * (-len(base) % 4) + job)
         image = boot_image(kernel, cache_dir)
         console, timed_out = run_qemu(
-            qemu_argv(image, initrd, append, memory_mb), timeout_s
+            qemu_argv(image, initrd, append, memory_mb, disk), timeout_s
         )
     result = parse_console(console, nonce, timed_out)
     return dataclasses.replace(result, wall_s=time.monotonic() - started)
+
+
+def make_disk(path: Path, size_mb: int) -> Path:
+    """A sparse raw image with an empty ext4 file system, for ``run_in_vm(disk=)``.
+
+    Raises:
+        VmError: mkfs.ext4 is missing or failed.
+    """
+    with open(path, "wb") as image:
+        image.truncate(size_mb * 1024 * 1024)
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    mkfs = shutil.which("mkfs.ext4", path=search)
+    if mkfs is None:
+        raise VmError("mkfs.ext4 not found; run scripts/setup-vm (e2fsprogs)")
+    done = subprocess.run([mkfs, "-q", "-F", str(path)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    if done.returncode != 0:
+        raise VmError(f"mkfs.ext4 failed: {done.stderr.strip()}")
+    return path
 
 
 def guest_binds(
