@@ -113,9 +113,16 @@ class Updater:
             return None
         except ValueError:
             journal = {}
-        self.runner.run(["dpkg", "--configure", "--pending"])
         request = Request(health_url=str(journal.get("health_url", "")))
-        problem = self.healthy(request.health_url, HEALTH_WAIT_S)
+        try:
+            # What dpkg had unpacked when the power went is configured now.
+            self.runner.run(["dpkg", "--configure", "--pending"], timeout_s=300)
+        except SystemActionError as exc:
+            # Not whole (a failing script, a half-installed package): the kept
+            # version goes back in, which dpkg accepts over such a package.
+            problem: str | None = f"dpkg could not finish the install: {exc}"
+        else:
+            problem = self.healthy(request.health_url, HEALTH_WAIT_S)
         now = self.installed()
         if problem is None:
             result = {

@@ -39,8 +39,9 @@ MARKER = "usr/share/ivs-accessory-test"
 
 
 def build(folder: Path, version: str, *, name="ivs-accessory", arch="all",
-          broken=False) -> Path:  # fmt: skip
-    """A real package: a version file, and a ``broken`` marker if asked."""
+          broken=False, failing_postinst=False) -> Path:  # fmt: skip
+    """A real package: a version file, a ``broken`` marker if asked, and a postinst
+    that fails if asked (dpkg leaves such a package half-configured)."""
     tree = Path(tempfile.mkdtemp(prefix="tree-", dir=folder))
     (tree / "DEBIAN").mkdir()
     (tree / "DEBIAN" / "control").write_text(
@@ -51,6 +52,10 @@ def build(folder: Path, version: str, *, name="ivs-accessory", arch="all",
     (tree / MARKER / "version").write_text(version)
     if broken:
         (tree / MARKER / "broken").write_text("the daemon exits at once")
+    if failing_postinst:
+        script = tree / "DEBIAN" / "postinst"
+        script.write_text("#!/bin/sh\necho 'postinst fails' >&2\nexit 1\n")
+        script.chmod(0o755)
     out = folder / f"{name}_{version}_{arch}{'_broken' if broken else ''}.deb"
     subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(tree),
                     str(out)], check=True, capture_output=True)  # fmt: skip
@@ -311,6 +316,27 @@ def test_a_restart_in_the_middle_finishes_or_goes_back(box):
     assert box.runner.version() == "1.0"
     assert installed_version(box.runner) == "1.0"
     assert updater.recover() is None  # the journal is gone: nothing to do
+
+
+def test_a_package_dpkg_cannot_configure_after_the_restart_is_rolled_back(box):
+    """The power went while dpkg configured the new version, whose postinst fails
+    again at boot: recover() does not stop at dpkg's error, it goes back."""
+    updater = box.updater()
+    box.kept.mkdir(exist_ok=True)
+    kept_old = updater._keep("1.0")
+    box.runner.run(["dpkg", "--unpack", str(build(box.folder, "1.1",
+                                                  failing_postinst=True))])  # fmt: skip
+    (box.kept / "journal.json").write_text(json.dumps(
+        {"to": "1.1", "previous": kept_old}))  # fmt: skip
+    result = updater.recover()
+    assert result is not None and result["result"] == "rolled back", result
+    assert "dpkg could not finish the install" in result["reason"]
+    assert box.runner.version() == "1.0"
+    status = box.runner.run(["dpkg-query", "--show", "--showformat",
+                             "${db:Status-Abbrev}", "ivs-accessory"])  # fmt: skip
+    assert status.strip() == "ii"
+    assert not (box.kept / "journal.json").exists()
+    assert result_file(box)["result"] == "rolled back"
 
 
 def test_a_restart_after_a_good_install_keeps_the_new_version(box):
