@@ -17,6 +17,7 @@ from pathlib import Path
 # The VM harness and the package helpers live with the VM tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from integration.debs import offline_bundle  # noqa: E402
 from integration.test_deb_vm import install_in_vm  # noqa: E402
 from integration.vm import Vm, vm_available  # noqa: E402
 
@@ -29,6 +30,7 @@ def main() -> int:
     harness = Vm()
     harness.prepare()
     with tempfile.TemporaryDirectory(prefix="ivs-bench-deb-") as folder:
+        offline_bundle(Path(folder))
         facts, result = install_in_vm(harness, Path(folder))
         size = next(Path(folder).glob("ivs-accessory_*_all.deb")).stat().st_size
     if facts.get("apt_install") != 0 or facts.get("install_to_ready_s") is None:
