@@ -4,13 +4,11 @@ every package says what it owns."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from fresh import fresh_json
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ivs_accessory"
 HEAVY = (
@@ -34,11 +32,7 @@ def modules_after_import(*names: str) -> set[str]:
         "    importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return set(json.loads(done.stdout))
+    return set(fresh_json(code))
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,10 @@ tests/integration/test_lamp_vm.py)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from fresh import fresh_json
 
 from ivs_accessory.door.busylight import open_plugged_in
 from ivs_accessory.door.lamp import LampError
@@ -105,11 +103,7 @@ def attempt(sys_root: Path) -> list:
         "except LampError as exc:\n"
         "    print(json.dumps([str(exc), 'busylight_core' in sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return fresh_json(code)
 
 
 def test_no_light_plugged_in_is_said_without_loading_the_library(tmp_path):
