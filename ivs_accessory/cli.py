@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file")
     devices = commands.add_parser(
-        "list-devices", help="input devices and serial ports to choose from"
+        "list-devices", help="input devices, serial ports and lamps to choose from"
     )
     devices.add_argument("--json", action="store_true", help="machine-readable output")
     demo = commands.add_parser("demo", help="simulator + daemon + console keypad")
@@ -231,15 +231,17 @@ def config_check(path: str) -> int:
 
 def list_devices(as_json: bool) -> int:
     """Show the input devices and serial ports an installer can choose from."""
+    from ivs_accessory.door.lamp_ids import lights
     from ivs_accessory.sources.devices import describe_devices
 
-    found = describe_devices()
+    found = describe_devices(lights=lights)
     if as_json:
         print(json.dumps(found, indent=2))
         return 0
     if not found:
         print(
-            "no input devices or serial ports found (is the user in 'input'/'dialout'?)"
+            "no input devices, serial ports or lamps found (is the user in "
+            "'input'/'dialout'?)"
         )
     for item in found:
         details = ", ".join(

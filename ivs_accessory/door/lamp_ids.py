@@ -11,6 +11,7 @@ way round; regenerate with ``python -m ivs_accessory.door.lamp_ids``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 _IDS = """
 047f:d005 04d8:f372 04d8:f848 0e53:2516 0e53:2517 0e53:2519 10c4:ea60 1130:0001
@@ -24,8 +25,6 @@ LIGHT_IDS: frozenset[tuple[int, int]] = frozenset(
     (int(vid, 16), int(pid, 16))
     for vid, pid in (pair.split(":") for pair in _IDS.split())
 )
-
-_HID_ID = "HID_ID="  # in a hidraw device's uevent: BUS:VVVVVVVV:PPPPPPPP (hex)
 
 
 def plugged_in(sys_root: Path = Path("/sys")) -> set[tuple[int, int]]:
@@ -42,21 +41,55 @@ def light_plugged_in(sys_root: Path = Path("/sys")) -> bool:
     return not LIGHT_IDS.isdisjoint(plugged_in(sys_root))
 
 
+def lights(sys_root: Path = Path("/sys")) -> list[dict[str, Any]]:
+    """The HID devices present with a light's USB id, as ``list-devices`` shows
+    them: path, name, usb (``vvvv:pppp``), kind ``light`` and a ``[lamp] device``
+    selector (the USB id, or the path when two such lights share it)."""
+    found = [
+        (node, ids, name)
+        for node, ids, name in _hid_devices(sys_root / "class" / "hidraw")
+        if ids in LIGHT_IDS
+    ]
+    described: list[dict[str, Any]] = []
+    for node, ids, name in found:
+        usb = f"{ids[0]:04x}:{ids[1]:04x}"
+        alone = sum(other == ids for _, other, _ in found) == 1
+        described.append(
+            {
+                "path": f"/dev/{node}",
+                "by_id": [],
+                "name": name,
+                "usb": usb,
+                "phys": None,
+                "leds": False,
+                "kind": "light",
+                "selector": f"usb:{usb}" if alone else f"/dev/{node}",
+            }
+        )
+    return described
+
+
 def _hid_ids(hidraw: Path) -> set[tuple[int, int]]:
-    found = set()
+    return {ids for _, ids, _ in _hid_devices(hidraw)}
+
+
+def _hid_devices(hidraw: Path) -> list[tuple[str, tuple[int, int], str]]:
+    """(node, ids, name) of each hidraw node whose uevent can be read."""
+    found = []
     for node in _entries(hidraw):
         try:
             uevent = (node / "device" / "uevent").read_text()
         except OSError:
             continue
-        for line in uevent.splitlines():
-            if line.startswith(_HID_ID):
-                parts = line[len(_HID_ID) :].split(":")
-                if len(parts) == 3:
-                    try:
-                        found.add((int(parts[1], 16), int(parts[2], 16)))
-                    except ValueError:
-                        continue
+        fields = dict(line.partition("=")[::2] for line in uevent.splitlines())
+        parts = fields.get("HID_ID", "").split(":")
+        if len(parts) != 3:
+            continue
+        try:
+            ids = (int(parts[1], 16), int(parts[2], 16))
+        except ValueError:
+            continue
+        found.append((node.name, ids, fields.get("HID_NAME", "")))
     return found
 
 

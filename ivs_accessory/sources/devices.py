@@ -142,8 +142,11 @@ def describe_devices(
     by_id_dir: str = "/dev/input/by-id",
     comports: Callable[[], Iterable[Any]] | None = None,
     serial_by_id_dir: str = "/dev/serial/by-id",
+    lights: Callable[[], Iterable[dict[str, Any]]] = tuple,
 ) -> list[dict[str, Any]]:
-    """What ``ivs-accessory list-devices`` prints: input devices, then serial ports.
+    """What ``ivs-accessory list-devices`` prints: input devices, serial ports, then
+    what ``lights`` lists (the callers pass ``door.lamp_ids.lights``: status lights,
+    kind ``light``, with a ``[lamp] device`` selector).
 
     Each dict has path, by_id, name, usb (``vvvv:pppp`` or None), phys, leds, kind
     (keypad, keyboard, serial or other) and selector: a ``device =`` value that
@@ -158,6 +161,7 @@ def describe_devices(
         comports = list_ports.comports
     links = links_by_target(serial_by_id_dir)
     out.extend(_describe_port(p, links) for p in sorted(comports(), key=_port_path))
+    out.extend(lights())
     return out
 
 

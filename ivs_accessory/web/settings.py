@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, TypedDict
 
 import bottle
@@ -196,9 +197,10 @@ def _devices(page: Page) -> tuple[list[dict[str, Any]], str]:
     lister = page.devices
     if lister is None:
         # Here, not at the top: it loads evdev, which only listing devices needs.
+        from ivs_accessory.door.lamp_ids import lights
         from ivs_accessory.sources.devices import describe_devices
 
-        lister = describe_devices
+        lister = partial(describe_devices, lights=lights)
     try:
         return list(lister()), ""
     except Exception as exc:  # a broken udev or sysfs must not break the page

@@ -15,6 +15,7 @@ from ivs_accessory.door.lamp_ids import (
     LIGHT_IDS,
     generate,
     light_plugged_in,
+    lights,
     plugged_in,
 )
 
@@ -133,3 +134,21 @@ def test_a_light_in_sysfs_hands_over_to_the_library(tmp_path):
     message, loaded = attempt(tmp_path)
     assert loaded
     assert message == "no supported light found (device = first)"
+
+
+def test_lights_are_listed_with_a_lamp_selector(tmp_path):
+    add_hidraw(tmp_path, "hidraw0", KEYBOARD)
+    add_hidraw(tmp_path, "hidraw3", LUXAFOR_FLAG)
+    (listed,) = lights(tmp_path)
+    assert listed == {
+        "path": "/dev/hidraw3",
+        "by_id": [],
+        "name": "Some device",
+        "usb": "04d8:f372",
+        "phys": None,
+        "leds": False,
+        "kind": "light",
+        "selector": "usb:04d8:f372",
+    }
+    add_hidraw(tmp_path, "hidraw4", LUXAFOR_FLAG)  # two alike: the path tells them
+    assert [d["selector"] for d in lights(tmp_path)] == ["/dev/hidraw3", "/dev/hidraw4"]

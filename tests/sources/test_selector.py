@@ -461,6 +461,20 @@ def test_describe_devices_with_nothing_plugged_in(tmp_path):
     )
 
 
+def test_describe_devices_lists_the_lights_it_is_given_last(tmp_path):
+    light = {"path": "/dev/hidraw3", "kind": "light", "selector": "usb:04d8:f372"}
+    found = describe_devices(
+        lambda: [],
+        lambda path: None,
+        str(tmp_path),
+        comports=lambda: [port("/dev/ttyAMA0", description="ttyAMA0")],
+        serial_by_id_dir=str(tmp_path),
+        lights=lambda: [light],
+    )
+    assert [d["kind"] for d in found] == ["serial", "light"]
+    assert found[-1] == light
+
+
 def test_event_paths_lists_character_devices_only(tmp_path):
     (tmp_path / "event1").touch()  # a plain file is not a device node
     (tmp_path / "mouse0").symlink_to("/dev/null")

@@ -287,6 +287,13 @@ def test_inputs_page_offers_the_devices_present(box, clock):
             "selector": "/dev/serial/by-id/usb-reader",
             "by_id": [],
         },
+        {
+            "path": "/dev/hidraw3",
+            "name": "LUXAFOR FLAG",
+            "kind": "light",
+            "selector": "usb:04d8:f372",
+            "by_id": [],
+        },
     ]
     set_admin_password(box.folder)
     client = WsgiClient(create_app(box.service, clock=clock, devices=lambda: present))
@@ -294,6 +301,10 @@ def test_inputs_page_offers_the_devices_present(box, clock):
     page = client.get("/inputs").text
     assert '<option value="usb:1234:5678">USB Keypad' in page
     assert '<option value="/dev/serial/by-id/usb-reader">Reader' in page
+    # A light is listed among the devices present, for [lamp] device, but not
+    # offered as an input.
+    assert '<option value="usb:04d8:f372">' not in page
+    assert "<code>usb:04d8:f372</code>" in page
 
 
 def test_inputs_page_survives_a_failing_device_list(box, clock):

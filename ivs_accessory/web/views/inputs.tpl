@@ -53,7 +53,7 @@
   </table></div>
   <datalist id="evdev-devices">
   % for d in devices:
-    % if d.get('kind') != 'serial':
+    % if d.get('kind') not in ('serial', 'light'):
     <option value="{{d.get('selector', '')}}">{{d.get('name', '')}} ({{d.get('path', '')}}, {{d.get('kind', '')}})</option>
     % end
   % end
