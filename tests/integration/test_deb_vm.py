@@ -130,7 +130,7 @@ def test_a_power_cut_during_an_update_leaves_a_box_that_works(
     cut = guest_facts(first)
     print(f"cut boot: {first.wall_s:.0f} s wall\n{json.dumps(cut, indent=1)}")
     tail = first.output[-6000:]
-    assert cut["apt_install"] == 0, tail
+    assert cut.get("apt_install") == 0, tail
     assert cut["cut"]["done"] is True, cut
     assert first.exited_by == "reboot" and first.returncode is None, tail
 

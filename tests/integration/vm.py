@@ -119,8 +119,9 @@ done </job/binds
 # The host may be a container; its marker files would make systemd believe the VM
 # is one too (and then read its command line from PID 1 instead of the kernel's).
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
-# -R without -p: new files keep their modes, existing directories keep theirs.
-cp -R /job/root/. /newroot/ || fail "cannot copy the job files"
+# -R without -p: new files keep their modes, existing directories keep theirs; -f
+# replaces the symlinks an earlier boot left on a disk (units enabled or masked).
+cp -R -f /job/root/. /newroot/ || fail "cannot copy the job files"
 . /job/mode
 if [ "$MODE" = systemd ]; then
     umount /proc /sys /dev
@@ -487,9 +488,14 @@ def qemu_argv(
     image: Path, initrd: Path, append: str, memory_mb: int, disk: Path | None = None
 ) -> list[str]:
     """QEMU command line: TCG (KVM hangs here), serial on stdout, host root on 9p;
-    ``disk`` a raw image as /dev/vda (QEMU's default cache writes what the guest
-    flushed, so killing the VM loses only what it had not, as a power cut does)."""
-    drive = ["-drive", f"file={disk},format=raw,if=virtio"] if disk else []
+    ``disk`` a raw image as /dev/vda.
+
+    The disk's cache is ``unsafe``: the guest's flushes do not wait for the host's
+    disk (dpkg's many fsyncs took apt past 600 s otherwise). A reset of the guest
+    still loses what the guest had not written out, as a power cut does; only a
+    crash of this host would lose more, and no test needs that.
+    """
+    drive = ["-drive", f"file={disk},format=raw,if=virtio,cache=unsafe"] if disk else []
     return [
         QEMU, "-accel", "tcg", "-m", str(memory_mb), "-smp", "2",
         "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
