@@ -290,7 +290,7 @@ def update_package(
     package: str,
     signature: str | None,
     allow_downgrade: bool,
-    wait_s: float = 900,
+    wait_s: float = 2400,  # the helper unit's TimeoutStartSec
 ) -> int:
     """Stage ``package`` and start the helper as the page does, then wait for its
     result and print it; 0 when the new version runs, 1 otherwise."""

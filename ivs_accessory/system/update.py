@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 MAX_PACKAGE_BYTES = 50_000_000  # ours is well under 1 MB; a bigger upload is not one
 HEALTH_WAIT_S = 60.0
+# A bound for a hung dpkg, not for a slow one: a dpkg killed half-way leaves the
+# package broken, which is worse than waiting. Reinstalling the kept version took
+# over 300 s in the emulated test VM; a Pi's SD card can be slow too.
+DPKG_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,9 @@ class Updater:
         request = Request(health_url=str(journal.get("health_url", "")))
         try:
             # What dpkg had unpacked when the power went is configured now.
-            self.runner.run(["dpkg", "--configure", "--pending"], timeout_s=300)
+            self.runner.run(
+                ["dpkg", "--configure", "--pending"], timeout_s=DPKG_TIMEOUT_S
+            )
         except SystemActionError as exc:
             # Not whole (a failing script, a half-installed package): the kept
             # version goes back in, which dpkg accepts over such a package.
@@ -191,7 +197,7 @@ class Updater:
         )
         logger.warning("update: installing %s %s over %s", PACKAGE, new.version, before)
         try:
-            self.runner.run(["dpkg", "--install", new.path], timeout_s=300)
+            self.runner.run(["dpkg", "--install", new.path], timeout_s=DPKG_TIMEOUT_S)
         except SystemActionError as exc:
             return self._roll_back(
                 previous, request, f"dpkg could not install it: {exc}"
@@ -218,7 +224,7 @@ class Updater:
             self.runner.run(
                 [*self.plan.repack_command, PACKAGE],
                 cwd=self.plan.kept_dir,
-                timeout_s=300,
+                timeout_s=DPKG_TIMEOUT_S,
             )
             made = [
                 n
@@ -237,7 +243,7 @@ class Updater:
         if not previous:
             return {"result": "failed", "reason": why, "version": self.installed()}
         try:
-            self.runner.run(["dpkg", "--install", previous], timeout_s=300)
+            self.runner.run(["dpkg", "--install", previous], timeout_s=DPKG_TIMEOUT_S)
         except SystemActionError as exc:
             return {
                 "result": "failed",
