@@ -51,7 +51,7 @@ def apt(step: str, *args: str) -> None:
         ["apt-get", "-y", "-q", "--no-install-recommends", *OFFLINE, *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,  # a bound for a hang: the emulated CPU is slow, more if shared
         env=env,
     )
     fact(f"apt_{step}", done.returncode)

@@ -11,6 +11,7 @@ guest_update_cut.py."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,13 @@ def test_the_package_installs_offline_upgrades_removes_and_purges(vm: Vm, bundle
     assert facts["etc_after_purge"] is False and facts["state_after_purge"] is False
 
 
+# Opt-in, as the long variants of the reliability suite are: under TCG the two boots
+# take 16 min (the suite's whole run would come near CI's 90 min), and with another
+# VM on the two cores the first boot's apt ran past its bound.
+LONG = os.environ.get("IVS_LONG") == "1"
+
+
+@pytest.mark.skipif(not LONG, reason="16 min in the emulated VM: IVS_LONG=1 runs it")
 @pytest.mark.timeout(2 * CUT_TIMEOUT_S + 300)
 def test_a_power_cut_during_an_update_leaves_a_box_that_works(
     vm: Vm, bundle: Path, tmp_path: Path
