@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import importlib.util
 import json
 import re
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -140,19 +142,42 @@ def outcome_to_screens(
 
 # The issue's memory figure is "with the page, the door page and the lamp on".
 LAMP_ON = "[lamp]\nenabled = true\n"
+# The lamp imports busylight-core and hidapi's hidraw only once sysfs shows a light
+# (door/busylight.py). No light is plugged in here, so for the figure "with a light"
+# the daemon's process imports them first, as the lamp would; the open light's own
+# handle (a file descriptor and a few objects) is not counted.
+LIBRARY_FIRST = "import busylight_core, hidraw\n" + (
+    "from ivs_accessory.cli import main\nraise SystemExit(main())"
+)
+
+
+def light_command() -> list[str] | None:
+    """``ivs-accessory`` with the light's libraries loaded; None without them."""
+    if importlib.util.find_spec("busylight_core") is None:
+        return None
+    return [sys.executable, "-c", LIBRARY_FIRST]
 
 
 def process(
-    events: int, answers: int, log: Callable[[str], object] = print
+    events: int,
+    answers: int,
+    log: Callable[[str], object] = print,
+    command: list[str] | None = None,
 ) -> dict[str, Any]:
     """The real daemon process with the page, a door screen with its pad and the
-    recording lamp on (no light plugged in: busylight-core is loaded and looks for
-    one): RSS at start, with 10 screens following, after ``events`` inputs; and
-    ``/door`` answer times while the screens follow."""
+    recording lamp on: RSS at start, with 10 screens following, after ``events``
+    inputs; and ``/door`` answer times while the screens follow.
+
+    Args:
+        command: how to start the daemon; :func:`light_command` for a box with a
+            light plugged in (default: as installed, no light plugged in).
+    """
     sim = simulator("6.6.0", 0)
     try:
         with tempfile.TemporaryDirectory(prefix="ivs-bench-door-rss-") as folder:
-            daemon = DaemonProcess(Path(folder), sim.url, door=True, extra=LAMP_ON)
+            daemon = DaemonProcess(
+                Path(folder), sim.url, door=True, extra=LAMP_ON, command=command
+            )
             daemon.start()
             try:
                 _wait_ready_and_available(daemon)
@@ -240,8 +265,15 @@ def run(
     log: Callable[[str], object] = print,
 ) -> dict[str, Any]:
     """Every figure of the door page."""
-    return {
+    figures = {
         "latency_ms": latency_ms,
         "outcome_to_screen": outcome_to_screens(latency_ms, trials, log),
         "process": process(events, answers, log),
     }
+    command = light_command()
+    if command is None:
+        log("  door: busylight-core is not installed; no figure with a light")
+    else:
+        log("  door: again, with a light's libraries loaded")
+        figures["process_light"] = process(events, answers, log, command)
+    return figures

@@ -210,12 +210,23 @@ def _door(section: dict[str, Any]) -> list[str]:
         f"  outcome -> event at each screen: median {o['median_ms']:.2f} ms, p95 "
         f"{o['p95_ms']:.2f} ms, max {o['max_ms']:.2f} ms ({o['n']} = "
         f"{o['trials']} outcomes x {o['screens']} screens; target p95 <= 200 ms)",
-        "  RSS, page, door page and lamp on: "
+        *_door_rss(p, "no light plugged in"),
+        *(
+            _door_rss(section["process_light"], "a light's libraries loaded")
+            if "process_light" in section
+            else []
+        ),
+    ]
+
+
+def _door_rss(p: dict[str, Any], light: str) -> list[str]:
+    return [
+        f"  RSS, page, door page and lamp on, {light}: "
         f"{p['rss_start_kib'] / 1024:.1f} MiB after start, "
         f"{p['rss_screens_kib'] / 1024:.1f} MiB with the screens, "
         f"{p['rss_end_kib'] / 1024:.1f} MiB after {p['events']} events "
         "(target <= 45 MB = 42.9 MiB)",
-        f"  RSS after {p['scrapes']} /metrics scrapes (prometheus_client loaded): "
+        f"    after {p['scrapes']} /metrics scrapes (prometheus_client loaded): "
         f"{p['rss_scraped_kib'] / 1024:.1f} MiB "
         f"({(p['rss_scraped_kib'] - p['rss_end_kib']) / 1024:+.1f} MiB)",
     ]

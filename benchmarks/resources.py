@@ -39,6 +39,18 @@ EVENTS_PER_CYCLE = len(CYCLE) + 1
 BATCH = 200  # lines per write; well under the dispatcher's queue of 1000 events
 
 
+def unit_environment() -> dict[str, str]:
+    """The ``Environment=`` settings of the shipped unit: the daemon is measured
+    as systemd runs it (``MALLOC_ARENA_MAX`` changes its memory)."""
+    unit = ROOT / "systemd" / "ivs-accessory.service"
+    found = {}
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            found[name] = value
+    return found
+
+
 def daemon_command() -> list[str]:
     """``ivs-accessory run`` as installed next to this Python (else ``-m``)."""
     script = Path(sys.executable).with_name("ivs-accessory")
@@ -55,8 +67,10 @@ class DaemonProcess:
         room: int = 1,
         door: bool = False,
         extra: str = "",
+        command: list[str] | None = None,
     ) -> None:
         self.folder = folder
+        self.command = command or daemon_command()
         # The page is on, as shipped: its thread and templates count.
         shutil.copy(ROOT / "config" / "web-password", folder / "web-password")
         self.config = write_config(
@@ -87,11 +101,13 @@ class DaemonProcess:
         self.started = time.monotonic()
         with open(self.folder / "daemon.log", "ab") as errors:
             self.process = subprocess.Popen(
-                daemon_command() + ["run", "--config", str(self.config)],
+                self.command + ["run", "--config", str(self.config)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=errors,
-                env=os.environ | {"NOTIFY_SOCKET": self.notify_path},
+                env=os.environ
+                | unit_environment()
+                | {"NOTIFY_SOCKET": self.notify_path},
             )
 
     def wait_for(self, predicate: Callable[[str], bool]) -> float:

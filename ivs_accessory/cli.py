@@ -169,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.verbose - args.quiet)
     if args.command == "run":
+        from ivs_accessory.footprint import skip_charset_guessing
+
+        skip_charset_guessing()  # before the daemon's modules import requests
         from ivs_accessory.daemon import run
 
         return run(args.config, verbosity=args.verbose - args.quiet)

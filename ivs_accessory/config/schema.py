@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -54,6 +53,7 @@ from ivs_accessory.config.types import (
 )
 from ivs_accessory.door.credentials import READINGS
 from ivs_accessory.door.terms import MODES
+from ivs_accessory.spelling import closest
 from ivs_accessory.valt.models import MARKER_COLOURS
 
 __all__ = [
@@ -331,13 +331,11 @@ def unknown_section(name: str) -> str:
     prefix, colon, rest = name.partition(":")
     guess: str | None
     prefixes = [SOURCE_PREFIX[:-1], CAMERA_PREFIX[:-1]]
-    close = difflib.get_close_matches(prefix.lower(), prefixes, 1)
+    close = closest(prefix.lower(), prefixes)
     if colon and close:
-        guess = close[0] + ":" + rest
+        guess = close + ":" + rest
     else:
-        guess = next(
-            iter(difflib.get_close_matches(name.lower(), list(SCHEMA), 1)), None
-        )
+        guess = closest(name.lower(), SCHEMA)
     # Control characters (a NUL from a damaged file) are shown escaped.
     shown = name if name.isprintable() else repr(name)[1:-1]
     return f"unknown section [{shown}]" + (

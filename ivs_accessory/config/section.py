@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ivs_accessory.config.types import Choice, ConfigValue
+from ivs_accessory.spelling import closest
 
 Values = dict[str, Any]
 Errors = dict[str, str]
@@ -37,8 +37,8 @@ def field_error(
 def unknown_key(label: str, key: str, known: Iterable[str]) -> str:
     """``unknown key 'x' in [label]; did you mean 'y'?`` (the hint if one is close)."""
     message = f"unknown key {key!r} in [{label}]"
-    guess = difflib.get_close_matches(key, list(known), 1)
-    return message + (f"; did you mean {guess[0]!r}?" if guess else "")
+    guess = closest(key, known)
+    return message + (f"; did you mean {guess!r}?" if guess else "")
 
 
 def missing_key(label: str, key: str, field: ConfigValue) -> str:

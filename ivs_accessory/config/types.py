@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 import shlex
@@ -13,6 +12,7 @@ from typing import Any
 from ivs_accessory.config.url import MAX_URL, parse_server, without_userinfo
 from ivs_accessory.sources.keynames import KEY_NAMES
 from ivs_accessory.sources.selector import parse_selector
+from ivs_accessory.spelling import closest
 
 SECRET_MASK = "********"
 MAX_TEXT = 1024  # characters in one value (a URL may have MAX_URL)
@@ -354,9 +354,7 @@ class KeyName(ConfigValue):
             return value
         message = "must be an evdev key name such as KEY_KPPLUS"
         guess = value.upper() if value.upper() in KEY_NAMES else None
-        guess = guess or next(
-            iter(difflib.get_close_matches(value.upper(), KEY_NAMES, 1)), None
-        )
+        guess = guess or closest(value.upper(), KEY_NAMES)
         raise ValueError(message + (f"; did you mean '{guess}'?" if guess else ""))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from dataclasses import dataclass
+
+from ivs_accessory.spelling import closest
 
 MAX_URL = 2048
 MAX_HOST = 253  # DNS: a name is at most 253 characters, a label at most 63
@@ -98,8 +99,8 @@ def _split_scheme(text: str, default: str) -> tuple[str, str, bool]:
         return default, text, False
     scheme = match.group(1)
     if scheme.lower() not in SCHEMES:
-        guess = difflib.get_close_matches(scheme.lower(), SCHEMES, 1)
-        hint = f"did you mean {guess[0]}://?" if guess else "use http:// or https://"
+        guess = closest(scheme.lower(), SCHEMES)
+        hint = f"did you mean {guess}://?" if guess else "use http:// or https://"
         raise ValueError(f"scheme {scheme!r} is not supported; {hint}")
     return scheme, text[match.end() :], True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 import threading
@@ -19,6 +18,7 @@ from ivs_accessory.events import (
     KeyHeld,
     KeyPressed,
 )
+from ivs_accessory.spelling import closest
 from ivs_accessory.threads import Worker
 
 logger = logging.getLogger(__name__)
@@ -362,10 +362,8 @@ def _factory(kind: str, name: str) -> Factory:
         importlib.import_module(_BUILTIN_MODULES[kind])
     if kind in _REGISTRY:
         return _REGISTRY[kind]
-    guess = difflib.get_close_matches(kind, kinds(), 1)
-    hint = (
-        f"did you mean {guess[0]!r}?" if guess else f"use one of {', '.join(kinds())}"
-    )
+    guess = closest(kind, kinds())
+    hint = f"did you mean {guess!r}?" if guess else f"use one of {', '.join(kinds())}"
     raise ConfigError(f"unknown source kind {kind!r} in [source:{name}]; {hint}")
 
 
@@ -376,8 +374,8 @@ def check_options(
     errors = []
     for key in options:
         if key not in known:
-            guess = difflib.get_close_matches(key, known, 1)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            guess = closest(key, known)
+            hint = f"; did you mean {guess!r}?" if guess else ""
             errors.append(
                 f"unknown key {key!r} for kind {kind!r} in [source:{name}]{hint}"
             )

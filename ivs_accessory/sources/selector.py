@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ivs_accessory.errors import ConfigError
+from ivs_accessory.spelling import closest
 
 _EVENT_PATH = re.compile(r"/dev/input/event\d+")
 _USB = re.compile(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
@@ -154,9 +154,9 @@ def _parse_prefixed(text: str, prefix: str, value: str) -> Selector:
 
 def _unknown_form(text: str, prefix: str | None) -> str:
     if prefix is not None:
-        guess = difflib.get_close_matches(prefix.lower(), _PREFIXES, 1)
+        guess = closest(prefix.lower(), _PREFIXES)
         if guess:
-            return f"unknown device selector {text!r}; did you mean {guess[0]}:…?"
+            return f"unknown device selector {text!r}; did you mean {guess}:…?"
     if re.fullmatch(r"event\d+", text):
         return f"device {text!r}: write the full path /dev/input/{text}"
     return f"unknown device selector {text!r}; use one of {_EXAMPLES}, e.g. name:{text}"

@@ -7,8 +7,8 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 from ivs_accessory.errors import SystemActionError
 from ivs_accessory.system.atomic import atomic_write
@@ -78,7 +78,7 @@ def render_service(ad: Advertisement) -> str:
         "<!-- Written by ivs-accessory (system advertise); replaced when the room "
         "name or the page's port changes. -->\n"
         "<service-group>\n"
-        f"  <name{wildcards}>{escape(name)}</name>\n"
+        f"  <name{wildcards}>{escape(name, quote=False)}</name>\n"
         "  <service>\n"
         f"    <type>{ad.service_type}</type>\n"
         f"    <port>{ad.port}</port>\n"
