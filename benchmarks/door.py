@@ -144,18 +144,32 @@ def outcome_to_screens(
 LAMP_ON = "[lamp]\nenabled = true\n"
 # The lamp imports busylight-core and hidapi's hidraw only once sysfs shows a light
 # (door/busylight.py). No light is plugged in here, so for the figure "with a light"
-# the daemon's process imports them first, as the lamp would; the open light's own
-# handle (a file descriptor and a few objects) is not counted.
-LIBRARY_FIRST = "import busylight_core, hidraw\n" + (
-    "from ivs_accessory.cli import main\nraise SystemExit(main())"
+# sysfs is made to show one: the lamp's own thread then loads the libraries and
+# looks for the light through them, at each retry, as on a box whose light it
+# cannot open. The open light's handle (a descriptor, a few objects) is not counted.
+LIGHT_SHOWN = (
+    "import ivs_accessory.door.busylight as lamp_library\n"
+    "lamp_library.light_plugged_in = lambda sys_root: True\n"
+    "from ivs_accessory.cli import main\n"
+    "raise SystemExit(main())"
 )
+LIBRARY_FILE = "hidraw.cpython"  # in /proc/PID/maps once the lamp has loaded it
 
 
 def light_command() -> list[str] | None:
-    """``ivs-accessory`` with the light's libraries loaded; None without them."""
+    """``ivs-accessory`` as on a box with a light; None without the lamp extra."""
     if importlib.util.find_spec("busylight_core") is None:
         return None
-    return [sys.executable, "-c", LIBRARY_FIRST]
+    return [sys.executable, "-c", LIGHT_SHOWN]
+
+
+def wait_library_loaded(pid: int, timeout: float = 60) -> None:
+    """Until the daemon's lamp has loaded the light's libraries (polled)."""
+    deadline = time.monotonic() + timeout
+    while LIBRARY_FILE not in Path(f"/proc/{pid}/maps").read_text():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the lamp did not load busylight-core in time")
+        time.sleep(0.05)
 
 
 def process(
@@ -183,6 +197,8 @@ def process(
                 _wait_ready_and_available(daemon)
                 assert daemon.process is not None
                 pid = daemon.process.pid
+                if command is not None:
+                    wait_library_loaded(pid)
                 url = _page_url(Path(folder) / "daemon.log")
                 started = rss_kib(pid)
                 screens = open_screens(url)
@@ -274,6 +290,6 @@ def run(
     if command is None:
         log("  door: busylight-core is not installed; no figure with a light")
     else:
-        log("  door: again, with a light's libraries loaded")
+        log("  door: again, with sysfs showing a light (busylight-core loaded)")
         figures["process_light"] = process(events, answers, log, command)
     return figures

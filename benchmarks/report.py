@@ -212,7 +212,7 @@ def _door(section: dict[str, Any]) -> list[str]:
         f"{o['trials']} outcomes x {o['screens']} screens; target p95 <= 200 ms)",
         *_door_rss(p, "no light plugged in"),
         *(
-            _door_rss(section["process_light"], "a light's libraries loaded")
+            _door_rss(section["process_light"], "a light shown (busylight-core loaded)")
             if "process_light" in section
             else []
         ),

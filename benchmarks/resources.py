@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import compileall
+import functools
 import itertools
 import os
 import queue
@@ -39,6 +41,16 @@ EVENTS_PER_CYCLE = len(CYCLE) + 1
 BATCH = 200  # lines per write; well under the dispatcher's queue of 1000 events
 
 
+@functools.cache
+def compile_package() -> None:
+    """Write the package's bytecode, as a box has it (the .deb's py3compile, pip's
+    install): a daemon that compiles its 120 modules from source at each start is
+    slower and keeps about 0.5 MiB more. A checkout run with
+    ``PYTHONDONTWRITEBYTECODE=1`` has none."""
+    if not compileall.compile_dir(ROOT / "ivs_accessory", quiet=1):
+        raise RuntimeError("the package does not compile")
+
+
 def unit_environment() -> dict[str, str]:
     """The ``Environment=`` settings of the shipped unit: the daemon is measured
     as systemd runs it (``MALLOC_ARENA_MAX`` changes its memory)."""
@@ -71,6 +83,7 @@ class DaemonProcess:
     ) -> None:
         self.folder = folder
         self.command = command or daemon_command()
+        compile_package()
         # The page is on, as shipped: its thread and templates count.
         shutil.copy(ROOT / "config" / "web-password", folder / "web-password")
         self.config = write_config(

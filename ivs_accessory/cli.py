@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ivs_accessory import __version__
 
@@ -104,12 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", default=DEFAULT_CONFIG, help=f"default {DEFAULT_CONFIG}"
     )
     _add_backup_commands(commands)
-    from ivs_accessory.system.helper import OPERATIONS
-
     system = commands.add_parser(
         "system", help="run one privileged operation (the root helper unit's command)"
     )
-    system.add_argument("operation", choices=list(OPERATIONS))
+    system.add_argument(
+        "operation",
+        choices=_HelperOperations(),
+        metavar="OPERATION",  # else argparse lists the choices while building
+        help="one of: %(choices)s",
+    )
     system.add_argument(
         "--config",
         help="a root-owned config for the helper (default: the packaged defaults only)",
@@ -120,6 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the VALT simulator (same options as python -m ivs_accessory.valtsim)",
     )
     return parser
+
+
+class _HelperOperations:
+    """The root helper's operation names for argparse's ``choices``, read from
+    system/helper.py only when a command line is checked against them or help is
+    shown: the module and the four it imports are 0.24 MiB that ``run`` (the
+    daemon) would otherwise keep (issue 12)."""
+
+    def _names(self) -> list[str]:
+        from ivs_accessory.system.helper import OPERATIONS
+
+        return list(OPERATIONS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
 
 
 def _add_backup_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -86,3 +86,23 @@ code = main(["run", "--config", "/nonexistent/accessory.conf"])
 print(json.dumps({"code": code, **found}))
 """)
     assert seen == {"code": 0, "loaded": []}
+
+
+def test_the_command_line_loads_the_root_helper_only_for_its_operations() -> None:
+    seen = fresh_json("""
+import contextlib, io, json, sys
+from ivs_accessory.cli import build_parser
+parser = build_parser()
+built = "ivs_accessory.system.helper" in sys.modules
+errors = io.StringIO()
+with contextlib.redirect_stderr(errors), contextlib.suppress(SystemExit):
+    parser.parse_args(["system", "bogus"])
+print(json.dumps({"built": built, "error": errors.getvalue().splitlines()[-1],
+                  "op": parser.parse_args(["system", "reboot"]).operation}))
+""")
+    assert seen["built"] is False
+    assert (
+        "invalid choice: 'bogus'" in seen["error"]
+        and "'update-recover'" in seen["error"]
+    )
+    assert seen["op"] == "reboot"

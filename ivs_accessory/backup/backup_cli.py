@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import shlex
@@ -121,6 +120,8 @@ def _plan(
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     passphrase = read_passphrase(passphrase_file)
     if passphrase is None and is_sealed(data) and _interactive(stdin):
+        import getpass  # here: `ivs-accessory run` builds this module's parser too
+
         passphrase = getpass.getpass("passphrase of the backup: ")
     files, system = box_files(config_path)
     return make_plan(decode(data, passphrase), files), system
