@@ -55,6 +55,28 @@ print(json.dumps({{
     assert seen == {"kept_out": True, "loaded": [], "text": BODY.decode()}
 
 
+def test_the_installed_requests_version_is_read_without_importing_it() -> None:
+    seen = fresh_json("""
+import json, sys
+from ivs_accessory.footprint import requests_version
+found = requests_version()
+loaded = "requests" in sys.modules
+import requests
+print(json.dumps({"found": found, "loaded": loaded, "real": requests.__version__}))
+""")
+    assert seen["loaded"] is False
+    assert seen["found"] == [int(part) for part in seen["real"].split(".")[:2]]
+
+
+def test_a_requests_that_needs_a_guesser_keeps_it() -> None:
+    # Debian 12's requests 2.28 raises at import when neither guesser is there.
+    modules: dict[str, ModuleType | None] = {}
+    assert skip_charset_guessing(modules, version=(2, 28)) is False
+    assert modules == {}
+    assert skip_charset_guessing(modules, version=(2, 32)) is True
+    assert modules == dict.fromkeys(CHARSET_GUESSERS)
+
+
 def test_too_late_once_requests_is_loaded_and_nothing_changes() -> None:
     modules: dict[str, ModuleType | None] = {"requests": ModuleType("requests")}
     assert skip_charset_guessing(modules) is False
