@@ -58,8 +58,10 @@ def unit_environment() -> dict[str, str]:
     found = {}
     for line in unit.read_text().splitlines():
         if line.startswith("Environment="):
-            name, _, value = line.removeprefix("Environment=").partition("=")
-            found[name] = value
+            # One line may set several, space-separated (as the kiosk unit does).
+            for setting in line.removeprefix("Environment=").split():
+                name, _, value = setting.partition("=")
+                found[name] = value
     return found
 
 
